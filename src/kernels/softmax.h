@@ -1,0 +1,10 @@
+/* kernels/softmax.h: numerically stable softmax over the last axis.
+ * x, y: (rows, cols). y = exp(x - max) / sum. y may alias x.
+ * backward: dx += y * (dy - sum(dy * y)) over each row. */
+#ifndef ATTN_KERNELS_SOFTMAX_H
+#define ATTN_KERNELS_SOFTMAX_H
+
+void attn_softmax_forward(float *y, const float *x, int rows, int cols);
+void attn_softmax_backward(float *dx, const float *y, const float *dy, int rows, int cols);
+
+#endif
