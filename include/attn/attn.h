@@ -1,9 +1,12 @@
-/* attn/attn.h: the umbrella header of libattn. */
+/* attn/attn.h: the umbrella header of libattn. Include this one. */
 #ifndef ATTN_ATTN_H
 #define ATTN_ATTN_H
 
 #include "attn/status.h"
 #include "attn/runtime.h"
 #include "attn/config.h"
+#include "attn/model.h"
+#include "attn/train.h"
+#include "attn/decode.h"
 
 #endif

@@ -1,0 +1,63 @@
+/* attn/decode.h: KV-cached incremental decoding and token sampling.
+ *
+ * The model (immutable weights) is kept apart from the per-stream context (KV caches, scratch):
+ * several contexts can decode from one model. */
+#ifndef ATTN_DECODE_H
+#define ATTN_DECODE_H
+
+#include <stdint.h>
+
+#include "attn/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    float temperature; /* 0: greedy (argmax); otherwise logits / temperature */
+    int top_k;         /* keep the k most likely tokens (0: all) */
+    float top_p;       /* keep the smallest set whose probability reaches top_p (1: all) */
+    uint64_t seed;
+} attn_sampler_params;
+
+/* temperature 1, top_k 0, top_p 1, seed 0 */
+attn_sampler_params attn_sampler_default_params(void);
+
+typedef struct attn_sampler attn_sampler;
+attn_status attn_sampler_create(int vocab_size, attn_sampler_params params, attn_sampler **out);
+void attn_sampler_free(attn_sampler *s);
+/* Draws one token id from logits (vocab_size floats, unchanged). */
+int attn_sampler_sample(attn_sampler *s, const float *logits);
+
+/* A decoding context: KV caches for `batch` streams of up to max_len positions. */
+typedef struct attn_context attn_context;
+attn_status attn_context_create(const attn_model *m, int batch, int max_len, attn_context **out);
+void attn_context_free(attn_context *ctx);
+/* Forgets every cached position (and the source of a seq2seq model). */
+void attn_context_reset(attn_context *ctx);
+/* Number of positions cached so far. */
+int attn_context_length(const attn_context *ctx);
+
+/* seq2seq only: encodes the source once; cross-attention keys/values are cached.
+ * src: (batch, T), lengths: (batch) or NULL. */
+attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T);
+
+/* Appends T tokens per stream (tokens: (batch, T)) and computes the logits of the LAST new
+ * position of each stream into *logits: (batch, vocab), owned by the context, valid until the next
+ * call. Exceeding max_len is ATTN_ERR_INVALID. Decoder LM and seq2seq only. */
+attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T, const float **logits);
+
+/* Called with each generated token; return nonzero to stop. */
+typedef int (*attn_token_callback)(int token, void *user);
+
+/* Decoder LM: feeds the prompt, then samples up to max_new tokens (stopping early at stop_id if
+ * >= 0, or when the callback says so, or at the model's max_len). Generated ids go to out
+ * (capacity max_new) and their count to *n_out. */
+attn_status attn_generate(const attn_model *m, const int *prompt, int n_prompt, int max_new,
+                          attn_sampler *sampler, int stop_id, attn_token_callback cb, void *user,
+                          int *out, int *n_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
