@@ -1,0 +1,78 @@
+/* kernels/activation.c: element-wise GELU (tanh and erf forms) and ReLU, forward and backward.
+ *   gelu_tanh(x) = 0.5 x (1 + tanh(u)), u = s (x + a x^3), s = sqrt(2/pi), a = 0.044715
+ *     d/dx = 0.5 (1 + tanh(u)) + 0.5 x (1 - tanh(u)^2) s (1 + 3 a x^2)
+ *   gelu_erf(x) = x Phi(x) = 0.5 x (1 + erf(x / sqrt(2)))
+ *     d/dx = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+ *   relu(x) = max(x, 0), d/dx = [x > 0] (0 at x == 0, as PyTorch)
+ * The switch on the activation sits outside the loops so each loop is one simple vector body. */
+#include "kernels/activation.h"
+
+#include <math.h>
+
+/* Below this many elements, a call stays on one thread. */
+#define ACT_PAR_MIN (1L << 14)
+
+#define GELU_S 0.7978845608028654f /* sqrt(2 / pi) */
+#define GELU_A 0.044715f
+#define INV_SQRT2 0.7071067811865476f
+#define INV_SQRT_2PI 0.3989422804014327f
+
+static inline float gelu_tanh(float x) {
+    return 0.5f * x * (1.0f + tanhf(GELU_S * (x + GELU_A * x * x * x)));
+}
+
+static inline float gelu_tanh_grad(float x) {
+    float t = tanhf(GELU_S * (x + GELU_A * x * x * x));
+    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * GELU_S * (1.0f + 3.0f * GELU_A * x * x);
+}
+
+static inline float gelu_erf(float x) {
+    return 0.5f * x * (1.0f + erff(x * INV_SQRT2));
+}
+
+static inline float gelu_erf_grad(float x) {
+    return 0.5f * (1.0f + erff(x * INV_SQRT2)) + x * INV_SQRT_2PI * expf(-0.5f * x * x);
+}
+
+// out, inp: (n); out may alias inp
+void attn_activation_forward(attn_act act, float *out, const float *inp, long n) {
+    switch (act) {
+    case ATTN_ACT_GELU_TANH:
+#pragma omp parallel for simd schedule(static) if (n > ACT_PAR_MIN)
+        for (long i = 0; i < n; i++)
+            out[i] = gelu_tanh(inp[i]);
+        break;
+    case ATTN_ACT_GELU_ERF:
+#pragma omp parallel for simd schedule(static) if (n > ACT_PAR_MIN)
+        for (long i = 0; i < n; i++)
+            out[i] = gelu_erf(inp[i]);
+        break;
+    case ATTN_ACT_RELU:
+#pragma omp parallel for simd schedule(static) if (n > ACT_PAR_MIN)
+        for (long i = 0; i < n; i++)
+            out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+        break;
+    }
+}
+
+// dinp, inp, dout: (n); dinp += act'(inp) * dout
+void attn_activation_backward(attn_act act, float *dinp, const float *inp, const float *dout,
+                              long n) {
+    switch (act) {
+    case ATTN_ACT_GELU_TANH:
+#pragma omp parallel for simd schedule(static) if (n > ACT_PAR_MIN)
+        for (long i = 0; i < n; i++)
+            dinp[i] += gelu_tanh_grad(inp[i]) * dout[i];
+        break;
+    case ATTN_ACT_GELU_ERF:
+#pragma omp parallel for simd schedule(static) if (n > ACT_PAR_MIN)
+        for (long i = 0; i < n; i++)
+            dinp[i] += gelu_erf_grad(inp[i]) * dout[i];
+        break;
+    case ATTN_ACT_RELU:
+#pragma omp parallel for simd schedule(static) if (n > ACT_PAR_MIN)
+        for (long i = 0; i < n; i++)
+            dinp[i] += inp[i] > 0.0f ? dout[i] : 0.0f;
+        break;
+    }
+}
