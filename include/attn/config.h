@@ -56,6 +56,7 @@ typedef struct {
     float ln_eps;
     int scale_embeddings; /* nonzero: token embeddings times sqrt(d_model), as in the paper */
     int pad_id;       /* id used to pad batches; it is never predicted as a target */
+    float label_smoothing; /* of the training loss, in [0, 1): q = (1 - e) onehot + e / classes */
 } attn_config;
 
 /* Sensible defaults for a family: a small pre-LN model with learned positions and GELU. */
