@@ -1,0 +1,337 @@
+/* models/forward.c: the forward and backward passes of the three families over the activation
+ * arena (docs/FORMATS.md, "The exact computation"). */
+#include "models/model_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "kernels/crossentropy.h"
+#include "kernels/dropout.h"
+#include "kernels/embedding.h"
+#include "kernels/layernorm.h"
+#include "kernels/linear.h"
+#include "kernels/residual.h"
+#include "nn/pool.h"
+
+/* ---- activation arena --------------------------------------------------------------------- */
+
+static attn_layer_shape stack_shape(const attn_model *m, const attn_stack *st, int B, int T,
+                                    int Tk) {
+    const attn_config *c = &m->cfg;
+    attn_layer_shape s = {.B = B,
+                          .T = T,
+                          .Tk = Tk,
+                          .C = c->d_model,
+                          .H = c->n_heads,
+                          .F = c->d_ff,
+                          .causal = st->causal,
+                          .cross = st->cross,
+                          .norm = c->norm,
+                          .act = c->act,
+                          .dropout = c->dropout,
+                          .eps = c->ln_eps};
+    return s;
+}
+
+/* Floats a stack needs at (B, T); with base != NULL, also binds st's views into base. */
+static size_t stack_layout(attn_model *m, attn_stack *st, int B, int T, int Tk, float *base) {
+    if (!st->n_layers) return 0;
+    attn_layer_shape s = stack_shape(m, st, B, T, Tk);
+    size_t BT = (size_t)B * T, BTC = BT * m->cfg.d_model, used = 0;
+#define TAKE(type, field, count)                                                                   \
+    do {                                                                                           \
+        if (base) st->field = (type)(base + used);                                                 \
+        used += (count);                                                                           \
+    } while (0)
+    TAKE(float *, emb, BTC);
+    TAKE(uint8_t *, emb_mask, (BTC + 3) / 4);
+    TAKE(float *, lnf_out, BTC);
+    TAKE(float *, lnf_mean, BT);
+    TAKE(float *, lnf_rstd, BT);
+    TAKE(int *, tokens, BT);
+    TAKE(int *, lengths, (size_t)B);
+#undef TAKE
+    size_t per_layer = attn_layer_acts_floats(&s, 1);
+    if (base) {
+        st->shape = s;
+        for (int l = 0; l < st->n_layers; l++)
+            attn_layer_acts_bind(&st->acts[l], &s, 1, base + used + l * per_layer);
+    }
+    return used + per_layer * st->n_layers;
+}
+
+/* Lays out (base == NULL: measures) the whole activation arena for (B, T, Tt). */
+static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
+    const attn_config *c = &m->cfg;
+    int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
+    int Tdec = is_s2s ? Tt : T, Tmax = T > Tdec ? T : Tdec;
+    size_t C = c->d_model, used = 0;
+    used += stack_layout(m, &m->enc, B, T, 0, base ? base + used : NULL);
+    used += stack_layout(m, &m->dec, B, Tdec, T, base ? base + used : NULL);
+    size_t rows = c->arch == ATTN_ARCH_CLASSIFIER ? (size_t)B : (size_t)B * Tdec;
+    size_t cols = c->arch == ATTN_ARCH_CLASSIFIER ? (size_t)c->n_classes : (size_t)c->vocab_size;
+#define TAKE(type, field, count)                                                                   \
+    do {                                                                                           \
+        if (base) m->field = (type)(base + used);                                                  \
+        used += (count);                                                                           \
+    } while (0)
+    TAKE(float *, pooled, (size_t)B *C);
+    TAKE(float *, dpooled, (size_t)B *C);
+    TAKE(float *, logits, rows *cols);
+    TAKE(float *, lse, rows);
+    TAKE(int *, targets, rows);
+    for (int i = 0; i < 3; i++)
+        TAKE(float *, dbuf[i], (size_t)B *Tmax *C);
+    TAKE(float *, dmem, (size_t)B *T *C);
+    size_t scratch = 0;
+    if (m->enc.n_layers) {
+        attn_layer_shape s = stack_shape(m, &m->enc, B, T, 0);
+        scratch = attn_layer_scratch_floats(&s);
+    }
+    if (m->dec.n_layers) {
+        attn_layer_shape s = stack_shape(m, &m->dec, B, Tdec, T);
+        size_t d = attn_layer_scratch_floats(&s);
+        if (d > scratch) scratch = d;
+    }
+    TAKE(float *, scratch, scratch);
+#undef TAKE
+    return used;
+}
+
+attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt) {
+    const attn_config *c = &m->cfg;
+    if (B <= 0 || T <= 0 || T > c->max_len ||
+        (c->arch == ATTN_ARCH_SEQ2SEQ && (Tt <= 0 || Tt > c->max_len)))
+        return attn_error(ATTN_ERR_INVALID, "batch shape B=%d T=%d Tt=%d is invalid (max_len %d)",
+                          B, T, Tt, c->max_len);
+    if (c->arch != ATTN_ARCH_SEQ2SEQ) Tt = 0;
+    if (m->acts && B <= m->cap_B && T <= m->cap_T && Tt <= m->cap_Tt) return ATTN_OK;
+    if (m->acts) { /* grow to cover both the old and the new shape */
+        if (m->cap_B > B) B = m->cap_B;
+        if (m->cap_T > T) T = m->cap_T;
+        if (m->cap_Tt > Tt) Tt = m->cap_Tt;
+    }
+    free(m->acts);
+    m->acts = NULL;
+    if (!m->enc.acts && m->enc.n_layers)
+        m->enc.acts = calloc((size_t)m->enc.n_layers, sizeof(attn_layer_acts));
+    if (!m->dec.acts && m->dec.n_layers)
+        m->dec.acts = calloc((size_t)m->dec.n_layers, sizeof(attn_layer_acts));
+    size_t n = model_layout(m, B, T, Tt, NULL);
+    m->acts = malloc(n * sizeof(float));
+    if (!m->acts || (m->enc.n_layers && !m->enc.acts) || (m->dec.n_layers && !m->dec.acts))
+        return attn_error(ATTN_ERR_NOMEM, "model: cannot allocate %zu MB of activations",
+                          n * sizeof(float) >> 20);
+    m->acts_floats = n;
+    m->cap_B = B, m->cap_T = T, m->cap_Tt = Tt;
+    return ATTN_OK;
+}
+
+/* ---- checks ------------------------------------------------------------------------------- */
+
+static attn_status check_ids(const char *what, const int *ids, long n, int V) {
+    for (long i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= V)
+            return attn_error(ATTN_ERR_INVALID, "%s[%ld] = %d is outside [0, %d)", what, i, ids[i],
+                              V);
+    return ATTN_OK;
+}
+
+static attn_status check_batch(const attn_model *m, const attn_batch *b) {
+    const attn_config *c = &m->cfg;
+    if (!b || b->B <= 0 || b->T <= 0 || !b->tokens)
+        return attn_error(ATTN_ERR_INVALID, "batch: need B > 0, T > 0 and tokens");
+    if (b->T > c->max_len)
+        return attn_error(ATTN_ERR_INVALID, "batch: length %d exceeds the model's max_len %d", b->T,
+                          c->max_len);
+    ATTN_TRY(check_ids("tokens", b->tokens, (long)b->B * b->T, c->vocab_size));
+    if (b->lengths)
+        for (int i = 0; i < b->B; i++)
+            if (b->lengths[i] < 1 || b->lengths[i] > b->T)
+                return attn_error(ATTN_ERR_INVALID, "batch: lengths[%d] = %d is outside [1, %d]", i,
+                                  b->lengths[i], b->T);
+    int Tdec = b->T;
+    if (c->arch == ATTN_ARCH_SEQ2SEQ) {
+        if (b->Tt <= 0 || b->Tt > c->max_len || !b->tgt_in)
+            return attn_error(ATTN_ERR_INVALID,
+                              "batch: seq2seq needs tgt_in with 0 < Tt <= max_len (%d), got %d",
+                              c->max_len, b->Tt);
+        ATTN_TRY(check_ids("tgt_in", b->tgt_in, (long)b->B * b->Tt, c->vocab_size));
+        Tdec = b->Tt;
+    }
+    if (c->arch == ATTN_ARCH_CLASSIFIER) {
+        if (b->labels) ATTN_TRY(check_ids("labels", b->labels, b->B, c->n_classes));
+    } else if (b->targets) {
+        for (long i = 0; i < (long)b->B * Tdec; i++)
+            if (b->targets[i] != ATTN_IGNORE_INDEX &&
+                (b->targets[i] < 0 || b->targets[i] >= c->vocab_size))
+                return attn_error(ATTN_ERR_INVALID, "targets[%ld] = %d is outside [0, %d)", i,
+                                  b->targets[i], c->vocab_size);
+    }
+    return ATTN_OK;
+}
+
+/* ---- forward ------------------------------------------------------------------------------ */
+
+/* Embeds ids (B, T) and runs the stack; st->out is the result. */
+static void stack_forward(attn_model *m, attn_stack *st, const int *ids, const int *lengths, int B,
+                          int T, const attn_stack *mem, int training) {
+    const attn_config *c = &m->cfg;
+    int C = c->d_model;
+    long BTC = (long)B * T * C;
+    memcpy(st->tokens, ids, (size_t)B * T * sizeof(int));
+    st->has_lengths = lengths != NULL;
+    if (lengths) memcpy(st->lengths, lengths, (size_t)B * sizeof(int));
+    const float *pos = m->pos_emb ? m->pos_emb : m->pos_table;
+    attn_embedding_forward(st->emb, ids, m->tok_emb, pos, B, T, C, 0, attn_model_embed_scale(m));
+    if (training && c->dropout > 0)
+        attn_dropout_forward(st->emb, st->emb_mask, st->emb, BTC, c->dropout, &m->rng);
+    const float *x = st->emb;
+    const int *x_len = lengths ? st->lengths : NULL;
+    const float *memx = mem ? mem->out : NULL;
+    const int *mem_len = mem && mem->has_lengths ? mem->lengths : NULL;
+    for (int l = 0; l < st->n_layers; l++) {
+        attn_layer_forward(&st->shape, &st->p[l], &st->acts[l], x, memx, x_len, mem_len, NULL,
+                           &m->rng, training);
+        x = st->acts[l].out;
+    }
+    if (c->norm == ATTN_NORM_PRE) {
+        attn_layernorm_forward(st->lnf_out, st->lnf_mean, st->lnf_rstd, x, st->lnf.w, st->lnf.b,
+                               B * T, C, c->ln_eps);
+        st->out = st->lnf_out;
+    } else {
+        st->out = (float *)x;
+    }
+}
+
+attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training, float *loss) {
+    const attn_config *c = &m->cfg;
+    m->can_backward = 0;
+    ATTN_TRY(check_batch(m, b));
+    int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
+    ATTN_TRY(attn_model_reserve(m, b->B, b->T, is_s2s ? b->Tt : 0));
+    /* bind the arena to this batch's exact shape, so every array is contiguous */
+    model_layout(m, b->B, b->T, is_s2s ? b->Tt : 0, m->acts);
+    m->B = b->B, m->T = b->T, m->Tt = is_s2s ? b->Tt : 0;
+    int B = b->B, C = c->d_model;
+    const int *tgt = NULL;
+    attn_stack *top;
+
+    if (c->arch == ATTN_ARCH_CLASSIFIER) {
+        stack_forward(m, &m->enc, b->tokens, b->lengths, B, b->T, NULL, training);
+        attn_pool_forward(c->pool, m->pooled, m->enc.out, b->lengths, B, b->T, C);
+        attn_linear_forward(m->logits, m->pooled, m->head_w, m->head_b, B, C, c->n_classes);
+        m->logit_rows = B, m->logit_cols = c->n_classes;
+        tgt = b->labels;
+    } else {
+        if (is_s2s) {
+            stack_forward(m, &m->enc, b->tokens, b->lengths, B, b->T, NULL, training);
+            stack_forward(m, &m->dec, b->tgt_in, NULL, B, b->Tt, &m->enc, training);
+        } else {
+            stack_forward(m, &m->dec, b->tokens, b->lengths, B, b->T, NULL, training);
+        }
+        top = &m->dec;
+        int rows = B * top->shape.T;
+        attn_linear_forward(m->logits, top->out, m->tok_emb, NULL, rows, C, c->vocab_size);
+        m->logit_rows = rows, m->logit_cols = c->vocab_size;
+        tgt = b->targets;
+    }
+    if (!tgt) {
+        if (loss) *loss = 0;
+        return ATTN_OK;
+    }
+    memcpy(m->targets, tgt, (size_t)m->logit_rows * sizeof(int));
+    long count = 0;
+    double sum =
+        attn_crossentropy_forward(m->lse, m->logits, m->targets, m->logit_rows, m->logit_cols,
+                                  ATTN_IGNORE_INDEX, c->label_smoothing, &count);
+    double mean = count ? sum / (double)count : 0.0;
+    if (!isfinite(mean))
+        return attn_error(ATTN_ERR_NUMERIC, "loss is not finite (%g): training diverged", mean);
+    if (loss) *loss = (float)mean;
+    m->loss_count = count;
+    m->can_backward = training;
+    return ATTN_OK;
+}
+
+/* ---- backward ----------------------------------------------------------------------------- */
+
+/* dout: (B, T, C) gradient of st->out, clobbered. Runs the stack backward down to the embedding;
+ * dmem receives the gradient of the memory (cross-attention) when st->cross. */
+static void stack_backward(attn_model *m, attn_stack *st, float *dout, const attn_stack *mem,
+                           float *dmem) {
+    const attn_config *c = &m->cfg;
+    int B = st->shape.B, T = st->shape.T, C = c->d_model;
+    long BTC = (long)B * T * C;
+    float *bufs[2] = {m->dbuf[1], m->dbuf[2]};
+    float *d = dout;
+#define NEXT_BUF() (d == bufs[0] ? bufs[1] : bufs[0])
+    if (c->norm == ATTN_NORM_PRE) {
+        const float *x = st->n_layers ? st->acts[st->n_layers - 1].out : st->emb;
+        float *dx = NEXT_BUF();
+        memset(dx, 0, BTC * sizeof(float));
+        attn_layernorm_backward(dx, st->glnf.w, st->glnf.b, d, x, st->lnf.w, st->lnf_mean,
+                                st->lnf_rstd, B * T, C);
+        d = dx;
+    }
+    const int *x_len = st->has_lengths ? st->lengths : NULL;
+    const float *memx = mem ? mem->out : NULL;
+    const int *mem_len = mem && mem->has_lengths ? mem->lengths : NULL;
+    for (int l = st->n_layers - 1; l >= 0; l--) {
+        const float *x = l ? st->acts[l - 1].out : st->emb;
+        float *dx = NEXT_BUF();
+        memset(dx, 0, BTC * sizeof(float));
+        attn_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x, memx, x_len, mem_len,
+                            d, dx, dmem, m->scratch);
+        d = dx;
+    }
+    if (c->dropout > 0) {
+        float *dx = NEXT_BUF();
+        memset(dx, 0, BTC * sizeof(float));
+        attn_dropout_backward(dx, d, st->emb_mask, BTC, c->dropout);
+        d = dx;
+    }
+#undef NEXT_BUF
+    attn_embedding_backward(m->gtok_emb, m->gpos_emb, d, st->tokens, B, T, C, 0,
+                            attn_model_embed_scale(m));
+}
+
+attn_status attn_model_backward(attn_model *m, float loss_scale) {
+    const attn_config *c = &m->cfg;
+    if (!m->can_backward)
+        return attn_error(ATTN_ERR_INVALID,
+                          "backward needs a preceding training forward with targets");
+    m->can_backward = 0;
+    int C = c->d_model, rows = m->logit_rows;
+    float scale = m->loss_count ? loss_scale / (float)m->loss_count : 0.0f;
+    /* dlogits overwrite the logits */
+    attn_crossentropy_backward(m->logits, m->logits, m->lse, m->targets, rows, m->logit_cols,
+                               ATTN_IGNORE_INDEX, c->label_smoothing, scale);
+    float *dtop = m->dbuf[0];
+    if (c->arch == ATTN_ARCH_CLASSIFIER) {
+        attn_stack *st = &m->enc;
+        int B = m->B, T = m->T;
+        memset(m->dpooled, 0, (size_t)B * C * sizeof(float));
+        attn_linear_backward(m->dpooled, m->ghead_w, m->ghead_b, m->logits, m->pooled, m->head_w, B,
+                             C, c->n_classes);
+        memset(dtop, 0, (size_t)B * T * C * sizeof(float));
+        attn_pool_backward(c->pool, dtop, m->dpooled, st->has_lengths ? st->lengths : NULL, B, T,
+                           C);
+        stack_backward(m, st, dtop, NULL, NULL);
+        return ATTN_OK;
+    }
+    attn_stack *dec = &m->dec;
+    memset(dtop, 0, (size_t)rows * C * sizeof(float));
+    attn_linear_backward(dtop, m->gtok_emb, NULL, m->logits, dec->out, m->tok_emb, rows, C,
+                         c->vocab_size);
+    if (c->arch == ATTN_ARCH_DECODER_LM) {
+        stack_backward(m, dec, dtop, NULL, NULL);
+        return ATTN_OK;
+    }
+    memset(m->dmem, 0, (size_t)m->B * m->T * C * sizeof(float));
+    stack_backward(m, dec, dtop, &m->enc, m->dmem);
+    stack_backward(m, &m->enc, m->dmem, NULL, NULL);
+    return ATTN_OK;
+}

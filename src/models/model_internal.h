@@ -1,0 +1,75 @@
+/* models/model_internal.h: the inside of attn_model, shared by the files of src/models and by
+ * src/decode (incremental decoding walks the same stacks with a KV cache). */
+#ifndef ATTN_MODELS_MODEL_INTERNAL_H
+#define ATTN_MODELS_MODEL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attn/model.h"
+#include "core/rng.h"
+#include "nn/layer.h"
+
+#define ATTN_MAX_NAME 96
+
+typedef struct {
+    char name[ATTN_MAX_NAME];
+    int ndim;
+    int64_t shape[2];
+    size_t offset, size; /* in floats, within the parameter (and gradient) arena */
+} attn_tensor_info;
+
+/* One stack of layers (the encoder or the decoder) with its embedding and final LayerNorm. */
+typedef struct {
+    int n_layers;
+    attn_layer_params *p, *g; /* per layer: parameters, gradients */
+    attn_ln_params lnf, glnf; /* final LayerNorm (pre-LN only) */
+    int causal, cross;
+    /* activations of the last forward (bound by model_bind_acts) */
+    attn_layer_shape shape;
+    attn_layer_acts *acts;
+    float *emb;        /* (B, T, C) embedding output, after dropout */
+    uint8_t *emb_mask; /* (B, T, C) dropout mask */
+    float *lnf_out;    /* (B, T, C) pre-LN: final LayerNorm output */
+    float *lnf_mean, *lnf_rstd;
+    int *tokens, *lengths; /* copies of the batch's ids (B, T) and lengths (B) */
+    int has_lengths;
+    float *out; /* (B, T, C) the stack's output (lnf_out or the last layer's) */
+} attn_stack;
+
+struct attn_model {
+    attn_config cfg;
+    int n_tensors;
+    attn_tensor_info *tensors;
+    size_t n_params;
+    float *params, *grads; /* the two arenas, n_params floats each */
+
+    float *tok_emb, *gtok_emb; /* (V, C) */
+    float *pos_emb, *gpos_emb; /* learned (P, C), or NULL */
+    float *pos_table;          /* what the embedding adds: pos_emb or the sinusoidal table */
+    float *head_w, *head_b, *ghead_w, *ghead_b;
+    attn_stack enc, dec; /* classifier: enc; LM: dec; seq2seq: both */
+
+    /* activation arena, sized for (cap_B, cap_T, cap_Tt) */
+    float *acts;
+    size_t acts_floats;
+    int cap_B, cap_T, cap_Tt;
+    int B, T, Tt;        /* the last forward's shape */
+    float *pooled;       /* classifier (B, C) */
+    float *logits, *lse; /* (rows, cols), (rows) */
+    int *targets;        /* (rows) copy of targets / labels */
+    int logit_rows, logit_cols;
+    float *dbuf[3]; /* backward: gradients flowing through stacks, (B, Tmax, C) each */
+    float *dmem;    /* seq2seq: gradient of the encoder output */
+    float *dpooled;
+    float *scratch;
+
+    long loss_count;  /* targets counted by the last forward's loss */
+    int can_backward; /* last forward was training with targets */
+    attn_rng rng;     /* dropout */
+};
+
+/* Embedding scale (sqrt(C) or 1). */
+float attn_model_embed_scale(const attn_model *m);
+
+#endif
