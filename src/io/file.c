@@ -1,0 +1,236 @@
+/* io/file.c: whole-file reads and atomic replacement (write temp, fsync, rename, fsync dir). */
+#define _POSIX_C_SOURCE 200809L /* fsync, fchmod, O_CLOEXEC, O_DIRECTORY, XSI strerror_r */
+
+#include "io/file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+/* The system's message for errno value `err`, in the caller's buffer (thread-safe, unlike
+ * strerror). */
+static const char *error_text(int err, char *buf, size_t cap) {
+    if (strerror_r(err, buf, cap) != 0) snprintf(buf, cap, "error %d", err);
+    return buf;
+}
+
+static attn_status io_error(const char *what, const char *path, int err) {
+    char reason[128];
+    return attn_error(ATTN_ERR_IO, "%s %s: %s", what, path, error_text(err, reason, sizeof reason));
+}
+
+/* Reads exactly `size` bytes; nonzero with errno set (0 for a premature end of file) otherwise. */
+static int read_exact(int fd, unsigned char *dst, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, dst + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = 0;
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* Regular file of known size: one buffer, one read loop, and a check that nothing was appended. */
+static attn_status read_sized(int fd, const char *path, size_t size, unsigned char **out) {
+    unsigned char *buf = malloc(size + 1);
+    if (!buf)
+        return attn_error(ATTN_ERR_NOMEM, "reading %s: cannot allocate %zu bytes", path, size);
+    unsigned char extra;
+    ssize_t n;
+    if (read_exact(fd, buf, size) != 0) {
+        int err = errno;
+        free(buf);
+        if (err == 0) return attn_error(ATTN_ERR_IO, "reading %s: file shrank while reading", path);
+        return io_error("reading", path, err);
+    }
+    while ((n = read(fd, &extra, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 0) {
+        int err = errno;
+        free(buf);
+        if (n > 0) return attn_error(ATTN_ERR_IO, "reading %s: file grew while reading", path);
+        return io_error("reading", path, err);
+    }
+    buf[size] = 0;
+    *out = buf;
+    return ATTN_OK;
+}
+
+/* A pipe or other stream: grow the buffer geometrically until end of file. */
+static attn_status read_stream(int fd, const char *path, unsigned char **out, size_t *size) {
+    size_t cap = 1 << 16, len = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) return attn_error(ATTN_ERR_NOMEM, "reading %s: cannot allocate %zu bytes", path, cap);
+    for (;;) {
+        if (len + 1 >= cap) {
+            if (cap > SIZE_MAX / 2) {
+                free(buf);
+                return attn_error(ATTN_ERR_IO, "reading %s: too large to hold in memory", path);
+            }
+            unsigned char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                return attn_error(ATTN_ERR_NOMEM, "reading %s: cannot allocate %zu bytes", path,
+                                  cap * 2);
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;
+            free(buf);
+            return io_error("reading", path, err);
+        }
+        if (n == 0) break;
+        len += (size_t)n;
+    }
+    buf[len] = 0;
+    *out = buf;
+    *size = len;
+    return ATTN_OK;
+}
+
+attn_status attn_file_read_all(const char *path, void **data, size_t *size) {
+    if (!path || !*path || !data || !size)
+        return attn_error(ATTN_ERR_INVALID, "attn_file_read_all: NULL argument or empty path");
+    int fd;
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    if (fd < 0) return io_error("cannot open", path, errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return io_error("cannot stat", path, err);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        return attn_error(ATTN_ERR_IO, "cannot read %s: is a directory", path);
+    }
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    attn_status s;
+    /* A size of 0 may be a lie (files in /proc and /sys), so those are read as streams too. */
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        /* st_size + 1 (the NUL) must fit in size_t; ssize_t bounds a single read anyway. */
+        if (st.st_size < 0 || (uintmax_t)st.st_size >= (uintmax_t)PTRDIFF_MAX) {
+            close(fd);
+            return attn_error(ATTN_ERR_IO,
+                              "cannot read %s: %jd bytes is too large to hold in memory", path,
+                              (intmax_t)st.st_size);
+        }
+        len = (size_t)st.st_size;
+        s = read_sized(fd, path, len, &buf);
+    } else {
+        s = read_stream(fd, path, &buf, &len);
+    }
+    close(fd);
+    if (s != ATTN_OK) return s;
+    *data = buf;
+    *size = len;
+    return ATTN_OK;
+}
+
+/* ---- atomic write ---- */
+
+static int write_all(int fd, const unsigned char *src, size_t size) {
+    while (size > 0) {
+        ssize_t n = write(fd, src, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        src += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+/* fsync of the directory holding `path`, so that a rename into it survives a crash. Filesystems
+ * that cannot sync a directory (EINVAL) are taken at their word. */
+static attn_status sync_parent_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    size_t len = slash ? (size_t)(slash - path) : 1;
+    if (slash && len == 0) len = 1; /* "/file": the root */
+    char *dir = malloc(len + 1);
+    if (!dir) return attn_error(ATTN_ERR_NOMEM, "writing %s: out of memory", path);
+    if (slash)
+        memcpy(dir, path, len);
+    else
+        dir[0] = '.';
+    dir[len] = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    attn_status s = ATTN_OK;
+    if (fd < 0) {
+        s = io_error("cannot open directory", dir, errno);
+    } else {
+        if (fsync(fd) != 0 && errno != EINVAL) s = io_error("cannot fsync directory", dir, errno);
+        close(fd);
+    }
+    free(dir);
+    return s;
+}
+
+/* Creates the temporary file exclusively; a stale one left by a crashed process that had our pid
+ * is removed and the creation retried once. */
+static int create_temp(const char *tmp) {
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+    int fd = open(tmp, flags, 0666);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) fd = open(tmp, flags, 0666);
+    return fd;
+}
+
+attn_status attn_file_write_atomic(const char *path, const void *const *parts, const size_t *sizes,
+                                   int nparts) {
+    if (!path || !*path || nparts < 0 || (nparts > 0 && (!parts || !sizes)))
+        return attn_error(ATTN_ERR_INVALID, "attn_file_write_atomic: bad arguments for %s",
+                          path ? path : "(null)");
+    for (int i = 0; i < nparts; i++)
+        if (!parts[i] && sizes[i] > 0)
+            return attn_error(ATTN_ERR_INVALID, "writing %s: part %d is NULL but has %zu bytes",
+                              path, i, sizes[i]);
+
+    size_t tmp_cap = strlen(path) + 32;
+    char *tmp = malloc(tmp_cap);
+    if (!tmp) return attn_error(ATTN_ERR_NOMEM, "writing %s: out of memory", path);
+    snprintf(tmp, tmp_cap, "%s.tmp.%ld", path, (long)getpid());
+
+    int fd = create_temp(tmp);
+    if (fd < 0) {
+        attn_status s = io_error("cannot create", tmp, errno);
+        free(tmp);
+        return s;
+    }
+    attn_status s = ATTN_OK;
+    struct stat old;
+    if (stat(path, &old) == 0 && S_ISREG(old.st_mode) && fchmod(fd, old.st_mode & 07777) != 0)
+        s = io_error("cannot set the permissions of", tmp, errno);
+    for (int i = 0; s == ATTN_OK && i < nparts; i++)
+        if (sizes[i] > 0 && write_all(fd, parts[i], sizes[i]) != 0)
+            s = io_error("cannot write", tmp, errno);
+    if (s == ATTN_OK && fsync(fd) != 0) s = io_error("cannot fsync", tmp, errno);
+    if (close(fd) != 0 && s == ATTN_OK) s = io_error("cannot close", tmp, errno);
+    if (s == ATTN_OK && rename(tmp, path) != 0) {
+        char reason[128];
+        s = attn_error(ATTN_ERR_IO, "cannot rename %s over %s: %s", tmp, path,
+                       error_text(errno, reason, sizeof reason));
+    }
+    if (s != ATTN_OK) {
+        unlink(tmp);
+        free(tmp);
+        return s;
+    }
+    free(tmp);
+    return sync_parent_dir(path);
+}

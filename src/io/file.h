@@ -1,0 +1,48 @@
+/* io/file.h: reading a whole file, and replacing a file atomically.
+ *
+ * Both functions report failures through attn_error() (core/error.h) with the path and the system's
+ * reason in the message, so a caller can pass the status straight up. */
+#ifndef ATTN_IO_FILE_H
+#define ATTN_IO_FILE_H
+
+#include <stddef.h>
+
+#include "attn/status.h"
+
+/* Reads the whole of the file at `path` into a new buffer.
+ *
+ * On success *data is a malloc'd buffer of *size bytes that the caller frees with free(); one extra
+ * NUL byte follows the last byte read (not counted in *size), so a text file can be used as a C
+ * string directly. An empty file gives *size == 0 and a buffer holding just the NUL. Regular files
+ * are read by their size; pipes and other streams are read until end of file.
+ *
+ * Errors (*data and *size are left untouched):
+ *   ATTN_ERR_INVALID  a NULL argument or an empty path
+ *   ATTN_ERR_IO       the file is missing or cannot be opened, is a directory, a read fails, the
+ *                     file changed size while being read, or it is too large to address in memory
+ *   ATTN_ERR_NOMEM    the buffer could not be allocated */
+attn_status attn_file_read_all(const char *path, void **data, size_t *size);
+
+/* Replaces the file at `path` with the concatenation of nparts buffers (parts[i], sizes[i] bytes;
+ * parts[i] may be NULL when sizes[i] == 0). nparts may be 0, which writes an empty file.
+ *
+ * The bytes go to `PATH.tmp.<pid>` in the same directory, which is fsync'd, renamed over `path`,
+ * and then the directory is fsync'd so that the rename itself is durable. A reader therefore sees
+ * either the old file or the complete new one, never a partial write, even after a crash. If `path`
+ * already exists its permission bits are kept; otherwise the new file gets 0666 minus the umask.
+ *
+ * On any failure before the rename the temporary file is removed and an existing `path` is left
+ * exactly as it was. The one failure after the rename is an fsync of the directory (the new content
+ * is then in place but perhaps not yet durable); it is reported as ATTN_ERR_IO all the same.
+ * Two threads of one process must not write the same path at the same time (they would share the
+ * temporary name).
+ *
+ * Errors:
+ *   ATTN_ERR_INVALID  a NULL or empty path, nparts < 0, or a NULL buffer with a nonzero size
+ *   ATTN_ERR_IO       the directory does not exist or is not writable, a write or fsync fails
+ *                     (disk full, ...), or the rename fails (e.g. `path` is a directory)
+ *   ATTN_ERR_NOMEM    the temporary name could not be allocated */
+attn_status attn_file_write_atomic(const char *path, const void *const *parts, const size_t *sizes,
+                                   int nparts);
+
+#endif
