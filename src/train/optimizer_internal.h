@@ -1,0 +1,22 @@
+/* train/optimizer_internal.h: what the checkpoint code needs from the optimizer besides the public
+ * API (attn/train.h): the moment arrays of each tensor, and setting the step count on resume. */
+#ifndef ATTN_TRAIN_OPTIMIZER_INTERNAL_H
+#define ATTN_TRAIN_OPTIMIZER_INTERNAL_H
+
+#include <stddef.h>
+
+#include "attn/train.h"
+
+/* Number of tensors the optimizer holds moments for (the model's attn_model_num_tensors). */
+int attn_optimizer_num_tensors(const attn_optimizer *opt);
+
+/* The first and second moments of tensor i (the model's table order): *m and *v each point at
+ * *size floats owned by opt (valid until attn_optimizer_free), writable so a checkpoint can be
+ * loaded into them. ATTN_ERR_INVALID if i is out of range. */
+attn_status attn_optimizer_moments(const attn_optimizer *opt, int i, float **m, float **v,
+                                   size_t *size);
+
+/* Sets the number of updates already applied (AdamW's t of the last step); steps >= 0. */
+void attn_optimizer_set_steps(attn_optimizer *opt, long steps);
+
+#endif
