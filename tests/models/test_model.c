@@ -1,0 +1,231 @@
+/* tests/models/test_model.c: the three families through the public API: loss at initialisation,
+ * gradients against central finite differences, bad input, save/load. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attn/attn.h"
+
+static attn_config tiny(attn_arch arch, attn_norm norm) {
+    attn_config c = attn_config_default(arch);
+    c.vocab_size = 13;
+    c.max_len = 12;
+    c.d_model = 16;
+    c.n_heads = 2;
+    c.d_ff = 24;
+    c.n_layers = 2;
+    c.n_dec_layers = arch == ATTN_ARCH_SEQ2SEQ ? 2 : 0;
+    c.n_classes = arch == ATTN_ARCH_CLASSIFIER ? 3 : 0;
+    c.norm = norm;
+    c.dropout = 0;
+    return c;
+}
+
+typedef struct {
+    int tokens[3 * 9], lengths[3], tgt_in[3 * 7], targets[3 * 9], labels[3];
+    attn_batch batch;
+} batch_store;
+
+static void make_batch(batch_store *s, const attn_config *c, attn_rng *rng) {
+    int B = 3, T = 9, Tt = 7;
+    for (int i = 0; i < B * T; i++)
+        s->tokens[i] = (int)attn_rng_below(rng, (uint32_t)c->vocab_size);
+    for (int i = 0; i < B * Tt; i++)
+        s->tgt_in[i] = (int)attn_rng_below(rng, (uint32_t)c->vocab_size);
+    int Tdec = c->arch == ATTN_ARCH_SEQ2SEQ ? Tt : T;
+    for (int i = 0; i < B * Tdec; i++)
+        s->targets[i] =
+            i % 5 == 4 ? ATTN_IGNORE_INDEX : (int)attn_rng_below(rng, (uint32_t)c->vocab_size);
+    for (int b = 0; b < B; b++)
+        s->labels[b] = b % (c->n_classes ? c->n_classes : 1);
+    s->lengths[0] = T, s->lengths[1] = 5, s->lengths[2] = 1;
+    s->batch = (attn_batch){.B = B,
+                            .T = T,
+                            .tokens = s->tokens,
+                            .lengths = s->lengths,
+                            .Tt = Tt,
+                            .tgt_in = s->tgt_in,
+                            .targets = s->targets,
+                            .labels = s->labels};
+}
+
+static double loss_at(attn_model *m, const attn_batch *b) {
+    float loss;
+    assert_int_equal(attn_model_forward(m, b, 0, &loss), ATTN_OK);
+    return loss;
+}
+
+/* Central differences on a sample of every tensor's entries against the analytic gradient. */
+static void check_gradients(attn_arch arch, attn_norm norm, attn_pos pos) {
+    attn_config c = tiny(arch, norm);
+    c.pos = pos;
+    attn_model *m;
+    assert_int_equal(attn_model_create(&c, 7, &m), ATTN_OK);
+    attn_rng rng;
+    attn_rng_init(&rng, 3, 0);
+    /* larger weights than the default 0.02 make every path matter */
+    float *p = attn_model_params(m);
+    for (size_t i = 0; i < attn_model_num_params(m); i++)
+        p[i] += 0.3f * attn_rng_normal(&rng);
+    batch_store bs;
+    make_batch(&bs, &c, &rng);
+    float loss;
+    attn_model_zero_grad(m);
+    assert_int_equal(attn_model_forward(m, &bs.batch, 1, &loss), ATTN_OK);
+    assert_int_equal(attn_model_backward(m, 1.0f), ATTN_OK);
+    const float h = 2e-3f;
+    int checked = 0;
+    for (int t = 0; t < attn_model_num_tensors(m); t++) {
+        attn_param prm;
+        assert_int_equal(attn_model_tensor(m, t, &prm), ATTN_OK);
+        for (int k = 0; k < 3; k++) {
+            size_t j = attn_rng_below(&rng, (uint32_t)prm.size);
+            float saved = prm.data[j];
+            prm.data[j] = saved + h;
+            double up = loss_at(m, &bs.batch);
+            prm.data[j] = saved - h;
+            double down = loss_at(m, &bs.batch);
+            prm.data[j] = saved;
+            double numeric = (up - down) / (2.0 * h);
+            double analytic = prm.grad[j];
+            /* the loss is a float (~2.5, resolution ~3e-7), so the quotient carries ~1e-4 of
+             * rounding noise: hence the absolute term */
+            if (fabs(numeric - analytic) > 3e-2 * fabs(numeric) + 3e-4)
+                fail_msg("%s %s: d/d %s[%zu]: analytic %.6g numeric %.6g", attn_arch_name(arch),
+                         attn_norm_name(norm), prm.name, j, analytic, numeric);
+            checked++;
+        }
+    }
+    assert_true(checked > 20);
+    attn_model_free(m);
+}
+
+static void test_grad_classifier(void **state) {
+    (void)state;
+    check_gradients(ATTN_ARCH_CLASSIFIER, ATTN_NORM_PRE, ATTN_POS_LEARNED);
+    check_gradients(ATTN_ARCH_CLASSIFIER, ATTN_NORM_POST, ATTN_POS_SINUSOIDAL);
+}
+static void test_grad_lm(void **state) {
+    (void)state;
+    check_gradients(ATTN_ARCH_DECODER_LM, ATTN_NORM_PRE, ATTN_POS_LEARNED);
+    check_gradients(ATTN_ARCH_DECODER_LM, ATTN_NORM_POST, ATTN_POS_LEARNED);
+}
+static void test_grad_seq2seq(void **state) {
+    (void)state;
+    check_gradients(ATTN_ARCH_SEQ2SEQ, ATTN_NORM_PRE, ATTN_POS_SINUSOIDAL);
+    check_gradients(ATTN_ARCH_SEQ2SEQ, ATTN_NORM_POST, ATTN_POS_LEARNED);
+}
+
+/* At initialisation (weights ~0.02) the prediction is near uniform: loss ~ log(classes). */
+static void test_initial_loss(void **state) {
+    (void)state;
+    attn_arch archs[] = {ATTN_ARCH_CLASSIFIER, ATTN_ARCH_DECODER_LM, ATTN_ARCH_SEQ2SEQ};
+    for (int i = 0; i < 3; i++) {
+        attn_config c = tiny(archs[i], ATTN_NORM_PRE);
+        attn_model *m;
+        assert_int_equal(attn_model_create(&c, 1, &m), ATTN_OK);
+        attn_rng rng;
+        attn_rng_init(&rng, 5, 0);
+        batch_store bs;
+        make_batch(&bs, &c, &rng);
+        double loss = loss_at(m, &bs.batch);
+        double want = log(archs[i] == ATTN_ARCH_CLASSIFIER ? c.n_classes : c.vocab_size);
+        assert_true(fabs(loss - want) < 0.05 * want);
+        int rows, cols;
+        assert_non_null(attn_model_logits(m, &rows, &cols));
+        assert_int_equal(cols, archs[i] == ATTN_ARCH_CLASSIFIER ? c.n_classes : c.vocab_size);
+        assert_int_equal(rows, archs[i] == ATTN_ARCH_CLASSIFIER ? 3
+                               : archs[i] == ATTN_ARCH_SEQ2SEQ  ? 21
+                                                                : 27);
+        attn_model_free(m);
+    }
+}
+
+static void test_bad_input(void **state) {
+    (void)state;
+    attn_config c = tiny(ATTN_ARCH_DECODER_LM, ATTN_NORM_PRE);
+    attn_model *m;
+    assert_int_equal(attn_model_create(&c, 1, &m), ATTN_OK);
+    attn_rng rng;
+    attn_rng_init(&rng, 5, 0);
+    batch_store bs;
+    make_batch(&bs, &c, &rng);
+    float loss;
+    assert_int_equal(attn_model_backward(m, 1), ATTN_ERR_INVALID);
+    assert_non_null(strstr(attn_last_error(), "backward"));
+    bs.tokens[4] = 99;
+    assert_int_equal(attn_model_forward(m, &bs.batch, 1, &loss), ATTN_ERR_INVALID);
+    assert_non_null(strstr(attn_last_error(), "tokens[4] = 99"));
+    bs.tokens[4] = 1;
+    bs.lengths[1] = 0;
+    assert_int_equal(attn_model_forward(m, &bs.batch, 1, &loss), ATTN_ERR_INVALID);
+    assert_non_null(strstr(attn_last_error(), "lengths[1]"));
+    bs.lengths[1] = 5;
+    bs.targets[0] = 13;
+    assert_int_equal(attn_model_forward(m, &bs.batch, 1, &loss), ATTN_ERR_INVALID);
+    bs.targets[0] = 1;
+    bs.batch.T = 13; /* > max_len */
+    assert_int_equal(attn_model_forward(m, &bs.batch, 1, &loss), ATTN_ERR_INVALID);
+    assert_non_null(strstr(attn_last_error(), "max_len"));
+    bs.batch.T = 9;
+    attn_model_params(m)[0] = NAN; /* poisons token 0's embedding */
+    bs.tokens[0] = 0;
+    assert_int_equal(attn_model_forward(m, &bs.batch, 1, &loss), ATTN_ERR_NUMERIC);
+    assert_int_equal(attn_model_backward(m, 1), ATTN_ERR_INVALID);
+    attn_model_free(m);
+
+    attn_config bad = c;
+    bad.n_heads = 3;
+    assert_int_equal(attn_model_create(&bad, 1, &m), ATTN_ERR_INVALID);
+    assert_null(m);
+}
+
+static void test_save_load(void **state) {
+    (void)state;
+    attn_config c = tiny(ATTN_ARCH_SEQ2SEQ, ATTN_NORM_POST);
+    attn_model *m, *back;
+    assert_int_equal(attn_model_create(&c, 11, &m), ATTN_OK);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/attn_test_model_%d.safetensors", (int)getpid());
+    assert_int_equal(attn_model_save(m, path), ATTN_OK);
+    assert_int_equal(attn_model_load(path, &back), ATTN_OK);
+    assert_int_equal(attn_model_num_params(back), attn_model_num_params(m));
+    assert_memory_equal(attn_model_params(back), attn_model_params(m),
+                        attn_model_num_params(m) * sizeof(float));
+    assert_int_equal(attn_model_config(back)->norm, ATTN_NORM_POST);
+    attn_model_free(back);
+    /* truncated file: an error, never a crash */
+    FILE *f = fopen(path, "r+");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 200), 0);
+    fclose(f);
+    assert_int_not_equal(attn_model_load(path, &back), ATTN_OK);
+    assert_null(back);
+    assert_int_not_equal(attn_model_load("/nonexistent/x.safetensors", &back), ATTN_OK);
+    assert_non_null(strstr(attn_last_error(), "/nonexistent/x.safetensors"));
+    /* a checkpoint of another family is refused by name */
+    attn_config lc = tiny(ATTN_ARCH_CLASSIFIER, ATTN_NORM_PRE);
+    attn_model *cls;
+    assert_int_equal(attn_model_create(&lc, 1, &cls), ATTN_OK);
+    assert_int_equal(attn_model_save(cls, path), ATTN_OK);
+    assert_int_equal(attn_model_load(path, &back),
+                     ATTN_OK); /* self-describing: loads as classifier */
+    assert_int_equal(attn_model_config(back)->arch, ATTN_ARCH_CLASSIFIER);
+    attn_model_free(back);
+    attn_model_free(cls);
+    unlink(path);
+    attn_model_free(m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_initial_loss), cmocka_unit_test(test_grad_classifier),
+        cmocka_unit_test(test_grad_lm),      cmocka_unit_test(test_grad_seq2seq),
+        cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_save_load),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
