@@ -755,12 +755,18 @@ static char *header_json(const attn_st_writer *w) {
 }
 
 /* The 8-byte length plus the header padded with spaces to a multiple of 8 (malloc'd), and the
- * total file size; ATTN_ERR_NOMEM on failure. */
+ * total file size. */
 static attn_status build_header(const attn_st_writer *w, unsigned char **out, size_t *out_len,
                                 size_t *file_size) {
     char *json = header_json(w);
     if (!json) return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
     size_t len = strlen(json), padded = (len + 7) & ~(size_t)7;
+    if (padded > ATTN_ST_MAX_HEADER) {
+        cJSON_free(json);
+        return attn_error(ATTN_ERR_INVALID,
+                          "safetensors writer: the header would be %zu bytes, over the limit of %d",
+                          padded, ATTN_ST_MAX_HEADER);
+    }
     unsigned char *buf = malloc(8 + padded);
     if (!buf) {
         cJSON_free(json);
@@ -806,7 +812,7 @@ attn_status attn_st_writer_to_memory(const attn_st_writer *w, void **data, size_
     return ATTN_OK;
 }
 
-attn_status attn_st_writer_write(attn_st_writer *w, const char *path) {
+attn_status attn_st_writer_write(const attn_st_writer *w, const char *path) {
     if (!w || !path) return attn_error(ATTN_ERR_INVALID, "attn_st_writer_write: NULL argument");
     unsigned char *header;
     size_t header_len, total;

@@ -8,8 +8,9 @@
  *
  * The reader trusts nothing it reads: every length, offset, shape and type in the header is checked
  * against the file before any tensor is exposed, and any inconsistency is ATTN_ERR_FORMAT with a
- * message naming the problem and the tensor. It accepts what the reference implementation writes;
- * it is more lenient only in allowing unused bytes between or after tensors.
+ * message naming the problem and the tensor. It accepts everything the reference implementation
+ * accepts, and is more lenient in three harmless ways: unused bytes between or after tensors, any
+ * JSON whitespace (not only spaces) around the header object, and no UTF-8 validation of names.
  *
  * Errors are reported through attn_error() (core/error.h); attn_last_error() has the message. */
 #ifndef ATTN_IO_SAFETENSORS_H
@@ -125,11 +126,12 @@ attn_status attn_st_writer_set_metadata(attn_st_writer *w, const char *key, cons
 
 /* Writes everything added so far to `path`, atomically (attn_file_write_atomic: an existing file
  * is replaced only once the new one is complete). The writer keeps its contents and may write
- * again. Errors: ATTN_ERR_IO (see attn_file_write_atomic), ATTN_ERR_NOMEM. */
-attn_status attn_st_writer_write(attn_st_writer *w, const char *path);
+ * again. Errors: ATTN_ERR_INVALID (NULL argument, or a header over ATTN_ST_MAX_HEADER bytes, which
+ * no reader would accept), ATTN_ERR_IO (see attn_file_write_atomic), ATTN_ERR_NOMEM. */
+attn_status attn_st_writer_write(const attn_st_writer *w, const char *path);
 
 /* The bytes attn_st_writer_write() would write, as one malloc'd buffer (*data, *size bytes) that
- * the caller frees with free(). Errors: ATTN_ERR_INVALID (NULL argument), ATTN_ERR_NOMEM. */
+ * the caller frees with free(). Errors: as attn_st_writer_write, less ATTN_ERR_IO. */
 attn_status attn_st_writer_to_memory(const attn_st_writer *w, void **data, size_t *size);
 
 /* Releases the writer and its copies of names and metadata (never the tensor data). NULL is a
