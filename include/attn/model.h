@@ -74,8 +74,9 @@ attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt);
 attn_status attn_model_forward(attn_model *m, const attn_batch *batch, int training, float *loss);
 
 /* Logits of the last forward: (B, n_classes) for the classifier, (B, T, V) for the LM,
- * (B, Tt, V) for seq2seq. Owned by the model; valid until the next forward. The number of rows is
- * stored in *rows and the row width in *cols when not NULL. */
+ * (B, Tt, V) for seq2seq. Owned by the model; valid until the next forward or backward (backward
+ * turns them into their gradient in place, which saves the largest activation). The number of
+ * rows is stored in *rows and the row width in *cols when not NULL. */
 const float *attn_model_logits(const attn_model *m, int *rows, int *cols);
 
 /* Accumulates d(loss_scale * loss)/d(params) into the gradients (call attn_model_zero_grad first

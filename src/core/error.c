@@ -35,8 +35,8 @@ attn_status attn_error(attn_status status, const char *fmt, ...) {
 }
 
 attn_status attn_error_context(attn_status status, const char *fmt, ...) {
-    char prefix[ATTN_ERROR_MAX], old[ATTN_ERROR_MAX];
-    memcpy(old, last_error, sizeof old);
+    char prefix[ATTN_ERROR_MAX / 2], old[ATTN_ERROR_MAX / 2];
+    snprintf(old, sizeof old, "%s", last_error);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
