@@ -4,15 +4,65 @@
 
 #include "attn/attn.h"
 
+#include "args.h"
+#include "commands.h"
+
+static const char usage[] =
+    "usage: attn <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  train lm     train a byte-level decoder-only language model on a text file\n"
+    "  generate     sample text from a trained language model (KV-cached)\n"
+    "  eval lm      loss, perplexity and bits per byte of a language model on a text file\n"
+    "\n"
+    "Options:\n"
+    "  --help       this text; `attn <command> --help` describes a command and all its options\n"
+    "  --version    the version of attn\n"
+    "\n"
+    "Example:\n"
+    "  attn train lm --data corpus.txt --out lm.safetensors --steps 2000\n"
+    "  attn generate --model lm.safetensors --prompt \"Once upon a time\"\n";
+
+static int is_help(const char *a) {
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* "attn train <what>" / "attn eval <what>": only `lm` exists for now. */
+static int dispatch_family(const char *command, int argc, char **argv, int (*lm)(int, char **)) {
+    if (argc < 1) {
+        cli_error("%s: missing model kind (known: lm; try attn %s lm --help)", command, command);
+        return CLI_USAGE;
+    }
+    if (is_help(argv[0])) {
+        printf("usage: attn %s lm [options]\n\n"
+               "  %s lm    see `attn %s lm --help`\n",
+               command, command, command);
+        return CLI_OK;
+    }
+    if (strcmp(argv[0], "lm") == 0) return lm(argc - 1, argv + 1);
+    cli_error("unknown model kind '%s' for '%s' (known: lm)", argv[0], command);
+    return CLI_USAGE;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        printf("usage: attn <command> [options]\n");
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        cli_error("missing command (train lm, generate or eval lm; try attn --help)");
+        return CLI_USAGE;
     }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (is_help(argv[1])) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--version") == 0) {
         printf("attn %s\n", attn_version());
-        return 0;
+        return CLI_OK;
     }
-    fprintf(stderr, "attn: unknown command '%s' (try attn --help)\n", argv[1]);
-    return 2;
+    if (strcmp(command, "train") == 0)
+        return dispatch_family("train", argc - 2, argv + 2, cmd_train_lm);
+    if (strcmp(command, "eval") == 0)
+        return dispatch_family("eval", argc - 2, argv + 2, cmd_eval_lm);
+    if (strcmp(command, "generate") == 0) return cmd_generate(argc - 2, argv + 2);
+    cli_error("unknown command '%s' (try attn --help)", command);
+    return CLI_USAGE;
 }

@@ -1,0 +1,11 @@
+/* tools/commands.h: the subcommands of `attn`, one file each. Each takes the arguments after its
+ * command words and returns the process exit status (CLI_OK, CLI_RUNTIME, CLI_USAGE, CLI_SIGINT).
+ */
+#ifndef ATTN_TOOLS_COMMANDS_H
+#define ATTN_TOOLS_COMMANDS_H
+
+int cmd_train_lm(int argc, char **argv); /* tools/cmd_train_lm.c */
+int cmd_generate(int argc, char **argv); /* tools/cmd_generate.c */
+int cmd_eval_lm(int argc, char **argv);  /* tools/cmd_eval_lm.c */
+
+#endif
