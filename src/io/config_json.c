@@ -42,22 +42,23 @@ static void format_float(char *buf, size_t cap, float v) {
 attn_status attn_config_to_json(const attn_config *cfg, char **json) {
     if (!cfg || !json) return attn_error(ATTN_ERR_INVALID, "attn_config_to_json: NULL argument");
     ATTN_TRY(attn_config_validate(cfg));
-    char dropout[32], ln_eps[32];
+    char dropout[32], ln_eps[32], smoothing[32];
     format_float(dropout, sizeof dropout, cfg->dropout);
+    format_float(smoothing, sizeof smoothing, cfg->label_smoothing);
     format_float(ln_eps, sizeof ln_eps, cfg->ln_eps);
     const char *fmt =
         "{\"arch\": \"%s\", \"vocab_size\": %d, \"max_len\": %d, \"d_model\": %d, \"n_heads\": %d, "
         "\"d_ff\": %d, \"n_layers\": %d, \"n_dec_layers\": %d, \"n_classes\": %d, \"norm\": "
         "\"%s\", "
         "\"pos\": \"%s\", \"act\": \"%s\", \"pool\": \"%s\", \"dropout\": %s, \"ln_eps\": %s, "
-        "\"scale_embeddings\": %s, \"pad_id\": %d}";
+        "\"scale_embeddings\": %s, \"pad_id\": %d, \"label_smoothing\": %s}";
     /* Every value is bounded (names <= 10 chars, ints <= 11, floats <= 15), so it fits. */
     char buf[1024];
     int len = snprintf(buf, sizeof buf, fmt, attn_arch_name(cfg->arch), cfg->vocab_size,
                        cfg->max_len, cfg->d_model, cfg->n_heads, cfg->d_ff, cfg->n_layers,
                        cfg->n_dec_layers, cfg->n_classes, attn_norm_name(cfg->norm),
                        attn_pos_name(cfg->pos), attn_act_name(cfg->act), attn_pool_name(cfg->pool),
-                       dropout, ln_eps, cfg->scale_embeddings ? "true" : "false", cfg->pad_id);
+                       dropout, ln_eps, cfg->scale_embeddings ? "true" : "false", cfg->pad_id, smoothing);
     char *text = malloc((size_t)len + 1);
     if (!text) return attn_error(ATTN_ERR_NOMEM, "attn_config_to_json: out of memory");
     memcpy(text, buf, (size_t)len + 1);
@@ -142,6 +143,10 @@ static attn_status read_fields(const cJSON *root, attn_config *c) {
     ATTN_TRY(get_float(root, "ln_eps", &c->ln_eps));
     ATTN_TRY(get_bool(root, "scale_embeddings", &c->scale_embeddings));
     ATTN_TRY(get_int(root, "pad_id", &c->pad_id));
+    /* optional: absent in configs written before it existed */
+    c->label_smoothing = 0.0f;
+    if (cJSON_GetObjectItemCaseSensitive(root, "label_smoothing"))
+        ATTN_TRY(get_float(root, "label_smoothing", &c->label_smoothing));
     return ATTN_OK;
 }
 

@@ -94,6 +94,9 @@ attn_status attn_config_validate(const attn_config *cfg) {
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return attn_error(ATTN_ERR_INVALID, "config: dropout = %g is outside [0, 1)",
                           (double)cfg->dropout);
+    if (!(cfg->label_smoothing >= 0.0f && cfg->label_smoothing < 1.0f))
+        return attn_error(ATTN_ERR_INVALID, "config: label_smoothing = %g is outside [0, 1)",
+                          (double)cfg->label_smoothing);
     if (!(cfg->ln_eps > 0.0f) || isinf(cfg->ln_eps))
         return attn_error(ATTN_ERR_INVALID, "config: ln_eps = %g must be positive and finite",
                           (double)cfg->ln_eps);

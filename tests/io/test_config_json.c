@@ -14,7 +14,8 @@ static const char *docs_example =
     "{\"arch\": \"decoder_lm\", \"vocab_size\": 256, \"max_len\": 128, \"d_model\": 128, "
     "\"n_heads\": 4,\n \"d_ff\": 512, \"n_layers\": 2, \"n_dec_layers\": 0, \"n_classes\": 0, "
     "\"norm\": \"pre\",\n \"pos\": \"learned\", \"act\": \"gelu_tanh\", \"pool\": \"cls\", "
-    "\"dropout\": 0.1, \"ln_eps\": 1e-5,\n \"scale_embeddings\": false, \"pad_id\": 0}";
+    "\"dropout\": 0.1, \"ln_eps\": 1e-5,\n \"scale_embeddings\": false, \"pad_id\": 0, "
+    "\"label_smoothing\": 0}";
 
 static const char *keys[] = {
     "arch",         "vocab_size",       "max_len", "d_model", "n_heads", "d_ff", "n_layers",
@@ -45,6 +46,7 @@ static void assert_config_equal(const attn_config *a, const attn_config *b) {
     assert_true(a->ln_eps == b->ln_eps);
     assert_int_equal(a->scale_embeddings != 0, b->scale_embeddings != 0);
     assert_int_equal(a->pad_id, b->pad_id);
+    assert_true(a->label_smoothing == b->label_smoothing);
 }
 
 static attn_config docs_config(void) {
