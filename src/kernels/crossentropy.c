@@ -9,19 +9,15 @@
 
 #include <math.h>
 
+#include "kernels/vmath.h"
+
 /* Below this many logits, a call stays on one thread. */
 #define CE_PAR_MIN (1L << 14)
 
 // x: (V); logsumexp(x) = max + log(sum exp(x - max))
 static float row_logsumexp(const float *x, int V) {
-    float max = -INFINITY, sum = 0.0f;
-#pragma omp simd reduction(max : max)
-    for (int k = 0; k < V; k++)
-        max = fmaxf(max, x[k]);
-#pragma omp simd reduction(+ : sum)
-    for (int k = 0; k < V; k++)
-        sum += expf(x[k] - max);
-    return max + logf(sum);
+    float max = attn_vmax(x, V);
+    return max + logf(attn_vexp_sum(x, V, max));
 }
 
 // x: (V); the loss of one counted row with target y
@@ -57,10 +53,7 @@ double attn_crossentropy_forward(float *lse, const float *logits, const int *tar
 // dlogits, logits: (V), may alias; dlogits = scale * (softmax(x) - q)
 static void row_grad(float *d, const float *x, float lse, int y, int V, float smoothing,
                      float scale) {
-    float uniform = smoothing / V;
-#pragma omp simd
-    for (int k = 0; k < V; k++)
-        d[k] = scale * (expf(x[k] - lse) - uniform);
+    attn_vexp_affine(d, x, V, lse, scale, smoothing / V);
     d[y] -= scale * (1.0f - smoothing);
 }
 

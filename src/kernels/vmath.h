@@ -44,4 +44,45 @@ static inline __m512 attn_vtanh_ps(__m512 u) {
 #define ATTN_VMATH_WIDTH 0
 #endif
 
+#include <math.h>
+
+/* max_k x[k] over n floats (-inf for n == 0). */
+static inline float attn_vmax(const float *x, int n) {
+    float m = -INFINITY;
+#pragma omp simd reduction(max : m)
+    for (int k = 0; k < n; k++)
+        m = x[k] > m ? x[k] : m;
+    return m;
+}
+
+/* sum_k exp(x[k] - shift), accumulated in float lanes. */
+static inline float attn_vexp_sum(const float *x, int n, float shift) {
+    float sum = 0.0f;
+    int k = 0;
+#if ATTN_VMATH_WIDTH
+    __m512 acc = _mm512_setzero_ps(), sh = _mm512_set1_ps(shift);
+    for (; k + 16 <= n; k += 16)
+        acc = _mm512_add_ps(acc, attn_vexp_ps(_mm512_sub_ps(_mm512_loadu_ps(x + k), sh)));
+    sum = _mm512_reduce_add_ps(acc);
+#endif
+    for (; k < n; k++)
+        sum += expf(x[k] - shift);
+    return sum;
+}
+
+/* out[k] = scale * (exp(x[k] - shift) - sub); out may alias x. */
+static inline void attn_vexp_affine(float *out, const float *x, int n, float shift, float scale,
+                                    float sub) {
+    int k = 0;
+#if ATTN_VMATH_WIDTH
+    __m512 sh = _mm512_set1_ps(shift), sc = _mm512_set1_ps(scale), sb = _mm512_set1_ps(sub);
+    for (; k + 16 <= n; k += 16) {
+        __m512 e = attn_vexp_ps(_mm512_sub_ps(_mm512_loadu_ps(x + k), sh));
+        _mm512_storeu_ps(out + k, _mm512_mul_ps(sc, _mm512_sub_ps(e, sb)));
+    }
+#endif
+    for (; k < n; k++)
+        out[k] = scale * (expf(x[k] - shift) - sub);
+}
+
 #endif
