@@ -8,8 +8,12 @@ packages=(
     libopenblas-openmp-dev   # cblas GEMM, OpenMP-threaded (nests cleanly inside our own OpenMP regions)
     libcmocka-dev            # unit tests
     libcjson-dev             # safetensors headers, configs
+    libpcre2-dev             # GPT-2 pre-tokenisation regex (Unicode properties)
+    libutf8proc-dev          # Unicode normalisation and categories
+    libcairo2-dev            # PNG pictures: attention maps, training curves
     fortunes-min fortunes    # public-domain demo text
     python3-numpy python3-torch  # fixture regeneration and parity checks in the suite
+    python3-sklearn          # reference metrics and the TF-IDF baseline
 )
 
 missing=()

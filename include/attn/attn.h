@@ -8,5 +8,6 @@
 #include "attn/model.h"
 #include "attn/train.h"
 #include "attn/decode.h"
+#include "attn/tokenizer.h"
 
 #endif
