@@ -9,5 +9,6 @@
 #include "attn/train.h"
 #include "attn/decode.h"
 #include "attn/tokenizer.h"
+#include "attn/metrics.h"
 
 #endif
