@@ -1,0 +1,200 @@
+/* text/text_internal.h: what the files of src/text share: hash maps, UTF-8 helpers, the GPT-2
+ * byte <-> character mapping, pre-tokenisation, normalisers and the tokenizer struct itself.
+ *
+ * Ownership: every struct here owns the memory it points to and is released by its *_free.
+ * Errors: functions returning attn_status set the last-error message (core/error.h). */
+#ifndef ATTN_TEXT_INTERNAL_H
+#define ATTN_TEXT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attn/tokenizer.h"
+
+/* ---- hashmap.c: a string-keyed map that keeps insertion order ---------------------------- */
+
+/* Entry i of a text_strmap: key bytes at arena + off (NUL-terminated copy), any int64 value. */
+typedef struct {
+    size_t off;
+    uint32_t len;
+    uint32_t hash;
+    int64_t value;
+} text_strmap_entry;
+
+/* Keys are copied into one arena; entries are dense in insertion order (entry i is the i-th key
+ * inserted), so a vocabulary stored here has entry index == token id. Zero-initialise to use. */
+typedef struct {
+    char *arena;
+    size_t arena_len, arena_cap;
+    text_strmap_entry *entries;
+    int32_t n, cap;
+    int32_t *table; /* open addressing over entry indices, -1 = empty; size mask + 1 */
+    uint32_t mask;
+} text_strmap;
+
+/* Releases everything; the map is zeroed and may be reused. */
+void text_strmap_free(text_strmap *m);
+/* Index of `key` (len bytes, any content), or -1. */
+int32_t text_strmap_find(const text_strmap *m, const void *key, size_t len);
+/* Index of `key`, inserting it with value `init` when absent (*inserted tells which; may be
+ * NULL). Returns -1 when memory runs out or the map would exceed INT32_MAX entries / a key
+ * UINT32_MAX bytes (the map is unchanged then). */
+int32_t text_strmap_insert(text_strmap *m, const void *key, size_t len, int64_t init,
+                           int *inserted);
+/* The key of entry i (NUL-terminated; its length in *len when len is not NULL). */
+static inline const char *text_strmap_key(const text_strmap *m, int32_t i, size_t *len) {
+    if (len) *len = m->entries[i].len;
+    return m->arena + m->entries[i].off;
+}
+
+/* ---- hashmap.c: uint64 -> int32 map ------------------------------------------------------- */
+
+/* Open addressing; UINT64_MAX cannot be a key. Zero-initialise to use. */
+typedef struct {
+    uint64_t *keys;
+    int32_t *values;
+    uint32_t mask;
+    uint32_t n;
+} text_u64map;
+
+void text_u64map_free(text_u64map *m);
+/* The value stored for key, or `missing`. */
+int32_t text_u64map_get(const text_u64map *m, uint64_t key, int32_t missing);
+/* Stores key -> value, replacing an older value. ATTN_ERR_NOMEM when growing fails. */
+attn_status text_u64map_put(text_u64map *m, uint64_t key, int32_t value);
+
+static inline uint64_t text_pair_key(int32_t a, int32_t b) {
+    return (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
+}
+
+/* ---- utf8.c ------------------------------------------------------------------------------- */
+
+/* Decodes one strictly valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF) at s[0..n), n >= 1. Returns its length 1..4 and the code point in *cp, or 0 when
+ * s does not start with a valid sequence. This is the same definition PCRE2 checks, so text
+ * accepted here can be matched with PCRE2_NO_UTF_CHECK. */
+int text_utf8_decode(const unsigned char *s, size_t n, int32_t *cp);
+/* Length of the longest valid UTF-8 prefix of s[0..n). */
+size_t text_utf8_valid_prefix(const unsigned char *s, size_t n);
+/* Writes the UTF-8 of cp (0..0x10FFFF) to out (room for 4); returns its length. */
+int text_utf8_encode(int32_t cp, unsigned char *out);
+
+/* A growable byte buffer (zero-initialise; free .data). */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} text_buf;
+/* Appends n bytes; ATTN_ERR_NOMEM on failure (the buffer is unchanged then). */
+attn_status text_buf_append(text_buf *b, const void *p, size_t n);
+
+/* A growable int array (zero-initialise; free .data). */
+typedef struct {
+    int *data;
+    size_t len, cap;
+} text_ints;
+attn_status text_ints_push(text_ints *v, int x);
+
+/* ---- bytes_unicode.c: GPT-2's bytes_to_unicode ------------------------------------------- */
+
+/* The printable character byte b is shown as: b itself for '!'..'~', U+00A1..U+00AC and
+ * U+00AE..U+00FF; the other 68 bytes (controls, space, U+007F..U+00A0, U+00AD) become
+ * U+0100 + their rank among them, in byte order ("Ġ" U+0120 is the space). */
+int32_t text_byte_to_char(unsigned char b);
+/* The byte shown by character cp, or -1 if cp is none of the 256. */
+int text_char_to_byte(int32_t cp);
+/* UTF-8 of the character of byte b into out (room for 2); returns its length (1 or 2). */
+int text_byte_to_utf8(unsigned char b, char *out);
+
+/* ---- pretokenize.c: the GPT-2 pattern ---------------------------------------------------- */
+
+/* The GPT-2 pre-tokenisation pattern, compiled with PCRE2_UTF | PCRE2_UCP (and JIT when the
+ * library has it). Immutable; may be shared by threads. */
+typedef struct text_regex text_regex;
+attn_status text_regex_create(text_regex **out);
+void text_regex_free(text_regex *re);
+
+/* Called for each pre-token in order. is_byte: a single byte that is not valid UTF-8 (it is
+ * encoded as its byte token). A nonzero return stops the split and is returned by it. */
+typedef attn_status (*text_piece_fn)(const char *piece, size_t len, int is_byte, void *user);
+
+/* Splits text[0..len) (any bytes) into pre-tokens: the maximal valid UTF-8 runs are matched by the
+ * pattern one after the other, each invalid byte is a piece of its own. Concatenating the pieces
+ * gives the text back exactly. Errors: ATTN_ERR_NOMEM, or what fn returned. */
+attn_status text_pretokenize(const text_regex *re, const char *text, size_t len, text_piece_fn fn,
+                             void *user);
+
+/* ---- normalize.c: the byte-level BPE normaliser ------------------------------------------ */
+
+enum { TEXT_NORM_NFC = 1, TEXT_NORM_LOWER = 2 };
+
+/* Applies the flags (TEXT_NORM_*) to the valid UTF-8 runs of text (invalid bytes are copied as
+ * they are): NFC of the per-code-point simple lower-case mapping (utf8proc_tolower) when both are
+ * set. *out is malloc'd (NUL-terminated, *out_len without it); the caller frees it. */
+attn_status text_normalize(const char *text, size_t len, int flags, char **out, size_t *out_len);
+
+/* ---- the tokenizer ------------------------------------------------------------------------ */
+
+/* Flags of each id. A token may be in the model's vocabulary, an added token, or both. */
+enum { TEXT_TOK_MODEL = 1, TEXT_TOK_ADDED = 2, TEXT_TOK_SPECIAL = 4 };
+
+typedef struct {
+    int clean_text;    /* drop controls, map whitespace to ' ' */
+    int chinese_chars; /* put spaces around CJK ideographs */
+    int strip_accents; /* NFD, then drop nonspacing marks (Mn) */
+    int lowercase;
+} text_bert_norm;
+
+struct attn_tokenizer {
+    attn_tokenizer_kind kind;
+    text_strmap vocab;    /* token string -> id: entry i is token i */
+    unsigned char *flags; /* [vocab.n] TEXT_TOK_* */
+    int special_ids[ATTN_SPECIAL_COUNT];
+
+    /* byte-level BPE */
+    int norm_flags;        /* TEXT_NORM_* */
+    int byte_id[256];      /* id of each byte's token */
+    int32_t (*merges)[2];  /* [n_merges] (left, right) in rank order */
+    int32_t *merge_result; /* [n_merges] id of the merged token */
+    int n_merges;
+    text_u64map merge_rank; /* pair key -> rank (the last of duplicated merges wins) */
+    char *bytes;            /* decoded bytes of every token, token i at bytes_off[i] */
+    size_t *bytes_off;      /* [vocab.n + 1] */
+    text_regex *re;
+
+    /* WordPiece */
+    text_bert_norm bert;
+    char *prefix; /* continuing-subword prefix ("##") */
+    int max_chars;
+    int unk_id;
+    int cleanup; /* the decoder's clean-up of spaces before punctuation */
+};
+
+/* A zeroed tokenizer of `kind` with no tokens (special ids -1). NULL when out of memory. */
+attn_tokenizer *text_tokenizer_new(attn_tokenizer_kind kind);
+/* Appends token `s` (len bytes) with TEXT_TOK_* flags; its id is the previous count. Errors:
+ * ATTN_ERR_FORMAT if the token is already present (message names it), ATTN_ERR_NOMEM. */
+attn_status text_tokenizer_add(attn_tokenizer *t, const char *s, size_t len, int flags);
+/* Sets special_ids[] from tokens named [PAD] [UNK] [CLS] [SEP] [MASK]. */
+void text_tokenizer_find_specials(attn_tokenizer *t);
+
+/* bpe.c: completes a BPE tokenizer whose vocabulary is filled: checks that every byte token is in
+ * it, resolves merges[0..n) (ids, copied) into merged ids, builds the rank map, decoded bytes and
+ * the pattern. ATTN_ERR_FORMAT names the first offending byte or merge. */
+attn_status text_bpe_finish(attn_tokenizer *t, const int32_t (*merges)[2], int n_merges);
+attn_status text_bpe_encode(const attn_tokenizer *t, const char *text, size_t len, text_ints *out);
+attn_status text_bpe_decode(const attn_tokenizer *t, const int *ids, int n, text_buf *out);
+
+/* wordpiece.c: checks the unk token and options of a filled WordPiece tokenizer. */
+attn_status text_wordpiece_finish(attn_tokenizer *t);
+attn_status text_wordpiece_encode(const attn_tokenizer *t, const char *text, size_t len,
+                                  text_ints *out);
+attn_status text_wordpiece_decode(const attn_tokenizer *t, const int *ids, int n, text_buf *out);
+/* wordpiece_normalize.c: BERT's normaliser and pre-tokeniser: calls fn once per word (UTF-8) of
+ * the valid UTF-8 text (ATTN_ERR_INVALID naming the byte offset otherwise). */
+attn_status text_bert_split(const text_bert_norm *opt, const char *text, size_t len,
+                            text_piece_fn fn, void *user);
+
+/* tokenizer_json.c / vocab_txt.c */
+attn_status text_load_vocab_txt(const char *data, size_t len, attn_tokenizer **out);
+
+#endif

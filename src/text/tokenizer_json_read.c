@@ -1,0 +1,393 @@
+/* text/tokenizer_json_read.c: loading a Hugging Face tokenizer.json (byte-level BPE or WordPiece)
+ * or a vocab.txt.
+ *
+ * Nothing read is trusted: every key is checked for presence and type, every id for range and
+ * uniqueness (the ids of model.vocab and added_tokens together must be exactly 0..N-1), every
+ * merge for tokens that exist, and features this library does not implement (another pattern,
+ * add_prefix_space, dropout, other normalisers, ...) are refused rather than ignored, so that a
+ * loaded tokenizer never encodes differently from the file's intent without saying so. Every
+ * failure is ATTN_ERR_FORMAT with a message naming the key (ATTN_ERR_IO / ATTN_ERR_NOMEM for
+ * files and memory). */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/file.h"
+#include "text/text_internal.h"
+
+static attn_status bad(const char *fmt, const char *what) {
+    return attn_error(ATTN_ERR_FORMAT, fmt, what);
+}
+
+/* *v = the integer value of item, which must be a whole number in [0, 2^30). */
+static int get_id(const cJSON *item, int *v) {
+    if (!cJSON_IsNumber(item)) return 0;
+    double d = item->valuedouble;
+    if (!(d >= 0 && d < (double)(1 << 30)) || d != (double)(int)d) return 0;
+    *v = (int)d;
+    return 1;
+}
+
+/* A boolean key: absent or null gives `def`; anything but true/false is an error (-1). */
+static int get_bool(const cJSON *obj, const char *key, int def) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v || cJSON_IsNull(v)) return def;
+    if (!cJSON_IsBool(v)) return -1;
+    return cJSON_IsTrue(v);
+}
+
+/* The "type" of an object-valued key; NULL when the key is absent or null (*present = 0), or
+ * not an object with a string type (error set, *present = -1). */
+static const char *type_of(const cJSON *root, const char *key, const cJSON **obj, int *present) {
+    *obj = cJSON_GetObjectItemCaseSensitive(root, key);
+    *present = 0;
+    if (!*obj || cJSON_IsNull(*obj)) return NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(*obj, "type");
+    if (!cJSON_IsObject(*obj) || !cJSON_IsString(type)) {
+        *present = -1;
+        bad("\"%s\" must be null or an object with a string \"type\"", key);
+        return NULL;
+    }
+    *present = 1;
+    return type->valuestring;
+}
+
+/* ---- the vocabulary: model.vocab and added_tokens ---------------------------------------- */
+
+typedef struct {
+    const char *text;
+    int flags; /* TEXT_TOK_*; 0: no token with this id */
+} token_slot;
+
+/* Records token `text` as id in slots[0..cap), merging a model token with the added token of
+ * the same id (they must agree). */
+static attn_status put_token(token_slot *slots, int cap, int id, const char *text, int flags) {
+    if (!text || !text[0]) return attn_error(ATTN_ERR_FORMAT, "token id %d is an empty string", id);
+    if (text_utf8_valid_prefix((const unsigned char *)text, strlen(text)) != strlen(text))
+        return attn_error(ATTN_ERR_FORMAT, "token id %d is not valid UTF-8", id);
+    if (id >= cap) {
+        return attn_error(ATTN_ERR_FORMAT,
+                          "token '%.100s' has id %d, outside 0..%d (ids must be 0..N-1)", text, id,
+                          cap - 1);
+    }
+    token_slot *s = &slots[id];
+    if (s->flags &&
+        ((s->flags & flags & (TEXT_TOK_MODEL | TEXT_TOK_ADDED)) || strcmp(s->text, text) != 0)) {
+        return attn_error(ATTN_ERR_FORMAT, "id %d is given to both '%.100s' and '%.100s'", id,
+                          s->text, text);
+    }
+    s->text = text;
+    s->flags |= flags;
+    return ATTN_OK;
+}
+
+/* Fills t's vocabulary from root.model.vocab and root.added_tokens. */
+static attn_status read_vocab(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
+    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
+    if (!cJSON_IsObject(vocab)) return bad("%s must be an object {token: id}", "model.vocab");
+    if (added && !cJSON_IsNull(added) && !cJSON_IsArray(added))
+        return bad("%s must be an array", "added_tokens");
+    int cap = cJSON_GetArraySize(vocab) + (cJSON_IsArray(added) ? cJSON_GetArraySize(added) : 0);
+    token_slot *slots = calloc((size_t)cap + 1, sizeof *slots);
+    if (!slots) return attn_error(ATTN_ERR_NOMEM, "out of memory for %d tokens", cap);
+    attn_status s = ATTN_OK;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, vocab) {
+        int id;
+        if (!get_id(item, &id)) {
+            s = attn_error(ATTN_ERR_FORMAT,
+                           "model.vocab: the id of '%.100s' is not an integer >= 0",
+                           item->string ? item->string : "");
+            break;
+        }
+        if ((s = put_token(slots, cap, id, item->string, TEXT_TOK_MODEL)) != ATTN_OK) break;
+    }
+    int k = 0;
+    if (s == ATTN_OK && cJSON_IsArray(added)) {
+        cJSON_ArrayForEach(item, added) {
+            const cJSON *content = cJSON_GetObjectItemCaseSensitive(item, "content");
+            int id, special = get_bool(item, "special", 0);
+            if (!get_id(cJSON_GetObjectItemCaseSensitive(item, "id"), &id) ||
+                !cJSON_IsString(content) || special < 0) {
+                s = attn_error(ATTN_ERR_FORMAT,
+                               "added_tokens[%d] needs an integer \"id\", a string \"content\" "
+                               "and a boolean \"special\"",
+                               k);
+                break;
+            }
+            int flags = TEXT_TOK_ADDED | (special ? TEXT_TOK_SPECIAL : 0);
+            if ((s = put_token(slots, cap, id, content->valuestring, flags)) != ATTN_OK) break;
+            k++;
+        }
+    }
+    int n = 0;
+    while (s == ATTN_OK && n < cap && slots[n].flags)
+        n++;
+    for (int i = n; s == ATTN_OK && i < cap; i++) {
+        if (slots[i].flags)
+            s = attn_error(ATTN_ERR_FORMAT, "token ids have a gap: none is %d, but '%.100s' is %d",
+                           n, slots[i].text, i);
+    }
+    if (s == ATTN_OK && n == 0) s = attn_error(ATTN_ERR_FORMAT, "model.vocab is empty");
+    for (int i = 0; s == ATTN_OK && i < n; i++)
+        s = text_tokenizer_add(t, slots[i].text, strlen(slots[i].text), slots[i].flags);
+    free(slots);
+    if (s == ATTN_OK) text_tokenizer_find_specials(t);
+    return s;
+}
+
+/* ---- byte-level BPE ----------------------------------------------------------------------- */
+
+static attn_status read_bpe_normalizer(const cJSON *root, attn_tokenizer *t) {
+    const cJSON *n;
+    int present;
+    const char *type = type_of(root, "normalizer", &n, &present);
+    if (present <= 0) return present < 0 ? ATTN_ERR_FORMAT : ATTN_OK;
+    const cJSON *one = n, *list = NULL;
+    if (strcmp(type, "Sequence") == 0) {
+        list = cJSON_GetObjectItemCaseSensitive(n, "normalizers");
+        if (!cJSON_IsArray(list)) return bad("%s must be an array", "normalizer.normalizers");
+        one = list->child;
+    }
+    for (; one; one = list ? one->next : NULL) {
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(one, "type");
+        const char *name = cJSON_IsString(ty) ? ty->valuestring : "?";
+        if (strcmp(name, "NFC") == 0) {
+            t->norm_flags |= TEXT_NORM_NFC;
+        } else if (strcmp(name, "Lowercase") == 0) {
+            t->norm_flags |= TEXT_NORM_LOWER;
+        } else {
+            return bad("normalizer '%.100s' is not supported for a byte-level BPE (NFC, "
+                       "Lowercase or a Sequence of them are)",
+                       name);
+        }
+    }
+    return ATTN_OK;
+}
+
+/* The pattern, the decoder and the model options must be the ones bpe.c implements. */
+static attn_status check_bpe_options(const cJSON *root, const cJSON *model) {
+    const cJSON *obj;
+    int present;
+    const char *type = type_of(root, "pre_tokenizer", &obj, &present);
+    if (present < 0) return ATTN_ERR_FORMAT;
+    if (!type || strcmp(type, "ByteLevel") != 0)
+        return bad("pre_tokenizer must be ByteLevel for a BPE model (found %s)",
+                   type ? type : "none");
+    if (get_bool(obj, "add_prefix_space", 1) != 0)
+        return bad("%s is not supported (decode would not give the text back)",
+                   "pre_tokenizer.add_prefix_space other than false");
+    if (get_bool(obj, "use_regex", 1) != 1)
+        return bad("%s is not supported", "pre_tokenizer.use_regex false");
+    type = type_of(root, "decoder", &obj, &present);
+    if (present < 0) return ATTN_ERR_FORMAT;
+    if (type && strcmp(type, "ByteLevel") != 0)
+        return bad("decoder '%.100s' is not supported for a BPE model (ByteLevel is)", type);
+    const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(model, "dropout");
+    if (dropout && !cJSON_IsNull(dropout) &&
+        !(cJSON_IsNumber(dropout) && dropout->valuedouble == 0))
+        return bad("%s is not supported", "model.dropout");
+    static const char *const affixes[] = {"continuing_subword_prefix", "end_of_word_suffix"};
+    for (int i = 0; i < 2; i++) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(model, affixes[i]);
+        if (a && !cJSON_IsNull(a) && !(cJSON_IsString(a) && a->valuestring[0] == '\0'))
+            return bad("model.%s is not supported for a byte-level BPE", affixes[i]);
+    }
+    if (get_bool(model, "ignore_merges", 0) != 0)
+        return bad("%s is not supported", "model.ignore_merges");
+    return ATTN_OK;
+}
+
+/* The id of model token s, or -1 with an error naming merge r. */
+static int32_t merge_part(const attn_tokenizer *t, int r, const char *s) {
+    int32_t id = text_strmap_find(&t->vocab, s, strlen(s));
+    if (id < 0 || !(t->flags[id] & TEXT_TOK_MODEL)) {
+        attn_error(ATTN_ERR_FORMAT, "model.merges[%d]: '%.100s' is not in the vocabulary", r, s);
+        return -1;
+    }
+    return id;
+}
+
+/* Reads model.merges ("a b" strings or ["a", "b"] pairs) into ids. */
+static attn_status read_merges(const cJSON *model, attn_tokenizer *t, int32_t (**out)[2], int *n) {
+    const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
+    if (!cJSON_IsArray(merges)) return bad("%s must be an array", "model.merges");
+    int count = cJSON_GetArraySize(merges);
+    int32_t(*m)[2] = malloc(((size_t)count + 1) * sizeof *m);
+    char *buf = NULL;
+    if (!m) return attn_error(ATTN_ERR_NOMEM, "out of memory for %d merges", count);
+    attn_status s = ATTN_OK;
+    int r = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, merges) {
+        const char *a = NULL, *b = NULL;
+        if (cJSON_IsString(item)) {
+            const char *sp = strchr(item->valuestring, ' ');
+            free(buf);
+            buf = strdup(item->valuestring);
+            if (!buf) {
+                s = attn_error(ATTN_ERR_NOMEM, "out of memory");
+                break;
+            }
+            if (sp && !strchr(sp + 1, ' ')) {
+                buf[sp - item->valuestring] = '\0';
+                a = buf;
+                b = buf + (sp - item->valuestring) + 1;
+            }
+        } else if (cJSON_IsArray(item) && cJSON_GetArraySize(item) == 2 &&
+                   cJSON_IsString(item->child) && cJSON_IsString(item->child->next)) {
+            a = item->child->valuestring;
+            b = item->child->next->valuestring;
+        }
+        if (!a) {
+            s = attn_error(ATTN_ERR_FORMAT,
+                           "model.merges[%d] is neither \"left right\" (one space) nor "
+                           "[\"left\", \"right\"]",
+                           r);
+            break;
+        }
+        if ((m[r][0] = merge_part(t, r, a)) < 0 || (m[r][1] = merge_part(t, r, b)) < 0) {
+            s = ATTN_ERR_FORMAT;
+            break;
+        }
+        r++;
+    }
+    free(buf);
+    if (s != ATTN_OK) {
+        free(m);
+        return s;
+    }
+    *out = m;
+    *n = r;
+    return ATTN_OK;
+}
+
+static attn_status read_bpe(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
+    ATTN_TRY(check_bpe_options(root, model));
+    ATTN_TRY(read_bpe_normalizer(root, t));
+    ATTN_TRY(read_vocab(root, model, t));
+    int32_t(*merges)[2] = NULL;
+    int n = 0;
+    ATTN_TRY(read_merges(model, t, &merges, &n));
+    attn_status s = text_bpe_finish(t, (const int32_t(*)[2])merges, n);
+    free(merges);
+    return s;
+}
+
+/* ---- WordPiece ---------------------------------------------------------------------------- */
+
+static attn_status read_bert_normalizer(const cJSON *root, attn_tokenizer *t) {
+    const cJSON *n;
+    int present;
+    const char *type = type_of(root, "normalizer", &n, &present);
+    t->bert = (text_bert_norm){0, 0, 0, 0};
+    if (present <= 0) return present < 0 ? ATTN_ERR_FORMAT : ATTN_OK;
+    if (strcmp(type, "BertNormalizer") != 0)
+        return bad("normalizer '%.100s' is not supported for WordPiece (BertNormalizer is)", type);
+    t->bert.clean_text = get_bool(n, "clean_text", 1);
+    t->bert.chinese_chars = get_bool(n, "handle_chinese_chars", 1);
+    t->bert.lowercase = get_bool(n, "lowercase", 1);
+    t->bert.strip_accents = get_bool(n, "strip_accents", t->bert.lowercase); /* null: as lower */
+    if (t->bert.clean_text < 0 || t->bert.chinese_chars < 0 || t->bert.lowercase < 0 ||
+        t->bert.strip_accents < 0)
+        return bad("%s options must be booleans (strip_accents may be null)", "normalizer");
+    return ATTN_OK;
+}
+
+static attn_status read_wordpiece(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
+    ATTN_TRY(read_bert_normalizer(root, t));
+    const cJSON *obj;
+    int present;
+    const char *type = type_of(root, "pre_tokenizer", &obj, &present);
+    if (present < 0) return ATTN_ERR_FORMAT;
+    if (type && strcmp(type, "BertPreTokenizer") != 0)
+        return bad("pre_tokenizer '%.100s' is not supported for WordPiece (BertPreTokenizer is)",
+                   type);
+    const cJSON *unk = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
+    const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix");
+    const cJSON *max = cJSON_GetObjectItemCaseSensitive(model, "max_input_chars_per_word");
+    if ((unk && !cJSON_IsString(unk)) || (prefix && !cJSON_IsString(prefix)) ||
+        (max && !get_id(max, &t->max_chars)))
+        return bad("%s: unk_token and continuing_subword_prefix must be strings, "
+                   "max_input_chars_per_word an integer",
+                   "model");
+    if (t->max_chars > (1 << 20)) return bad("%s is too large", "model.max_input_chars_per_word");
+    const char *p = prefix ? prefix->valuestring : "##";
+    type = type_of(root, "decoder", &obj, &present);
+    if (present < 0) return ATTN_ERR_FORMAT;
+    if (type && strcmp(type, "WordPiece") != 0)
+        return bad("decoder '%.100s' is not supported for WordPiece", type);
+    if (type) {
+        const cJSON *dp = cJSON_GetObjectItemCaseSensitive(obj, "prefix");
+        t->cleanup = get_bool(obj, "cleanup", 1);
+        if (t->cleanup < 0) return bad("%s must be a boolean", "decoder.cleanup");
+        if (dp && (!cJSON_IsString(dp) || strcmp(dp->valuestring, p) != 0))
+            return bad("%s must be the model's continuing_subword_prefix", "decoder.prefix");
+    }
+    if (!(t->prefix = strdup(p))) return attn_error(ATTN_ERR_NOMEM, "out of memory");
+    ATTN_TRY(read_vocab(root, model, t));
+    const char *unk_name = unk ? unk->valuestring : "[UNK]";
+    t->unk_id = text_strmap_find(&t->vocab, unk_name, strlen(unk_name));
+    if (t->unk_id < 0) return bad("model.unk_token '%.100s' is not in the vocabulary", unk_name);
+    return text_wordpiece_finish(t);
+}
+
+/* ---- entry points ------------------------------------------------------------------------- */
+
+attn_status attn_tokenizer_from_json(const char *json, size_t len, attn_tokenizer **out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "tokenizer from json: NULL output");
+    *out = NULL;
+    if (!json) return attn_error(ATTN_ERR_INVALID, "tokenizer from json: NULL text");
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (!root) {
+        size_t at = end && end >= json ? (size_t)(end - json) : 0;
+        return attn_error(ATTN_ERR_FORMAT, "tokenizer.json is not valid JSON (error near byte %zu)",
+                          at);
+    }
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
+    attn_status s = ATTN_OK;
+    attn_tokenizer *t = NULL;
+    if (!cJSON_IsObject(root) || !cJSON_IsObject(model) || !cJSON_IsString(type)) {
+        s = bad("tokenizer.json needs an object \"model\" with a string \"type\"%s", "");
+    } else if (strcmp(type->valuestring, "BPE") != 0 && strcmp(type->valuestring, "WordPiece")) {
+        s = bad("model.type '%.100s' is not supported (BPE and WordPiece are)", type->valuestring);
+    } else {
+        int bpe = strcmp(type->valuestring, "BPE") == 0;
+        t = text_tokenizer_new(bpe ? ATTN_TOKENIZER_BPE : ATTN_TOKENIZER_WORDPIECE);
+        if (!t)
+            s = attn_error(ATTN_ERR_NOMEM, "out of memory for a tokenizer");
+        else
+            s = bpe ? read_bpe(root, model, t) : read_wordpiece(root, model, t);
+    }
+    cJSON_Delete(root);
+    if (s != ATTN_OK) {
+        attn_tokenizer_free(t);
+        return s;
+    }
+    *out = t;
+    return ATTN_OK;
+}
+
+attn_status attn_tokenizer_load(const char *path, attn_tokenizer **out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "tokenizer load: NULL output");
+    *out = NULL;
+    void *data;
+    size_t size;
+    ATTN_TRY(attn_file_read_all(path, &data, &size));
+    const char *s = data;
+    size_t bom = size >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0, i = bom;
+    while (i < size && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    /* A tokenizer.json is an object; a vocab.txt is one token per line (no token starts a
+     * file with '{': BERT's first line is [PAD]). */
+    attn_status st = i < size && s[i] == '{' ? attn_tokenizer_from_json(s + i, size - i, out)
+                                             : text_load_vocab_txt(s + bom, size - bom, out);
+    free(data);
+    if (st != ATTN_OK) return attn_error_context(st, "loading %s", path);
+    return ATTN_OK;
+}
