@@ -8,4 +8,7 @@ int cmd_train_lm(int argc, char **argv); /* tools/cmd_train_lm.c */
 int cmd_generate(int argc, char **argv); /* tools/cmd_generate.c */
 int cmd_eval_lm(int argc, char **argv);  /* tools/cmd_eval_lm.c */
 
+/* tools/cmd_tokenizer.c: attn tokenizer train | encode | decode */
+int cmd_tokenizer(int argc, char **argv);
+
 #endif

@@ -14,6 +14,7 @@ static const char usage[] =
     "  train lm     train a byte-level decoder-only language model on a text file\n"
     "  generate     sample text from a trained language model (KV-cached)\n"
     "  eval lm      loss, perplexity and bits per byte of a language model on a text file\n"
+    "  tokenizer    train a byte-level BPE; encode and decode text (BPE or WordPiece)\n"
     "\n"
     "Options:\n"
     "  --help       this text; `attn <command> --help` describes a command and all its options\n"
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
     if (strcmp(command, "eval") == 0)
         return dispatch_family("eval", argc - 2, argv + 2, cmd_eval_lm);
     if (strcmp(command, "generate") == 0) return cmd_generate(argc - 2, argv + 2);
+    if (strcmp(command, "tokenizer") == 0) return cmd_tokenizer(argc - 2, argv + 2);
     cli_error("unknown command '%s' (try attn --help)", command);
     return CLI_USAGE;
 }

@@ -1,0 +1,336 @@
+/* tools/cmd_tokenizer.c: `attn tokenizer train | encode | decode`.
+ *
+ *   train   learns a byte-level BPE from text files and writes a tokenizer.json;
+ *   encode  prints the ids (or the tokens) of each TEXT argument, or of each line of stdin;
+ *   decode  prints the text of ids given as arguments, or of each line of ids on stdin.
+ * encode and decode take any tokenizer attn_tokenizer_load reads: a tokenizer.json (byte-level
+ * BPE or WordPiece) or a WordPiece vocab.txt. */
+#define _POSIX_C_SOURCE 200809L /* getline */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn/attn.h"
+
+#include "args.h"
+#include "commands.h"
+
+/* ---- train ---------------------------------------------------------------------------------- */
+
+static const cli_help train_help = {
+    "attn tokenizer train --vocab-size N --out FILE [options] TEXT_FILE...",
+    "Learns a byte-level BPE (GPT-2 style) from the text files and writes it as a Hugging Face\n"
+    "tokenizer.json. The vocabulary holds [PAD] [UNK] [CLS] [SEP] [MASK] (ids 0-4), the 256 byte\n"
+    "tokens, then one token per learned merge; training stops early when the most frequent pair\n"
+    "is seen fewer than --min-frequency times. Every byte string can be encoded and decoded back\n"
+    "exactly; with --lowercase, text is NFC-normalised and lower-cased first (decode then gives\n"
+    "the lower-cased text). See docs/TOKENIZERS.md.\n",
+    "  attn tokenizer train --vocab-size 16000 --out tokenizer.json corpus/*.txt\n",
+};
+
+/* Reads the whole file (or stdin for "-") into a malloc'd buffer. */
+static int read_file(const char *path, char **data, size_t *size) {
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        cli_error("cannot open %s: %s", path, strerror(errno));
+        return CLI_RUNTIME;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap) break;
+        char *bigger = cap < ((size_t)1 << 40) ? realloc(buf, cap * 2) : NULL;
+        if (!bigger) free(buf);
+        buf = bigger;
+        cap *= 2;
+    }
+    const char *why = !buf ? "out of memory" : ferror(f) ? "read error" : NULL;
+    if (f != stdin) fclose(f);
+    if (why) {
+        free(buf);
+        cli_error("cannot read %s: %s", path, why);
+        return CLI_RUNTIME;
+    }
+    *data = buf;
+    *size = n;
+    return CLI_OK;
+}
+
+static int cmd_train(int argc, char **argv) {
+    attn_bpe_train_params p = attn_bpe_train_default_params();
+    const char *out = NULL;
+    cli_opt opts[] = {
+        {"vocab-size", CLI_INT, &p.vocab_size, "N", "tokens in all (specials and bytes included)",
+         261, 1 << 24, NULL, NULL, 0},
+        {"min-frequency", CLI_INT, &p.min_frequency, "F", "learn no merge seen fewer times", 0,
+         2147483647.0, NULL, NULL, 0},
+        {"lowercase", CLI_FLAG, &p.lowercase, NULL, "NFC + lower-case before learning", CLI_ANY,
+         NULL, NULL, 0},
+        {"out", CLI_STRING, &out, "FILE", "where to write the tokenizer.json (required)", CLI_ANY,
+         NULL, NULL, 0},
+        CLI_END,
+    };
+    const char **files = malloc(((size_t)argc + 1) * sizeof *files);
+    if (!files) return CLI_RUNTIME;
+    int n_files,
+        rc = cli_parse(argc, argv, opts, &train_help, "tokenizer train", files, argc, &n_files);
+    if (rc == CLI_OK && !out) {
+        cli_error("tokenizer train: --out FILE is required (try attn tokenizer train --help)");
+        rc = CLI_USAGE;
+    } else if (rc == CLI_OK && n_files == 0) {
+        cli_error("tokenizer train: no text file given (try attn tokenizer train --help)");
+        rc = CLI_USAGE;
+    }
+    char **texts = rc == CLI_OK ? calloc((size_t)n_files, sizeof *texts) : NULL;
+    size_t *lengths = rc == CLI_OK ? calloc((size_t)n_files, sizeof *lengths) : NULL;
+    if (rc == CLI_OK && (!texts || !lengths)) rc = CLI_RUNTIME;
+    size_t total = 0;
+    for (int i = 0; rc == CLI_OK && i < n_files; i++) {
+        rc = read_file(files[i], &texts[i], &lengths[i]);
+        total += lengths[i];
+    }
+    attn_tokenizer *t = NULL;
+    if (rc == CLI_OK) {
+        double t0 = cli_now();
+        attn_status s =
+            attn_tokenizer_train_bpe((const char *const *)texts, lengths, (size_t)n_files, p, &t);
+        if (s != ATTN_OK)
+            rc = cli_lib_error(s, "training failed");
+        else if ((s = attn_tokenizer_save(t, out)) != ATTN_OK)
+            rc = cli_lib_error(s, "cannot write %s", out);
+        else
+            printf("trained %d tokens from %d file%s (%.1f MB) in %.2f s; wrote %s\n",
+                   attn_tokenizer_vocab_size(t), n_files, n_files == 1 ? "" : "s", total / 1e6,
+                   cli_now() - t0, out);
+    }
+    attn_tokenizer_free(t);
+    for (int i = 0; texts && i < n_files; i++)
+        free(texts[i]);
+    free(texts);
+    free(lengths);
+    free(files);
+    return rc == CLI_HELP ? CLI_OK : rc;
+}
+
+/* ---- encode --------------------------------------------------------------------------------- */
+
+static const cli_help encode_help = {
+    "attn tokenizer encode --tokenizer FILE [--ids | --tokens] [TEXT...]",
+    "Encodes each TEXT argument, or each line of standard input (without its newline) when no\n"
+    "TEXT is given, and prints one line per text: the token ids separated by spaces (--ids, the\n"
+    "default) or the tokens themselves (--tokens; a byte-level BPE shows bytes as GPT-2 does,\n"
+    "a space as \xc4\xa0). No special tokens are added: \"[CLS]\" in a text is encoded as plain\n"
+    "text. FILE is a tokenizer.json (BPE or WordPiece) or a WordPiece vocab.txt.\n",
+    "  attn tokenizer encode --tokenizer tokenizer.json \"Hello world\"\n"
+    "  attn tokenizer encode --tokenizer vocab.txt --tokens < sentences.txt\n",
+};
+
+/* Encodes one text and prints its line. */
+static int encode_one(const attn_tokenizer *t, const char *text, size_t len, int tokens) {
+    int *ids, n;
+    attn_status s = attn_tokenizer_encode(t, text, len, &ids, &n);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot encode");
+    for (int i = 0; i < n; i++) {
+        if (i) putchar(' ');
+        if (tokens)
+            fputs(attn_tokenizer_token(t, ids[i]), stdout);
+        else
+            printf("%d", ids[i]);
+    }
+    putchar('\n');
+    free(ids);
+    return CLI_OK;
+}
+
+/* The tokenizer named by --tokenizer, or an error (usage when missing, runtime when bad). */
+static int load_tokenizer(const char *path, const char *command, attn_tokenizer **t) {
+    if (!path) {
+        cli_error("tokenizer %s: --tokenizer FILE is required (try attn tokenizer %s --help)",
+                  command, command);
+        return CLI_USAGE;
+    }
+    attn_status s = attn_tokenizer_load(path, t);
+    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot load the tokenizer");
+}
+
+static int cmd_encode(int argc, char **argv) {
+    const char *path = NULL;
+    int ids = 0, tokens = 0;
+    cli_opt opts[] = {
+        {"tokenizer", CLI_STRING, &path, "FILE", "tokenizer.json or vocab.txt (required)", CLI_ANY,
+         NULL, NULL, 0},
+        {"ids", CLI_FLAG, &ids, NULL, "print token ids (the default)", CLI_ANY, NULL, NULL, 0},
+        {"tokens", CLI_FLAG, &tokens, NULL, "print tokens instead of ids", CLI_ANY, NULL, NULL, 0},
+        CLI_END,
+    };
+    const char **texts = malloc(((size_t)argc + 1) * sizeof *texts);
+    if (!texts) return CLI_RUNTIME;
+    int n_texts,
+        rc = cli_parse(argc, argv, opts, &encode_help, "tokenizer encode", texts, argc, &n_texts);
+    if (rc == CLI_OK && ids && tokens) {
+        cli_error("tokenizer encode: --ids and --tokens exclude each other");
+        rc = CLI_USAGE;
+    }
+    attn_tokenizer *t = NULL;
+    if (rc == CLI_OK) rc = load_tokenizer(path, "encode", &t);
+    for (int i = 0; rc == CLI_OK && i < n_texts; i++)
+        rc = encode_one(t, texts[i], strlen(texts[i]), tokens);
+    if (rc == CLI_OK && n_texts == 0) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while (rc == CLI_OK && (len = getline(&line, &cap, stdin)) >= 0) {
+            if (len > 0 && line[len - 1] == '\n') len--;
+            rc = encode_one(t, line, (size_t)len, tokens);
+        }
+        free(line);
+    }
+    attn_tokenizer_free(t);
+    free(texts);
+    return rc == CLI_HELP ? CLI_OK : rc;
+}
+
+/* ---- decode --------------------------------------------------------------------------------- */
+
+static const cli_help decode_help = {
+    "attn tokenizer decode --tokenizer FILE [IDS...]",
+    "Prints the text of the token ids given as arguments (separated by spaces or commas, in one\n"
+    "argument or several), followed by a newline; without IDS, decodes each line of standard\n"
+    "input as a list of ids and prints one line of text for each. Special tokens ([CLS], [PAD],\n"
+    "...) are skipped. The bytes are written as they are: a byte-level BPE gives back exactly\n"
+    "the text that was encoded.\n",
+    "  attn tokenizer decode --tokenizer tokenizer.json 101 7592 2088\n"
+    "  attn tokenizer encode --tokenizer tokenizer.json < in.txt | "
+    "attn tokenizer decode --tokenizer tokenizer.json\n",
+};
+
+/* Appends the ids written in `text` (separated by spaces, tabs or commas) to ids[*n..]. Returns 0,
+ * or -1 with *bad pointing at the offending word. */
+static int parse_ids(const char *text, int **ids, int *n, int *cap, const char **bad) {
+    const char *p = text;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r')
+            p++;
+        if (!*p) return 0;
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ' ' && *end != '\t' && *end != ',' && *end != '\r') ||
+            errno == ERANGE || v < 0 || v > 2147483647L) {
+            *bad = p;
+            return -1;
+        }
+        if (*n == *cap) {
+            int c = *cap ? 2 * *cap : 64;
+            int *grown = realloc(*ids, (size_t)c * sizeof **ids);
+            if (!grown) {
+                *bad = NULL;
+                return -1;
+            }
+            *ids = grown;
+            *cap = c;
+        }
+        (*ids)[(*n)++] = (int)v;
+        p = end;
+    }
+}
+
+/* Decodes ids[0..n) and prints the text and a newline. */
+static int decode_one(const attn_tokenizer *t, const int *ids, int n) {
+    char *text;
+    size_t len;
+    attn_status s = attn_tokenizer_decode(t, ids, n, &text, &len);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot decode");
+    fwrite(text, 1, len, stdout);
+    putchar('\n');
+    free(text);
+    return CLI_OK;
+}
+
+static int bad_id(const char *bad, const char *where) {
+    if (!bad) {
+        cli_error("out of memory for token ids");
+        return CLI_RUNTIME;
+    }
+    size_t len = strcspn(bad, " \t,\r\n");
+    cli_error("%s'%.*s' is not a token id (a non-negative integer)", where,
+              (int)(len > 40 ? 40 : len), bad);
+    return CLI_USAGE;
+}
+
+static int cmd_decode(int argc, char **argv) {
+    const char *path = NULL;
+    cli_opt opts[] = {
+        {"tokenizer", CLI_STRING, &path, "FILE", "tokenizer.json or vocab.txt (required)", CLI_ANY,
+         NULL, NULL, 0},
+        CLI_END,
+    };
+    const char **args = malloc(((size_t)argc + 1) * sizeof *args);
+    if (!args) return CLI_RUNTIME;
+    int n_args,
+        rc = cli_parse(argc, argv, opts, &decode_help, "tokenizer decode", args, argc, &n_args);
+    int *ids = NULL, n = 0, cap = 0;
+    const char *bad;
+    for (int i = 0; rc == CLI_OK && i < n_args; i++)
+        if (parse_ids(args[i], &ids, &n, &cap, &bad)) rc = bad_id(bad, "tokenizer decode: ");
+    attn_tokenizer *t = NULL;
+    if (rc == CLI_OK) rc = load_tokenizer(path, "decode", &t);
+    if (rc == CLI_OK && n_args > 0) rc = decode_one(t, ids, n);
+    if (rc == CLI_OK && n_args == 0) {
+        char *line = NULL;
+        size_t line_cap = 0;
+        long line_no = 0;
+        while (rc == CLI_OK && getline(&line, &line_cap, stdin) >= 0) {
+            line_no++;
+            line[strcspn(line, "\n")] = '\0';
+            n = 0;
+            if (parse_ids(line, &ids, &n, &cap, &bad)) {
+                char where[64];
+                snprintf(where, sizeof where, "tokenizer decode: stdin line %ld: ", line_no);
+                bad_id(bad, where);
+                rc = CLI_RUNTIME; /* bad data rather than a bad command line */
+            } else {
+                rc = decode_one(t, ids, n);
+            }
+        }
+        free(line);
+    }
+    attn_tokenizer_free(t);
+    free(ids);
+    free(args);
+    return rc == CLI_HELP ? CLI_OK : rc;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------- */
+
+static const char tokenizer_usage[] =
+    "usage: attn tokenizer <train|encode|decode> [options]\n"
+    "\n"
+    "  train    learn a byte-level BPE from text files, write a tokenizer.json\n"
+    "  encode   text -> token ids (or tokens)\n"
+    "  decode   token ids -> text\n"
+    "\n"
+    "`attn tokenizer <action> --help` describes each action and all its options.\n"
+    "\n"
+    "Example:\n"
+    "  attn tokenizer train --vocab-size 8000 --out tok.json corpus.txt\n"
+    "  attn tokenizer encode --tokenizer tok.json \"Hello world\"\n";
+
+int cmd_tokenizer(int argc, char **argv) {
+    if (argc < 1) {
+        cli_error("tokenizer: missing action (train, encode or decode; try attn tokenizer --help)");
+        return CLI_USAGE;
+    }
+    const char *action = argv[0];
+    if (strcmp(action, "--help") == 0 || strcmp(action, "-h") == 0) {
+        fputs(tokenizer_usage, stdout);
+        return CLI_OK;
+    }
+    if (strcmp(action, "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(action, "encode") == 0) return cmd_encode(argc - 1, argv + 1);
+    if (strcmp(action, "decode") == 0) return cmd_decode(argc - 1, argv + 1);
+    cli_error("tokenizer: unknown action '%s' (train, encode or decode)", action);
+    return CLI_USAGE;
+}
