@@ -176,7 +176,8 @@ attn_status text_load_vocab_txt(const char *data, size_t len, attn_tokenizer **o
     if (s == ATTN_OK) {
         text_tokenizer_find_specials(t);
         for (int i = 0; i < ATTN_SPECIAL_COUNT; i++)
-            if (t->special_ids[i] >= 0) t->flags[t->special_ids[i]] |= TEXT_TOK_SPECIAL;
+            if (t->special_ids[i] >= 0)
+                t->flags[t->special_ids[i]] |= TEXT_TOK_ADDED | TEXT_TOK_SPECIAL;
         t->unk_id = t->special_ids[ATTN_SPECIAL_UNK];
         if (t->unk_id < 0) s = attn_error(ATTN_ERR_FORMAT, "vocab.txt has no [UNK] token");
     }
