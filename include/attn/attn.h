@@ -10,5 +10,6 @@
 #include "attn/decode.h"
 #include "attn/tokenizer.h"
 #include "attn/metrics.h"
+#include "attn/viz.h"
 
 #endif
