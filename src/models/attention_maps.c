@@ -64,6 +64,7 @@ void attn_maps_free(attn_maps *maps) {
 
 /* ---- checks ------------------------------------------------------------------------------- */
 
+/* Every id in [0, V), or ATTN_ERR_INVALID naming the first that is not. */
 static attn_status check_ids(const char *what, const int *ids, int n, int V) {
     for (int i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= V)

@@ -8,6 +8,7 @@ static const viz_rgb ramp_anchors[] = {
     {68, 1, 84}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98}, {253, 231, 37}};
 #define N_ANCHORS ((int)(sizeof ramp_anchors / sizeof ramp_anchors[0]))
 
+/* a + (b - a) f, rounded */
 static uint8_t mix(uint8_t a, uint8_t b, double f) {
     return (uint8_t)lround(a + (b - a) * f);
 }

@@ -64,10 +64,12 @@ attn_status viz_canvas_create(int w, int h, cairo_surface_t **surface, cairo_t *
     return ATTN_OK;
 }
 
+/* cairo's PNG writer callback: appends to the viz_buf in closure. */
 static cairo_status_t png_to_buf(void *closure, const unsigned char *data, unsigned int length) {
     return viz_buf_append(closure, data, length) ? CAIRO_STATUS_NO_MEMORY : CAIRO_STATUS_SUCCESS;
 }
 
+/* A cairo status as an attn error naming the picture. */
 static attn_status cairo_failure(cairo_status_t st, const char *what) {
     return attn_error(st == CAIRO_STATUS_NO_MEMORY ? ATTN_ERR_NOMEM : ATTN_ERR_INVALID,
                       "%s: cairo: %s", what, cairo_status_to_string(st));

@@ -38,6 +38,7 @@ typedef struct {
     double title_y;
 } heatmap_plan;
 
+/* Errors of attn_heatmap_png other than the path and the weights' values. */
 static attn_status check_args(const float *weights, int rows, int cols) {
     if (!weights) return attn_error(ATTN_ERR_INVALID, "heatmap: NULL weights");
     if (rows < 1 || cols < 1 || rows > VIZ_HEATMAP_MAX_SIDE || cols > VIZ_HEATMAP_MAX_SIDE)
@@ -60,6 +61,7 @@ static attn_status value_range(const float *w, long n, double *lo, double *hi) {
     return ATTN_OK;
 }
 
+/* Frees n sanitised labels (NULL entries allowed) and the array; NULL is allowed. */
 static void free_labels(char **text, int n) {
     for (int i = 0; text && i < n; i++)
         free(text[i]);
@@ -83,6 +85,7 @@ static attn_status make_labels(const char *const *raw, int n, int stride, char *
     return ATTN_OK;
 }
 
+/* Width of the widest label drawn, in cr's current font. */
 static double widest(cairo_t *cr, char **text, int n) {
     double w = 0;
     for (int i = 0; text && i < n; i++)
@@ -90,6 +93,7 @@ static double widest(cairo_t *cr, char **text, int n) {
     return w;
 }
 
+/* Frees what plan() allocated and zeroes the plan. */
 static void plan_free(heatmap_plan *p) {
     free_labels(p->row_text, p->L.rows);
     free_labels(p->col_text, p->L.cols);
@@ -165,6 +169,7 @@ attn_status viz_heatmap_plan(const float *weights, int rows, int cols,
 
 /* ---- drawing ------------------------------------------------------------------------------ */
 
+/* Every cell, filled with the ramp colour of its value. */
 static void draw_cells(cairo_t *cr, const viz_heatmap_layout *L, const float *w) {
     double span = L->hi - L->lo;
     for (int i = 0; i < L->rows; i++) {
@@ -176,6 +181,7 @@ static void draw_cells(cairo_t *cr, const viz_heatmap_layout *L, const float *w)
     }
 }
 
+/* Row labels right-aligned left of the grid; column labels above it, upright or rotated. */
 static void draw_labels(cairo_t *cr, const heatmap_plan *p) {
     const viz_heatmap_layout *L = &p->L;
     cairo_set_source_rgb(cr, VIZ_INK, VIZ_INK, VIZ_INK);

@@ -10,6 +10,7 @@
 #include "io/file.h"
 #include "viz/text.h"
 
+/* "key": [tokens...], (or null) as one line */
 static void tokens_json(viz_buf *b, const char *key, const char *const *tokens, int n) {
     viz_buf_printf(b, "  \"%s\": ", key);
     if (!tokens) {

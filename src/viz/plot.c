@@ -71,6 +71,7 @@ static int axis_ticks(const viz_axis *a, double *v) {
     return n;
 }
 
+/* Width of the widest tick label of an axis, in cr's current font. */
 static double tick_labels_width(cairo_t *cr, const viz_axis *a) {
     double ticks[64], w = 0;
     char text[64];
@@ -94,6 +95,7 @@ typedef struct {
     int axis_owner[2];  /* the one series on an axis (its colour marks the axis), or -1 */
 } plot_plan;
 
+/* Errors of attn_plot_png other than the path. */
 static attn_status check_args(const attn_series *series, int n) {
     if (n < 1 || n > VIZ_PLOT_MAX_SERIES || !series)
         return attn_error(ATTN_ERR_INVALID, "plot: need 1 to %d series, got %d%s",
@@ -105,6 +107,7 @@ static attn_status check_args(const attn_series *series, int n) {
     return ATTN_OK;
 }
 
+/* x of point i: s->x[i], or i when the series has no x. */
 static double point_x(const attn_series *s, int i) {
     return s->x ? s->x[i] : i;
 }
@@ -129,6 +132,7 @@ static void data_ranges(plot_plan *p, double xr[2], double yr[2][2]) {
     }
 }
 
+/* Frees what plan() allocated and zeroes the plan. */
 static void plan_free(plot_plan *p) {
     for (int i = 0; p->names && i < p->n; i++)
         free(p->names[i]);
@@ -170,6 +174,8 @@ static attn_status plan_names(plot_plan *p) {
     return failed ? attn_error(ATTN_ERR_NOMEM, "plot: out of memory for names") : ATTN_OK;
 }
 
+/* Axes from the data, names, and margins measured with the fonts; the plot area is what is
+ * left of the fixed-size picture. */
 static attn_status plan(const attn_series *series, int n, const char *title, const char *x_label,
                         plot_plan *p) {
     memset(p, 0, sizeof *p);
@@ -245,6 +251,7 @@ static void set_axis_color(cairo_t *cr, const plot_plan *p, int axis) {
         cairo_set_source_rgb(cr, VIZ_INK, VIZ_INK, VIZ_INK);
 }
 
+/* Light grid lines at the x ticks and at the left axis's y ticks. */
 static void draw_grid(cairo_t *cr, const viz_plot_layout *L) {
     double ticks[64];
     cairo_set_source_rgb(cr, GRID_GREY, GRID_GREY, GRID_GREY);
@@ -293,6 +300,7 @@ static void draw_y_axis(cairo_t *cr, const plot_plan *p, int axis) {
     cairo_restore(cr);
 }
 
+/* The x axis: line, ticks, tick labels and x_label below. */
 static void draw_x_axis(cairo_t *cr, const plot_plan *p) {
     const viz_plot_layout *L = &p->L;
     double ticks[64], y = L->py + L->ph + 0.5;
