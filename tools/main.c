@@ -47,7 +47,7 @@ static int dispatch_family(const char *command, int argc, char **argv, int (*lm)
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        cli_error("missing command (train lm, generate or eval lm; try attn --help)");
+        cli_error("missing command (try attn --help)");
         return CLI_USAGE;
     }
     if (is_help(argv[1])) {

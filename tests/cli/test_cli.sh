@@ -87,6 +87,29 @@ grep -q $'\r' "$tmp/progress.err" && fail "train lm: carriage returns although s
     >"$tmp/resume.out" || fail "train lm --resume at the end: exit status"
 grep -q '^step 6/6 ' "$tmp/resume.out" || fail "train lm --resume at the end: $(cat "$tmp/resume.out")"
 
+# Ctrl-C: the step in progress finishes, the checkpoint is saved, the exit status is 130, and
+# --resume carries on from the saved step.
+"$BIN" train lm --data "$tmp/text.txt" --out "$tmp/int.safetensors" --steps 100000000 \
+    --eval-every 0 "${TINY[@]:0:${#TINY[@]}-1}" >/dev/null 2>"$tmp/int.err" &
+pid=$!
+for _ in $(seq 1 200); do # wait (at most 20 s) until training has started
+    grep -q '^step *1/' "$tmp/int.err" && break
+    sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[[ $rc -eq 130 ]] || fail "train lm + SIGINT: exit status $rc, expected 130"
+stopped=$(sed -n 's/^attn: interrupted after step \([0-9]*\); saved .*/\1/p' "$tmp/int.err")
+if [[ -z $stopped || ! -s $tmp/int.safetensors ]]; then
+    fail "train lm + SIGINT: no 'interrupted' line or no checkpoint: $(tail -n 2 "$tmp/int.err")"
+else
+    "$BIN" train lm --data "$tmp/text.txt" --out "$tmp/int.safetensors" --steps $((stopped + 2)) \
+        --resume --quiet >"$tmp/int.out" || fail "train lm --resume after SIGINT: exit status"
+    grep -q "^step $((stopped + 2))/$((stopped + 2)) " "$tmp/int.out" ||
+        fail "train lm --resume after SIGINT: $(cat "$tmp/int.out")"
+fi
+
 # --- generate ----------------------------------------------------------------------------------
 "$BIN" generate --model "$ckpt" --max-new 40 --seed 3 >"$tmp/g1" || fail "generate: exit status"
 "$BIN" generate --model "$ckpt" --max-new 40 --seed 3 >"$tmp/g2" || fail "generate: exit status"
