@@ -63,6 +63,7 @@ static int parse_args(int argc, char **argv, eval_args *a) {
 /* Sum of the cross-entropies of every predicted byte of text, in *sum; count in *count. */
 static int score(attn_model *m, const text_data *text, int B, double *sum, long *count) {
     int P = attn_model_config(m)->max_len;
+    if ((long long)B * P > (1 << 24)) B = (1 << 24) / P > 0 ? (1 << 24) / P : 1;
     long n_pred = (long)text->n - 1;
     long n_windows = (n_pred + P - 1) / P;
     int *tokens = malloc((size_t)B * (size_t)P * sizeof(int));

@@ -94,7 +94,8 @@ static int generate(const generate_args *a, const attn_model *m, attn_sampler *s
             n_ctx = max_len / 2 > 0 ? max_len / 2 : 1;
             start = n - n_ctx;
         }
-        int want = remaining < max_len - n_ctx ? remaining : max_len - n_ctx;
+        int room = max_len - n_ctx > 1 ? max_len - n_ctx : 1; /* max_len 1: a token at a time */
+        int want = remaining < room ? remaining : room;
         int got = 0;
         attn_status s = attn_generate(m, text + start, n_ctx, want, sampler, -1, print_byte, NULL,
                                       text + n, &got);

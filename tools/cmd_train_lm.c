@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attn/attn.h"
 
@@ -46,6 +47,7 @@ static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "relu", NULL};
 static const char *const schedule_names[] = {"constant", "cosine", "invsqrt", NULL};
 
 #define BIG 1e18
+#define MAX_BATCH_TOKENS (1 << 24) /* B * T: keeps every B * T * C product well inside int64 */
 
 static const cli_help train_help = {
     "attn train lm --data FILE --out CKPT [options]",
@@ -80,6 +82,11 @@ static int check_args(train_args *a, cli_opt *opts) {
     }
     if (a->min_lr > a->lr && strcmp(a->schedule, "cosine") == 0) {
         cli_error("--min-lr %g is above --lr %g", (double)a->min_lr, (double)a->lr);
+        return CLI_USAGE;
+    }
+    if ((long long)a->batch * a->context > MAX_BATCH_TOKENS) {
+        cli_error("--batch %d x --context %d is too large (at most %d tokens per micro-batch)",
+                  a->batch, a->context, MAX_BATCH_TOKENS);
         return CLI_USAGE;
     }
     if (!cli_find(opts, "d-ff")->seen) a->d_ff = 4 * a->d_model;
@@ -308,6 +315,21 @@ static int resume_model(const train_args *a, attn_model **m, attn_optimizer **op
     return CLI_OK;
 }
 
+/* Fails early, before any training, when the checkpoint's folder cannot be written. */
+static int check_writable(const char *path) {
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (access(dir, W_OK) == 0) return CLI_OK;
+    cli_error("cannot write checkpoint '%s': %s: %s", path, dir, strerror(errno));
+    return CLI_RUNTIME;
+}
+
 static int save_checkpoint(const train_args *a, const attn_model *m, const attn_optimizer *opt,
                            const attn_train_state *st) {
     char version[64];
@@ -483,7 +505,8 @@ static void print_summary(const train_args *a, run *r, double val_loss, double s
 }
 
 static int train(const train_args *a, run *r) {
-    int rc;
+    int rc = check_writable(a->out);
+    if (rc) return rc;
     if (a->resume) {
         if ((rc = resume_model(a, &r->m, &r->opt, &r->st))) return rc;
         if ((rc = load_data(a, attn_model_config(r->m)->max_len, &r->data))) return rc;
