@@ -60,18 +60,30 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     return CLI_OK;
 }
 
+/* Fills row r of (B, P) tokens/targets with window `w` of text; returns the bytes it predicts.
+ * A short last window is padded with token 0 and ignored targets: causal attention never lets a
+ * real position see the padding, so no `lengths` are needed (and the unmasked kernels run). */
+static int fill_window(const text_data *text, long w, int P, int *tokens, int *targets) {
+    long n_pred = (long)text->n - 1;
+    long start = w * P;
+    int len = n_pred - start < P ? (int)(n_pred - start) : P;
+    for (int t = 0; t < P; t++) {
+        tokens[t] = t < len ? text->bytes[start + t] : 0;
+        targets[t] = t < len ? text->bytes[start + t + 1] : ATTN_IGNORE_INDEX;
+    }
+    return len;
+}
+
 /* Sum of the cross-entropies of every predicted byte of text, in *sum; count in *count. */
 static int score(attn_model *m, const text_data *text, int B, double *sum, long *count) {
     int P = attn_model_config(m)->max_len;
     if ((long long)B * P > (1 << 24)) B = (1 << 24) / P > 0 ? (1 << 24) / P : 1;
-    long n_pred = (long)text->n - 1;
-    long n_windows = (n_pred + P - 1) / P;
+    long n_windows = ((long)text->n - 1 + P - 1) / P;
     int *tokens = malloc((size_t)B * (size_t)P * sizeof(int));
     int *targets = malloc((size_t)B * (size_t)P * sizeof(int));
-    int *lengths = malloc((size_t)B * sizeof(int));
     int rc = CLI_OK;
     attn_status s = ATTN_OK;
-    if (!tokens || !targets || !lengths) {
+    if (!tokens || !targets) {
         cli_error("out of memory for a batch of %d x %d", B, P);
         rc = CLI_RUNTIME;
     } else if ((s = attn_model_reserve(m, B, P, 0)) != ATTN_OK) {
@@ -81,30 +93,21 @@ static int score(attn_model *m, const text_data *text, int B, double *sum, long 
     *count = 0;
     for (long w0 = 0; rc == CLI_OK && w0 < n_windows; w0 += B) {
         int rows = n_windows - w0 < B ? (int)(n_windows - w0) : B;
-        for (int r = 0; r < rows; r++) {
-            long start = (w0 + r) * P;
-            int len = n_pred - start < P ? (int)(n_pred - start) : P;
-            for (int t = 0; t < P; t++) {
-                tokens[r * P + t] = t < len ? text->bytes[start + t] : 0;
-                targets[r * P + t] = t < len ? text->bytes[start + t + 1] : ATTN_IGNORE_INDEX;
-            }
-            lengths[r] = len;
-            *count += len;
-        }
-        attn_batch batch = {
-            .B = rows, .T = P, .tokens = tokens, .lengths = lengths, .targets = targets};
-        float loss;
-        long n_batch = 0;
+        long n_batch = 0; /* predicted bytes in this batch: the loss is their mean */
         for (int r = 0; r < rows; r++)
-            n_batch += lengths[r];
-        if ((s = attn_model_forward(m, &batch, 0, &loss)) != ATTN_OK)
+            n_batch +=
+                fill_window(text, w0 + r, P, tokens + (size_t)r * P, targets + (size_t)r * P);
+        attn_batch batch = {.B = rows, .T = P, .tokens = tokens, .targets = targets};
+        float loss;
+        if ((s = attn_model_forward(m, &batch, 0, &loss)) != ATTN_OK) {
             rc = cli_lib_error(s, "evaluation failed at window %ld", w0);
-        else
+        } else {
             *sum += (double)loss * (double)n_batch;
+            *count += n_batch;
+        }
     }
     free(tokens);
     free(targets);
-    free(lengths);
     return rc;
 }
 
