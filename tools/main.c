@@ -1,9 +1,6 @@
 /* tools/main.c: the `attn` command: dispatches to one file per subcommand. */
-#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "attn/attn.h"
 
@@ -48,20 +45,7 @@ static int dispatch_family(const char *command, int argc, char **argv, int (*lm)
     return CLI_USAGE;
 }
 
-/* Debian 12's OpenBLAS 0.3.21 does not recognise recent Xeons and falls back to its Haswell
- * (AVX2) kernels; its AVX-512 ones are about 1.4x faster here. OpenBLAS reads OPENBLAS_CORETYPE
- * when it is loaded, before main, so the process re-executes itself once with it set. A user's
- * own OPENBLAS_CORETYPE is kept. */
-static void prefer_avx512_blas(char **argv) {
-    if (getenv("OPENBLAS_CORETYPE")) return;
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f")) return;
-    if (setenv("OPENBLAS_CORETYPE", "SkylakeX", 1) != 0) return;
-    execv("/proc/self/exe", argv); /* returns only on failure: go on with the default kernels */
-}
-
 int main(int argc, char **argv) {
-    prefer_avx512_blas(argv);
     if (argc < 2) {
         cli_error("missing command (try attn --help)");
         return CLI_USAGE;
