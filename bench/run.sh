@@ -7,11 +7,8 @@ threads=${2:-$(nproc)}
 here=$(cd "$(dirname "$0")" && pwd)
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads ATTN_NUM_THREADS=$threads
 export OMP_WAIT_POLICY=PASSIVE MKL_NUM_THREADS=$threads
-# OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons and falls back to its Haswell (AVX2)
-# kernels; on a CPU with AVX-512 ask for the SkylakeX ones. Both sides load OpenBLAS, so both get it.
-if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo; then
-    export OPENBLAS_CORETYPE=SkylakeX
-fi
+# Both sides load OpenBLAS and both see the same OPENBLAS_CORETYPE (this machine's environment
+# sets Haswell, i.e. AVX2 kernels; unset, OpenBLAS picks its AVX-512 Cooperlake kernels here).
 echo "# threads $threads, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}, $(date -u +%Y-%m-%d), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 
 echo "## decoder-only training step (n_layer 6, d_model 384, 6 heads, context 256, vocab 8192, batch 8)"
