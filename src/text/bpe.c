@@ -140,6 +140,7 @@ typedef struct {
     int use_cache;
 } bpe_state;
 
+/* Pushes x on the min-heap h[0..*n) (room is known to exist). */
 static void heap_push(uint64_t *h, size_t *n, uint64_t x) {
     size_t i = (*n)++;
     while (i > 0 && h[(i - 1) / 2] > x) {
@@ -149,6 +150,7 @@ static void heap_push(uint64_t *h, size_t *n, uint64_t x) {
     h[i] = x;
 }
 
+/* Removes and returns the smallest entry of the non-empty min-heap h[0..*n). */
 static uint64_t heap_pop(uint64_t *h, size_t *n) {
     uint64_t top = h[0], x = h[--*n];
     size_t i = 0;
@@ -215,6 +217,8 @@ static attn_status merge_word(bpe_state *st, const unsigned char *bytes, size_t 
 #define BPE_CACHE_MAX_PIECE 64
 #define BPE_CACHE_MAX_ENTRIES (1 << 20)
 
+/* text_piece_fn: appends the ids of one pre-token to the bpe_state in user (from the cache
+ * when it was seen before in this call). */
 static attn_status encode_piece(const char *piece, size_t len, int is_byte, void *user) {
     bpe_state *st = user;
     const unsigned char *p = (const unsigned char *)piece;

@@ -57,6 +57,7 @@ typedef struct {
     int32_t step;
 } trainer;
 
+/* Records the out-of-memory error of training. */
 static attn_status oom(void) {
     return attn_error(ATTN_ERR_NOMEM, "out of memory while training the BPE");
 }
@@ -77,12 +78,14 @@ static int grow(void *p, int32_t *cap, int32_t need, size_t size) {
 
 /* ---- the heap: largest count first, then smallest (a, b) -------------------------------- */
 
+/* Nonzero when x pops before y: a larger count, then a smaller (a, b). */
 static int heap_before(heap_entry x, heap_entry y) {
     if (x.count != y.count) return x.count > y.count;
     if (x.a != y.a) return x.a < y.a;
     return x.b < y.b;
 }
 
+/* Pushes e, growing the heap; ATTN_ERR_NOMEM when that fails. */
 static attn_status heap_push(trainer *tr, heap_entry e) {
     if (tr->n_heap == tr->cap_heap) {
         size_t cap = tr->cap_heap ? 2 * tr->cap_heap : 1024;
@@ -100,6 +103,7 @@ static attn_status heap_push(trainer *tr, heap_entry e) {
     return ATTN_OK;
 }
 
+/* Removes and returns the top of the non-empty heap. */
 static heap_entry heap_pop(trainer *tr) {
     heap_entry top = tr->heap[0], x = tr->heap[--tr->n_heap];
     size_t i = 0, n = tr->n_heap;
@@ -172,6 +176,7 @@ static attn_status merge_in_word(trainer *tr, int32_t w, int32_t a, int32_t b, i
 
 /* ---- counting words ---------------------------------------------------------------------- */
 
+/* text_piece_fn: counts one pre-token in the word map `user`. */
 static attn_status count_piece(const char *piece, size_t len, int is_byte, void *user) {
     if (is_byte || len < 2) return ATTN_OK; /* no pair inside: nothing to learn */
     text_strmap *words = user;
@@ -296,6 +301,7 @@ static attn_status merge_loop(trainer *tr, attn_tokenizer *t, attn_bpe_train_par
     return s;
 }
 
+/* Releases the trainer's words, pairs and heap. */
 static void trainer_free(trainer *tr) {
     free(tr->sym);
     free(tr->off);

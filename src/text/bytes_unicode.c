@@ -6,6 +6,7 @@
  * order. So the space 0x20 (the 33rd non-printable byte) is U+0120 'Ġ' and '\n' is U+010A 'Ċ'. */
 #include "text/text_internal.h"
 
+/* The 188 bytes GPT-2 shows as themselves. */
 static int printable(int b) {
     return (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
 }

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "text/text_internal.h"
 
+/* utf8proc's per-code-point hook: the simple lower-case mapping. */
 static utf8proc_int32_t lower(utf8proc_int32_t cp, void *data) {
     (void)data;
     return utf8proc_tolower(cp);

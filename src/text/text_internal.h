@@ -169,7 +169,8 @@ struct attn_tokenizer {
     int cleanup; /* the decoder's clean-up of spaces before punctuation */
 };
 
-/* A zeroed tokenizer of `kind` with no tokens (special ids -1). NULL when out of memory. */
+/* tokenizer.c: a zeroed tokenizer of `kind` with no tokens (special ids -1); freed with
+ * attn_tokenizer_free. NULL when out of memory. */
 attn_tokenizer *text_tokenizer_new(attn_tokenizer_kind kind);
 /* Appends token `s` (len bytes) with TEXT_TOK_* flags; its id is the previous count. Errors:
  * ATTN_ERR_FORMAT if the token is already present (message names it), ATTN_ERR_NOMEM. */
@@ -181,11 +182,15 @@ void text_tokenizer_find_specials(attn_tokenizer *t);
  * it, resolves merges[0..n) (ids, copied) into merged ids, builds the rank map, decoded bytes and
  * the pattern. ATTN_ERR_FORMAT names the first offending byte or merge. */
 attn_status text_bpe_finish(attn_tokenizer *t, const int32_t (*merges)[2], int n_merges);
+/* Appends the ids of text[0..len) (any bytes) to out / the bytes of ids[0..n) (checked to be in
+ * range by the caller) to out. Errors: ATTN_ERR_NOMEM. */
 attn_status text_bpe_encode(const attn_tokenizer *t, const char *text, size_t len, text_ints *out);
 attn_status text_bpe_decode(const attn_tokenizer *t, const int *ids, int n, text_buf *out);
 
 /* wordpiece.c: checks the unk token and options of a filled WordPiece tokenizer. */
 attn_status text_wordpiece_finish(attn_tokenizer *t);
+/* Appends the ids of the UTF-8 text[0..len) to out (ATTN_ERR_INVALID naming the offset of an
+ * invalid byte) / the text of ids[0..n) (in range) to out. */
 attn_status text_wordpiece_encode(const attn_tokenizer *t, const char *text, size_t len,
                                   text_ints *out);
 attn_status text_wordpiece_decode(const attn_tokenizer *t, const int *ids, int n, text_buf *out);
@@ -194,7 +199,8 @@ attn_status text_wordpiece_decode(const attn_tokenizer *t, const int *ids, int n
 attn_status text_bert_split(const text_bert_norm *opt, const char *text, size_t len,
                             text_piece_fn fn, void *user);
 
-/* tokenizer_json.c / vocab_txt.c */
+/* wordpiece.c: a WordPiece tokenizer (bert-base-uncased options) from the vocab.txt in
+ * data[0..len). ATTN_ERR_FORMAT names the line of an empty, duplicated or non-UTF-8 token. */
 attn_status text_load_vocab_txt(const char *data, size_t len, attn_tokenizer **out);
 
 #endif

@@ -59,7 +59,7 @@ void attn_tokenizer_free(attn_tokenizer *t) {
 }
 
 attn_tokenizer_kind attn_tokenizer_get_kind(const attn_tokenizer *t) {
-    return t->kind;
+    return t ? t->kind : ATTN_TOKENIZER_BPE;
 }
 
 int attn_tokenizer_vocab_size(const attn_tokenizer *t) {

@@ -17,6 +17,7 @@
 #include "io/file.h"
 #include "text/text_internal.h"
 
+/* ATTN_ERR_FORMAT with a message of one %s. */
 static attn_status bad(const char *fmt, const char *what) {
     return attn_error(ATTN_ERR_FORMAT, fmt, what);
 }
@@ -141,6 +142,7 @@ static attn_status read_vocab(const cJSON *root, const cJSON *model, attn_tokeni
 
 /* ---- byte-level BPE ----------------------------------------------------------------------- */
 
+/* t->norm_flags from root.normalizer: null, NFC, Lowercase or a Sequence of them. */
 static attn_status read_bpe_normalizer(const cJSON *root, attn_tokenizer *t) {
     const cJSON *n;
     int present;
@@ -265,6 +267,7 @@ static attn_status read_merges(const cJSON *model, attn_tokenizer *t, int32_t (*
     return ATTN_OK;
 }
 
+/* Fills the empty BPE tokenizer t from the parsed file. */
 static attn_status read_bpe(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
     ATTN_TRY(check_bpe_options(root, model));
     ATTN_TRY(read_bpe_normalizer(root, t));
@@ -279,6 +282,7 @@ static attn_status read_bpe(const cJSON *root, const cJSON *model, attn_tokenize
 
 /* ---- WordPiece ---------------------------------------------------------------------------- */
 
+/* t->bert from root.normalizer (null: every step off), with the Hugging Face defaults. */
 static attn_status read_bert_normalizer(const cJSON *root, attn_tokenizer *t) {
     const cJSON *n;
     int present;
@@ -297,6 +301,7 @@ static attn_status read_bert_normalizer(const cJSON *root, attn_tokenizer *t) {
     return ATTN_OK;
 }
 
+/* Fills the empty WordPiece tokenizer t from the parsed file. */
 static attn_status read_wordpiece(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
     ATTN_TRY(read_bert_normalizer(root, t));
     const cJSON *obj;

@@ -38,10 +38,12 @@ static cJSON *typed(cJSON *parent, const char *key, const char *type) {
     return o;
 }
 
+/* Adds key: v to o (which may be NULL after a failed allocation); 0 on failure. */
 static int add_bool(cJSON *o, const char *key, int v) {
     return o && cJSON_AddBoolToObject(o, key, v) != NULL;
 }
 
+/* root.added_tokens: every added token with its id; 0 when out of memory. */
 static int add_added_tokens(const attn_tokenizer *t, cJSON *root) {
     cJSON *arr = cJSON_AddArrayToObject(root, "added_tokens");
     if (!arr) return 0;
@@ -62,6 +64,7 @@ static int add_added_tokens(const attn_tokenizer *t, cJSON *root) {
     return 1;
 }
 
+/* model.vocab: {token: id} for the tokens of the model, in id order; 0 when out of memory. */
 static int add_vocab(const attn_tokenizer *t, cJSON *model) {
     cJSON *vocab = cJSON_AddObjectToObject(model, "vocab");
     if (!vocab) return 0;
@@ -72,6 +75,8 @@ static int add_vocab(const attn_tokenizer *t, cJSON *model) {
     return 1;
 }
 
+/* Merge r as "left right", or ["left", "right"] when a side contains a space; NULL when out
+ * of memory. b is scratch. */
 static cJSON *merge_item(const attn_tokenizer *t, int r, text_buf *b) {
     const char *a = text_strmap_key(&t->vocab, t->merges[r][0], NULL);
     const char *c = text_strmap_key(&t->vocab, t->merges[r][1], NULL);
@@ -86,6 +91,7 @@ static cJSON *merge_item(const attn_tokenizer *t, int r, text_buf *b) {
     return cJSON_CreateString(b->data);
 }
 
+/* The byte-level BPE parts: normalizer, pre_tokenizer, decoder, model; 0 when out of memory. */
 static int add_bpe(const attn_tokenizer *t, cJSON *root) {
     if (t->norm_flags) {
         cJSON *n = typed(root, "normalizer", "Sequence");
@@ -134,6 +140,7 @@ static int add_bpe(const attn_tokenizer *t, cJSON *root) {
     return ok;
 }
 
+/* The WordPiece parts: normalizer, pre_tokenizer, decoder, model; 0 when out of memory. */
 static int add_wordpiece(const attn_tokenizer *t, cJSON *root) {
     cJSON *n = typed(root, "normalizer", "BertNormalizer");
     if (!add_bool(n, "clean_text", t->bert.clean_text) ||

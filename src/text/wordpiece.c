@@ -41,6 +41,7 @@ static int32_t lookup(wp_state *st, const char *w, size_t a, size_t b, int cont)
     return id >= 0 && (st->t->flags[id] & TEXT_TOK_MODEL) ? id : -1;
 }
 
+/* text_piece_fn: appends the pieces of one word (or [UNK]) to the wp_state in user. */
 static attn_status encode_word(const char *w, size_t len, int is_byte, void *user) {
     wp_state *st = user;
     const attn_tokenizer *t = st->t;
@@ -144,6 +145,7 @@ attn_status text_wordpiece_decode(const attn_tokenizer *t, const int *ids, int n
 
 /* ---- vocab.txt ---------------------------------------------------------------------------- */
 
+/* Nonzero when s[0..n) holds only line ends. */
 static int only_newlines(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (s[i] != '\n' && s[i] != '\r') return 0;

@@ -47,6 +47,7 @@ static int is_split_space(int32_t cp) {
     return c == UTF8PROC_CATEGORY_ZS || c == UTF8PROC_CATEGORY_ZL || c == UTF8PROC_CATEGORY_ZP;
 }
 
+/* BERT's _is_punctuation: the ASCII symbol ranges, and Unicode P*. */
 static int is_punctuation(int32_t cp) {
     if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
         (cp >= 123 && cp <= 126))
@@ -64,6 +65,7 @@ static int is_cjk(int32_t cp) {
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
+/* Appends the UTF-8 of cp to b. */
 static attn_status put_cp(text_buf *b, int32_t cp) {
     unsigned char u[4];
     return text_buf_append(b, u, (size_t)text_utf8_encode(cp, u));

@@ -159,11 +159,43 @@ static void test_long_texts(void **state) {
     free(run);
 }
 
+/* One tokenizer shared by threads (it is immutable): every thread's round trips hold. Failures
+ * are counted, since cmocka's assertions are not for other threads. */
+static void test_shared_between_threads(void **state) {
+    (void)state;
+    int failures = 0, n_strings = tu_sanitized() ? 200 : 2000;
+#pragma omp parallel for num_threads(4) schedule(dynamic, 16) reduction(+ : failures)
+    for (int k = 0; k < n_strings; k++) {
+        attn_rng rng;
+        attn_rng_init(&rng, 77, (uint64_t)k);
+        unsigned char buf[600];
+        size_t len = 0, units = attn_rng_below(&rng, 60);
+        for (size_t u = 0; u < units; u++)
+            len += random_unit(&rng, buf + len);
+        /* long enough, sometimes, for the per-call cache */
+        const attn_tokenizer *t = k % 2 ? plain : lower;
+        int *ids = NULL, n = 0;
+        char *back = NULL, *norm = NULL;
+        size_t back_len = 0, norm_len = 0;
+        int ok =
+            attn_tokenizer_encode(t, (const char *)buf, len, &ids, &n) == ATTN_OK &&
+            attn_tokenizer_decode(t, ids, n, &back, &back_len) == ATTN_OK &&
+            text_normalize((const char *)buf, len, t->norm_flags, &norm, &norm_len) == ATTN_OK &&
+            back_len == norm_len && memcmp(back, norm, norm_len) == 0;
+        failures += !ok;
+        free(ids);
+        free(back);
+        free(norm);
+    }
+    assert_int_equal(failures, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_roundtrip),
         cmocka_unit_test(test_all_short_strings),
         cmocka_unit_test(test_long_texts),
+        cmocka_unit_test(test_shared_between_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
