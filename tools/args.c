@@ -279,6 +279,7 @@ static const char *meta_of(const cli_opt *o) {
 
 void cli_print_help(const cli_opt *opts, const cli_help *help) {
     printf("usage: %s\n\n%s", help->usage, help->description);
+    if (opts->type != CLI_SECTION) printf("\nOptions:\n");
     for (const cli_opt *o = opts; o->name || o->help; o++) {
         if (o->type == CLI_SECTION) {
             printf("\n%s:\n", o->help);

@@ -25,15 +25,15 @@ typedef struct {
 
 static const cli_help generate_help = {
     "attn generate --model CKPT [--prompt TEXT] [options]",
-    "Samples text from a byte-level language model trained with `attn train lm`, printing each\n"
-    "byte as it is generated (after the prompt, which is printed first), then a newline. Without\n"
-    "--prompt, generation starts from a newline. The prompt and past output stay in the model's\n"
-    "KV cache; when the context is full, its last half is fed again and sampling continues.\n"
-    "Sampling: logits / temperature, then the top-k most likely bytes, then the smallest set "
-    "whose\n"
-    "probability reaches top-p; --temperature 0 is greedy. A fixed --seed gives the same text.\n",
-    "  attn generate --model lm.safetensors --prompt \"The meaning of life\" --max-new 300 "
-    "--temperature 0.8 --seed 7\n",
+    "Samples text from a byte-level language model trained with `attn train lm`, printing\n"
+    "each byte as it is generated (after the prompt, which is printed first), then a newline.\n"
+    "Without --prompt, generation starts from a newline. The prompt and past output stay in\n"
+    "the model's KV cache; when the context is full, its last half is fed again and sampling\n"
+    "continues. Sampling: logits / temperature, then the top-k most likely bytes, then the\n"
+    "smallest set whose probability reaches top-p; --temperature 0 is greedy. A given --seed\n"
+    "gives the same text every time.\n",
+    "  attn generate --model lm.safetensors --prompt \"The meaning of life\" --max-new 300 \\\n"
+    "      --temperature 0.8 --top-k 40 --seed 7\n",
 };
 
 static int parse_args(int argc, char **argv, generate_args *a) {

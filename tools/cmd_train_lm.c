@@ -33,7 +33,7 @@ typedef struct {
     uint64_t seed;
     long eval_every, save_every;
     int eval_batches, resume, threads, quiet;
-    unsigned given; /* GIVEN_* bits: options set on the command line that --resume must check */
+    unsigned given; /* bit i: fixed_names[i] was given on the command line */
 } train_args;
 
 /* Options a checkpoint fixes: with --resume they may be repeated but not changed. */
@@ -51,19 +51,17 @@ static const char *const schedule_names[] = {"constant", "cosine", "invsqrt", NU
 
 static const cli_help train_help = {
     "attn train lm --data FILE --out CKPT [options]",
-    "Trains a decoder-only Transformer language model on a plain-text file, one token per byte\n"
-    "(vocabulary 256, token id = byte value). The last 10% of the file is held out for validation\n"
-    "unless --val names a separate file. Each step averages --accum micro-batches of --batch "
-    "random\n"
-    "windows of --context + 1 bytes, drawn from a generator seeded by (seed, step, micro-batch), "
-    "so a\n"
-    "run continued with --resume sees exactly the batches of an uninterrupted run and ends with "
-    "the\n"
-    "same parameters, bit for bit. The checkpoint (safetensors, with the optimizer state) is "
-    "written\n"
-    "atomically every --save-every steps, at the end, and on Ctrl-C (exit status 130).\n",
+    "Trains a decoder-only Transformer language model on a plain-text file, one token per\n"
+    "byte (vocabulary 256, token id = byte value). The last 10% of the file is held out for\n"
+    "validation unless --val names a separate file. Each step averages --accum micro-batches\n"
+    "of --batch random windows of --context + 1 bytes, drawn from a generator seeded by\n"
+    "(seed, step, micro-batch): a run continued with --resume sees exactly the batches of an\n"
+    "uninterrupted one and ends with the same parameters, bit for bit (keep --steps the same:\n"
+    "it is the length of the cosine schedule). The checkpoint (safetensors, with the optimizer\n"
+    "state) is written atomically every --save-every steps, at the end, and on Ctrl-C, which\n"
+    "finishes the current step first (exit status 130).\n",
     "  attn train lm --data corpus.txt --out lm.safetensors --layers 4 --d-model 128 --steps 2000\n"
-    "  attn train lm --data corpus.txt --out lm.safetensors --steps 4000 --resume\n",
+    "  attn train lm --data corpus.txt --out lm.safetensors --steps 2000 --resume\n",
 };
 
 /* Cross-field checks the option table cannot express. Returns CLI_OK or CLI_USAGE. */
@@ -126,8 +124,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
         {"out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)", CLI_ANY, NULL, NULL,
          0},
         {"resume", CLI_FLAG, &a->resume, NULL,
-         "continue from --out: model, optimizer, step, seed (model options then come from it)",
-         CLI_ANY, NULL, NULL, 0},
+         "continue from the checkpoint in --out (model, optimizer, step, seed)", CLI_ANY, NULL,
+         NULL, 0},
         {NULL, CLI_SECTION, NULL, NULL, "Model", CLI_ANY, NULL, NULL, 0},
         {"layers", CLI_INT, &a->layers, NULL, "decoder layers", 1, 1000, NULL, NULL, 0},
         {"d-model", CLI_INT, &a->d_model, NULL, "model width C", 1, 65536, NULL, NULL, 0},
