@@ -11,5 +11,6 @@
 #include "attn/tokenizer.h"
 #include "attn/metrics.h"
 #include "attn/viz.h"
+#include "attn/data.h"
 
 #endif

@@ -1,0 +1,165 @@
+/* attn/data.h: labelled text for classification: TSV files, label sets, token-id datasets and
+ * length-bucketed batches.
+ *
+ * A corpus is a UTF-8 file of "label<TAB>text" lines (data/README.md). Reading it gives an
+ * attn_tsv (strings and line numbers); the labels of the training file give an attn_labels (the
+ * sorted set of names, id = position); a tokenizer turns the texts into an attn_cls_data (token
+ * ids starting with [CLS], cut to max_len, with label ids); attn_batch_plan_make groups examples
+ * into batches of similar lengths, and attn_cls_data_fill_batch writes one right-padded batch for
+ * attn_model_forward:
+ *
+ *     attn_tsv tsv;          attn_tsv_read("train.tsv", &tsv);
+ *     attn_labels *labels;   attn_labels_from_tsv(&tsv, &labels);
+ *     attn_cls_data d;       attn_cls_data_encode(&tsv, tok, labels, 128, 0, &d);
+ *     attn_batch_plan plan;  attn_batch_plan_make(d.lengths, NULL, d.n, 32, 50, 1, seed, epoch,
+ *                                                 &plan);
+ *     for (long b = 0; b < plan.n_batches; b++) {
+ *         int B = (int)(plan.offsets[b + 1] - plan.offsets[b]), T;
+ *         attn_cls_data_fill_batch(&d, plan.order + plan.offsets[b], B, pad, tokens, lengths,
+ *                                  ys, &T);
+ *         ...
+ *     }
+ *
+ * Every function here returns ATTN_ERR_INVALID for a NULL argument it needs. */
+#ifndef ATTN_DATA_H
+#define ATTN_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attn/status.h"
+#include "attn/tokenizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- TSV files ------------------------------------------------------------------------------ */
+
+/* The rows of a "label<TAB>text" file. All strings live in one buffer owned by the struct. */
+typedef struct {
+    long n;        /* examples */
+    char **labels; /* n label strings, NUL-terminated */
+    char **texts;  /* n texts, NUL-terminated (everything after the first tab) */
+    long *lines;   /* n 1-based line numbers in the file, for error messages */
+    char *name;    /* the file name given to read / parse (a copy) */
+    char *buf;     /* storage of the strings */
+} attn_tsv;
+
+/* Parses len bytes of TSV; `name` is used in messages ("train.tsv:12: ...").
+ * Rules: lines end with "\n" (a "\r" before it is dropped; the last line needs no "\n"); a line
+ * that is empty or only white space is skipped; otherwise the label is everything before the
+ * first tab and the text everything after it (further tabs stay in the text). The label and the
+ * text are kept byte for byte (no trimming).
+ * Errors (ATTN_ERR_FORMAT, the message is "NAME:LINE: why", *out zeroed): a line with no tab, an
+ * empty or white-space-only label or text, a NUL byte. ATTN_ERR_NOMEM. */
+attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_tsv *out);
+
+/* Reads and parses the file at path (attn_tsv_parse with name = path). ATTN_ERR_IO names the path
+ * and the reason when it cannot be read. */
+attn_status attn_tsv_read(const char *path, attn_tsv *out);
+
+/* Frees everything a tsv holds and zeroes it; safe on a zeroed struct and on NULL. */
+void attn_tsv_free(attn_tsv *t);
+
+/* ---- label sets ----------------------------------------------------------------------------- */
+
+/* An ordered set of distinct label names; a label's id is its position. Immutable once made. */
+typedef struct attn_labels attn_labels;
+
+/* The distinct labels of a tsv, sorted by byte value (strcmp), so the ids do not depend on the
+ * order of the rows. Errors: ATTN_ERR_INVALID for an empty tsv; ATTN_ERR_NOMEM. */
+attn_status attn_labels_from_tsv(const attn_tsv *t, attn_labels **out);
+
+/* A label set from n names, kept in the given order. Errors: ATTN_ERR_INVALID for n < 1, a NULL
+ * or empty name, or a name given twice (the message names it); ATTN_ERR_NOMEM. */
+attn_status attn_labels_create(const char *const *names, int n, attn_labels **out);
+
+/* The set as a JSON list of strings (malloc'd, NUL-terminated; the caller frees), e.g.
+ * ["games","libs"], and back. from_json errors: ATTN_ERR_FORMAT when the text is not a non-empty
+ * JSON list of distinct non-empty strings (the message says which); ATTN_ERR_NOMEM. */
+attn_status attn_labels_to_json(const attn_labels *l, char **json);
+attn_status attn_labels_from_json(const char *json, attn_labels **out);
+
+void attn_labels_free(attn_labels *l);
+
+int attn_labels_count(const attn_labels *l);
+/* The name of label id (owned by the set), or NULL if id is out of range. */
+const char *attn_labels_name(const attn_labels *l, int id);
+/* All names in id order (attn_labels_count of them), e.g. for attn_cls_report_format. */
+const char *const *attn_labels_names(const attn_labels *l);
+/* The id of name, or -1 when the set does not hold it (O(log n)). */
+int attn_labels_find(const attn_labels *l, const char *name);
+
+/* ---- token-id datasets ---------------------------------------------------------------------- */
+
+/* Encodes one text for a classifier: ids[0] = the tokenizer's [CLS], then the text's tokens, cut
+ * to max_len ids in all (the first max_len - 1 tokens of the text are kept). ids must hold
+ * max_len ints; *n receives the count (>= 1) and *truncated (may be NULL) whether tokens were cut.
+ * Errors: ATTN_ERR_INVALID for max_len < 1 or a tokenizer without [CLS]; the tokenizer's own
+ * errors (WordPiece refuses invalid UTF-8). */
+attn_status attn_cls_encode_text(const attn_tokenizer *tok, const char *text, size_t len,
+                                 int max_len, int *ids, int *n, int *truncated);
+
+/* A tokenized dataset: example i is ids[offsets[i] .. offsets[i] + lengths[i]). */
+typedef struct {
+    long n;           /* examples */
+    int *ids;         /* all token ids, example after example */
+    long *offsets;    /* n: where each example starts in ids */
+    int *lengths;     /* n: ids per example, in [1, max_len] */
+    int *labels;      /* n: label ids, or -1 where no label set was given */
+    long *lines;      /* n: the example's line in its file */
+    long n_truncated; /* examples cut to max_len */
+    long n_skipped;   /* rows dropped for an unknown label (skip_unknown) */
+} attn_cls_data;
+
+/* Encodes every row of t with attn_cls_encode_text. Labels are looked up in `labels` (NULL:
+ * every label id is -1). A label the set does not hold is ATTN_ERR_INVALID with the message
+ * "NAME:LINE: label 'x' is not one of the K labels ..." unless skip_unknown is nonzero, in which
+ * case the row is left out and counted in n_skipped. A tokenizer error names NAME:LINE too.
+ * On error *out is zeroed. An empty result (every row skipped) is allowed: n = 0. */
+attn_status attn_cls_data_encode(const attn_tsv *t, const attn_tokenizer *tok,
+                                 const attn_labels *labels, int max_len, int skip_unknown,
+                                 attn_cls_data *out);
+
+/* Frees the arrays and zeroes the struct; safe on a zeroed struct and on NULL. */
+void attn_cls_data_free(attn_cls_data *d);
+
+/* Writes the B examples rows[0..B) as one right-padded batch: T = their longest length,
+ * tokens (B, T) row-major with pad_id after each example's ids, lengths (B), labels (B, may be
+ * NULL). tokens must hold B * T ints (B * max_len always suffices). Errors: ATTN_ERR_INVALID for
+ * B < 1 or a row outside [0, n). */
+attn_status attn_cls_data_fill_batch(const attn_cls_data *d, const long *rows, int B, int pad_id,
+                                     int *tokens, int *lengths, int *labels, int *T);
+
+/* ---- length-bucketed batches ---------------------------------------------------------------- */
+
+/* An order of examples cut into batches: batch b is order[offsets[b] .. offsets[b + 1]). */
+typedef struct {
+    long n_batches;
+    long *offsets; /* n_batches + 1 */
+    long *order;   /* example indices */
+} attn_batch_plan;
+
+/* Plans batches of at most batch_size examples over n examples: example k is idx[k] (or k when idx
+ * is NULL), of length lengths[idx[k]]. Sorting by length keeps the padding small:
+ *   shuffle != 0 (training): the examples are shuffled by attn_rng(seed, stream), cut into buckets
+ *     of bucket_batches * batch_size, each bucket sorted by length (ties keep the shuffled
+ *     order), cut into batches, and the order of the batches is shuffled too. Each epoch passes
+ *     a different stream to get a different plan; the same (seed, stream) gives the same plan.
+ *   shuffle == 0 (evaluation): all examples sorted by length (ties in index order) and cut into
+ *     batches; seed and stream are ignored.
+ * Every example appears exactly once; only the last batch of a bucket may be short.
+ * Errors: ATTN_ERR_INVALID for n < 0, batch_size < 1, bucket_batches < 1; ATTN_ERR_NOMEM.
+ * n = 0 gives an empty plan. */
+attn_status attn_batch_plan_make(const int *lengths, const long *idx, long n, int batch_size,
+                                 int bucket_batches, int shuffle, uint64_t seed, uint64_t stream,
+                                 attn_batch_plan *out);
+
+/* Frees the arrays and zeroes the plan; safe on a zeroed plan and on NULL. */
+void attn_batch_plan_free(attn_batch_plan *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,135 @@
+/* data/batches.c: length-bucketed batch plans (include/attn/data.h).
+ *
+ * Padding every example of a batch to the longest one wastes the difference; sorting the whole
+ * dataset by length would remove it but makes every batch hold texts of one length, in the same
+ * order every epoch. The usual compromise (fairseq, tensor2tensor's bucketing, CTranslate2):
+ * shuffle, sort within large buckets (here bucket_batches batches each), cut into batches, then
+ * shuffle the batches, so batches are nearly uniform in length yet random in content and order. */
+#include "attn/data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/rng.h"
+
+/* Uniform in [0, n) for n up to 2^63 (rejection sampling: no modulo bias). */
+static long below(attn_rng *rng, long n) {
+    if (n <= (long)UINT32_MAX) return (long)attn_rng_below(rng, (uint32_t)n);
+    uint64_t u = (uint64_t)n, limit = UINT64_MAX - UINT64_MAX % u, v;
+    do
+        v = attn_rng_u64(rng);
+    while (v >= limit);
+    return (long)(v % u);
+}
+
+/* Fisher-Yates over x[n]. */
+static void shuffle_longs(attn_rng *rng, long *x, long n) {
+    for (long i = n - 1; i > 0; i--) {
+        long j = below(rng, i + 1), t = x[i];
+        x[i] = x[j];
+        x[j] = t;
+    }
+}
+
+/* Stable sort of x[n] by lengths[x[i]]: a merge sort through tmp[n] (qsort is not stable). */
+static void sort_by_length(long *x, long *tmp, long n, const int *lengths) {
+    for (long width = 1; width < n; width *= 2) {
+        for (long lo = 0; lo < n; lo += 2 * width) {
+            long mid = lo + width < n ? lo + width : n;
+            long hi = lo + 2 * width < n ? lo + 2 * width : n;
+            long i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = lengths[x[j]] < lengths[x[i]] ? x[j++] : x[i++];
+            while (i < mid)
+                tmp[k++] = x[i++];
+            while (j < hi)
+                tmp[k++] = x[j++];
+        }
+        memcpy(x, tmp, (size_t)n * sizeof *x);
+    }
+}
+
+void attn_batch_plan_free(attn_batch_plan *p) {
+    if (!p) return;
+    free(p->offsets);
+    free(p->order);
+    memset(p, 0, sizeof *p);
+}
+
+/* Cuts [begin, end) of the order into batches of batch_size, appending their starts. */
+static void cut(attn_batch_plan *p, long begin, long end, int batch_size) {
+    for (long s = begin; s < end; s += batch_size)
+        p->offsets[p->n_batches++] = s;
+}
+
+/* Shuffles the batch order: the batches are rewritten through tmp in the new order. */
+static attn_status shuffle_batches(attn_batch_plan *p, attn_rng *rng, long n, long *tmp) {
+    long nb = p->n_batches;
+    long *perm = malloc((size_t)(nb + 1) * sizeof *perm);
+    long *starts = malloc((size_t)(nb + 1) * sizeof *starts);
+    if (!perm || !starts) {
+        free(perm);
+        free(starts);
+        return attn_error(ATTN_ERR_NOMEM, "batch plan: out of memory for %ld batches", nb);
+    }
+    for (long b = 0; b < nb; b++)
+        perm[b] = b;
+    shuffle_longs(rng, perm, nb);
+    long k = 0;
+    for (long b = 0; b < nb; b++) {
+        long from = p->offsets[perm[b]], to = p->offsets[perm[b] + 1];
+        starts[b] = k;
+        memcpy(tmp + k, p->order + from, (size_t)(to - from) * sizeof *tmp);
+        k += to - from;
+    }
+    starts[nb] = n;
+    memcpy(p->order, tmp, (size_t)n * sizeof *tmp);
+    memcpy(p->offsets, starts, (size_t)(nb + 1) * sizeof *starts);
+    free(perm);
+    free(starts);
+    return ATTN_OK;
+}
+
+attn_status attn_batch_plan_make(const int *lengths, const long *idx, long n, int batch_size,
+                                 int bucket_batches, int shuffle, uint64_t seed, uint64_t stream,
+                                 attn_batch_plan *out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "batch plan: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (n < 0 || batch_size < 1 || bucket_batches < 1 || (n > 0 && !lengths))
+        return attn_error(ATTN_ERR_INVALID,
+                          "batch plan: need n >= 0, batch_size >= 1, bucket_batches >= 1 "
+                          "(n %ld, batch_size %d, bucket_batches %d)",
+                          n, batch_size, bucket_batches);
+    long max_batches = n / batch_size + n / ((long)batch_size * bucket_batches) + 2;
+    out->order = malloc((size_t)(n + 1) * sizeof *out->order);
+    out->offsets = malloc((size_t)(max_batches + 1) * sizeof *out->offsets);
+    long *tmp = malloc((size_t)(n + 1) * sizeof *tmp);
+    if (!out->order || !out->offsets || !tmp) {
+        free(tmp);
+        attn_batch_plan_free(out);
+        return attn_error(ATTN_ERR_NOMEM, "batch plan: out of memory for %ld examples", n);
+    }
+    for (long k = 0; k < n; k++)
+        out->order[k] = idx ? idx[k] : k;
+    attn_rng rng;
+    attn_rng_init(&rng, seed, stream);
+    attn_status s = ATTN_OK;
+    if (!shuffle) {
+        sort_by_length(out->order, tmp, n, lengths);
+        cut(out, 0, n, batch_size);
+    } else {
+        shuffle_longs(&rng, out->order, n);
+        long bucket = (long)batch_size * bucket_batches;
+        for (long b = 0; b < n; b += bucket) {
+            long e = b + bucket < n ? b + bucket : n;
+            sort_by_length(out->order + b, tmp, e - b, lengths);
+            cut(out, b, e, batch_size);
+        }
+    }
+    out->offsets[out->n_batches] = n;
+    if (shuffle && out->n_batches > 1) s = shuffle_batches(out, &rng, n, tmp);
+    free(tmp);
+    if (s != ATTN_OK) attn_batch_plan_free(out);
+    return s;
+}
