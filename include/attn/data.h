@@ -103,14 +103,15 @@ attn_status attn_cls_encode_text(const attn_tokenizer *tok, const char *text, si
 
 /* A tokenized dataset: example i is ids[offsets[i] .. offsets[i] + lengths[i]). */
 typedef struct {
-    long n;           /* examples */
-    int *ids;         /* all token ids, example after example */
-    long *offsets;    /* n: where each example starts in ids */
-    int *lengths;     /* n: ids per example, in [1, max_len] */
-    int *labels;      /* n: label ids, or -1 where no label set was given */
-    long *lines;      /* n: the example's line in its file */
-    long n_truncated; /* examples cut to max_len */
-    long n_skipped;   /* rows dropped for an unknown label (skip_unknown) */
+    long n;                   /* examples */
+    int *ids;                 /* all token ids, example after example */
+    long *offsets;            /* n: where each example starts in ids */
+    int *lengths;             /* n: ids per example, in [1, max_len] */
+    int *labels;              /* n: label ids, or -1 where no label set was given */
+    long *lines;              /* n: the example's line in its file */
+    unsigned char *truncated; /* n: 1 where the text was cut to max_len */
+    long n_truncated;         /* examples cut to max_len */
+    long n_skipped;           /* rows dropped for an unknown label (skip_unknown) */
 } attn_cls_data;
 
 /* Encodes every row of t with attn_cls_encode_text. Labels are looked up in `labels` (NULL:

@@ -36,6 +36,7 @@ void attn_cls_data_free(attn_cls_data *d) {
     free(d->lengths);
     free(d->labels);
     free(d->lines);
+    free(d->truncated);
     memset(d, 0, sizeof *d);
 }
 
@@ -69,6 +70,7 @@ static attn_status row_label(const attn_tsv *t, long i, const attn_labels *label
                       t->name, t->lines[i], t->labels[i], k, k == 1 ? "" : "s");
 }
 
+/* Appends every row of t that is not skipped to d (whose per-row arrays hold t->n rows). */
 static attn_status encode_rows(const attn_tsv *t, const attn_tokenizer *tok,
                                const attn_labels *labels, int max_len, int skip_unknown,
                                attn_cls_data *d) {
@@ -90,6 +92,7 @@ static attn_status encode_rows(const attn_tsv *t, const attn_tokenizer *tok,
         d->lengths[k] = n;
         d->labels[k] = id;
         d->lines[k] = t->lines[i];
+        d->truncated[k] = (unsigned char)truncated;
         d->n_truncated += truncated;
         used += (size_t)n;
     }
@@ -108,8 +111,9 @@ attn_status attn_cls_data_encode(const attn_tsv *t, const attn_tokenizer *tok,
     out->lengths = malloc(rows * sizeof *out->lengths);
     out->labels = malloc(rows * sizeof *out->labels);
     out->lines = malloc(rows * sizeof *out->lines);
+    out->truncated = malloc(rows * sizeof *out->truncated);
     attn_status s = ATTN_OK;
-    if (!out->offsets || !out->lengths || !out->labels || !out->lines)
+    if (!out->offsets || !out->lengths || !out->labels || !out->lines || !out->truncated)
         s = attn_error(ATTN_ERR_NOMEM, "cls data: out of memory for %ld rows", t->n);
     if (s == ATTN_OK) s = encode_rows(t, tok, labels, max_len, skip_unknown, out);
     if (s != ATTN_OK) attn_cls_data_free(out);

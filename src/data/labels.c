@@ -33,6 +33,7 @@ typedef struct {
     int id;
 } name_id;
 
+/* qsort order of name_id pairs: by name, then by id. */
 static int cmp_name_id(const void *a, const void *b) {
     int c = strcmp(((const name_id *)a)->name, ((const name_id *)b)->name);
     return c ? c : ((const name_id *)a)->id - ((const name_id *)b)->id;
@@ -78,6 +79,7 @@ attn_status attn_labels_create(const char *const *names, int n, attn_labels **ou
     return ATTN_OK;
 }
 
+/* qsort order of C strings by bytes. */
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }

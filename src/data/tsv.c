@@ -25,6 +25,7 @@ static line_span next_line(const char *p, const char *stop, const char **next) {
     return s;
 }
 
+/* ASCII white space other than the newline (which ends lines). */
 static int is_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }

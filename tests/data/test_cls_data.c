@@ -80,6 +80,8 @@ static void test_encode_dataset(void **state) {
     const int want_labels[] = {0, 1, 0};
     assert_memory_equal(d.labels, want_labels, sizeof want_labels);
     assert_int_equal(d.n_truncated, 1);
+    assert_int_equal(d.truncated[0], 0);
+    assert_int_equal(d.truncated[1], 1);
     assert_int_equal(d.lengths[1], 6);
     assert_int_equal(d.lines[2], 3);
     for (long i = 0; i < d.n; i++)
