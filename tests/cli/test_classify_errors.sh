@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# tests/cli/test_classify_errors.sh: bad input to the text-classification commands. Each case
+# must exit with the documented status and print exactly one "attn: " line naming the problem
+# (the file and line for malformed data); nothing may crash (the ASan build runs this too).
+set -u
+BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
+SRC=${ATTN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+tmp=$(mktemp -d)
+trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# expect STATUS PATTERN -- COMMAND...: exit status STATUS, one stderr line "attn: ..." matching
+# the extended regular expression PATTERN, and nothing left behind that looks like a crash.
+expect() {
+    local want=$1 pattern=$2
+    shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$? lines
+    lines=$(wc -l <"$tmp/err")
+    if [[ $got -ne $want ]]; then
+        fail "$*: exit status $got, expected $want ($(head -c 300 "$tmp/err"))"
+    else echo "  ok: $(cat "$tmp/err")" >&2; fi; if false; then :
+    elif [[ $lines -ne 1 ]] || ! grep -Eq "^attn: .*$pattern" "$tmp/err"; then
+        fail "$*: expected one 'attn: ...$pattern' line, got: $(head -c 400 "$tmp/err")"
+    fi
+}
+
+T=(--vocab-size 280 --max-len 16 --layers 1 --d-model 16 --heads 2 --batch 4 --epochs 1
+    --threads 2 --quiet)
+printf 'a\tx y z\nb\tu v w\na\tx x\nb\tw w\n' >"$tmp/good.tsv"
+"$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/m.safetensors" "${T[@]}" >/dev/null ||
+    fail "training the model the error cases use"
+
+# --- malformed TSV: FILE:LINE and the reason, for --train, --dev and eval --data --------------
+printf 'a\tfine\n\nno tab on this line\n' >"$tmp/notab.tsv"
+printf 'a\tfine\n\tno label\n' >"$tmp/nolabel.tsv"
+printf 'a\tfine\nb\tfine too\nb\t  \n' >"$tmp/notext.tsv"
+expect 1 "$tmp/notab.tsv:3: no tab" -- \
+    "$BIN" train classify --train "$tmp/notab.tsv" --out "$tmp/x.safetensors" "${T[@]}"
+expect 1 "$tmp/nolabel.tsv:2: empty label" -- \
+    "$BIN" train classify --train "$tmp/good.tsv" --dev "$tmp/nolabel.tsv" \
+    --out "$tmp/x.safetensors" "${T[@]}"
+expect 1 "$tmp/notext.tsv:3: empty text" -- \
+    "$BIN" eval classify --model "$tmp/m.safetensors" --data "$tmp/notext.tsv"
+[[ -e $tmp/x.safetensors ]] && fail "a checkpoint was written despite bad data"
+printf '\n  \n\n' >"$tmp/blank.tsv"
+expect 1 "blank.tsv' holds no examples" -- \
+    "$BIN" train classify --train "$tmp/blank.tsv" --out "$tmp/x.safetensors" "${T[@]}"
+expect 1 "missing.tsv.*No such file" -- \
+    "$BIN" eval classify --model "$tmp/m.safetensors" --data "$tmp/missing.tsv"
+printf 'a\tone\na\ttwo\n' >"$tmp/onelabel.tsv"
+expect 1 "single label \('a'\)" -- \
+    "$BIN" train classify --train "$tmp/onelabel.tsv" --out "$tmp/x.safetensors" "${T[@]}"
+
+# --- a checkpoint of another task, or not a checkpoint ----------------------------------------
+for i in $(seq 1 40); do echo "some text for a byte-level language model, line $i"; done >"$tmp/lm.txt"
+"$BIN" train lm --data "$tmp/lm.txt" --out "$tmp/lm.safetensors" --steps 1 --layers 1 \
+    --d-model 16 --heads 2 --context 8 --batch 2 --eval-batches 0 --quiet >/dev/null ||
+    fail "training the LM the error cases use"
+expect 1 "is a decoder_lm model, not a text classifier" -- \
+    "$BIN" classify --model "$tmp/lm.safetensors" "hello"
+expect 1 "is a decoder_lm model, not a text classifier" -- \
+    "$BIN" eval classify --model "$tmp/lm.safetensors" --data "$tmp/good.tsv"
+expect 1 "is a decoder_lm model, not a text classifier" -- \
+    "$BIN" attention --model "$tmp/lm.safetensors" --out "$tmp/maps" "hello"
+expect 1 "is a classifier model; this command needs a decoder_lm" -- \
+    "$BIN" generate --model "$tmp/m.safetensors" --max-new 2
+expect 1 "cannot load model '$tmp/good.tsv'" -- \
+    "$BIN" classify --model "$tmp/good.tsv" "hello"
+expect 1 "cannot load model .*nothing.safetensors" -- \
+    "$BIN" classify --model "$tmp/nothing.safetensors" "hello"
+
+# --- tokenizers: a corrupt file, one without [CLS], invalid UTF-8 for WordPiece ---------------
+printf '{"version": "1.0", "model": {"type": "BPE", "vocab": [1, 2' >"$tmp/corrupt.json"
+expect 1 "cannot load tokenizer '$tmp/corrupt.json'" -- \
+    "$BIN" train classify --train "$tmp/good.tsv" --tokenizer "$tmp/corrupt.json" \
+    --out "$tmp/x.safetensors" "${T[@]}"
+expect 1 "has no \[CLS\] token" -- \
+    "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/x.safetensors" "${T[@]}" \
+    --tokenizer "$SRC/tests/text/fixtures/gpt2_style.json"
+printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nx\ny\nz\nu\nv\nw\n' >"$tmp/vocab.txt"
+printf 'a\tx y\nb\tu v\na\tx \xff y\n' >"$tmp/badutf8.tsv"
+expect 1 "$tmp/badutf8.tsv:3: .*UTF-8" -- \
+    "$BIN" train classify --train "$tmp/badutf8.tsv" --tokenizer "$tmp/vocab.txt" \
+    --out "$tmp/x.safetensors" "${T[@]}"
+# A WordPiece vocab.txt with [CLS] trains a model that classifies.
+"$BIN" train classify --train "$tmp/good.tsv" --tokenizer "$tmp/vocab.txt" \
+    --out "$tmp/wp.safetensors" "${T[@]}" >/dev/null 2>"$tmp/err" || fail "WordPiece: $(cat "$tmp/err")"
+"$BIN" classify --model "$tmp/wp.safetensors" "x y" | grep -Eq '^[ab]	' || fail "WordPiece classify"
+
+# A checkpoint whose metadata was damaged: the tokenizer JSON cut short, the labels removed.
+"$PY" - "$tmp/m.safetensors" "$tmp" <<'EOF' || fail "rewriting checkpoint metadata"
+import json, struct, sys
+src, out = sys.argv[1], sys.argv[2]
+raw = open(src, "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+header, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+def write(path, h):
+    text = json.dumps(h).encode()
+    open(path, "wb").write(struct.pack("<Q", len(text)) + text + data)
+bad = json.loads(json.dumps(header))
+bad["__metadata__"]["tokenizer"] = bad["__metadata__"]["tokenizer"][:200]
+write(out + "/badtok.safetensors", bad)
+nolabels = json.loads(json.dumps(header))
+del nolabels["__metadata__"]["labels"]
+write(out + "/nolabels.safetensors", nolabels)
+badlabels = json.loads(json.dumps(header))
+badlabels["__metadata__"]["labels"] = '["a", "a"]'
+write(out + "/badlabels.safetensors", badlabels)
+EOF
+expect 1 "badtok.safetensors': the tokenizer in its metadata is invalid" -- \
+    "$BIN" classify --model "$tmp/badtok.safetensors" "x"
+expect 1 "nolabels.safetensors' has no labels in its metadata" -- \
+    "$BIN" eval classify --model "$tmp/nolabels.safetensors" --data "$tmp/good.tsv"
+expect 1 "badlabels.safetensors': the labels in its metadata are invalid" -- \
+    "$BIN" attention --model "$tmp/badlabels.safetensors" --out "$tmp/maps" "x"
+
+# --- usage errors (status 2) ------------------------------------------------------------------
+expect 2 "--train FILE is required" -- "$BIN" train classify --out "$tmp/x.safetensors"
+expect 2 "--out CKPT is required" -- "$BIN" train classify --train "$tmp/good.tsv"
+expect 2 "not divisible by --heads 3" -- \
+    "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/x.safetensors" --heads 3
+expect 2 "--max-len: 1 is out of range" -- \
+    "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/x.safetensors" --max-len 1
+expect 2 "unknown option '--bogus'" -- "$BIN" classify --model "$tmp/m.safetensors" --bogus
+expect 2 "--model CKPT is required" -- "$BIN" classify "x"
+expect 2 "--top: 0 is out of range" -- "$BIN" classify --model "$tmp/m.safetensors" --top 0 x
+expect 2 "training options and --dev only apply with --folds" -- \
+    "$BIN" eval classify --model "$tmp/m.safetensors" --data "$tmp/good.tsv" --epochs 3
+expect 2 "takes no --model" -- \
+    "$BIN" eval classify --model "$tmp/m.safetensors" --data "$tmp/good.tsv" --folds 2
+expect 2 "--folds 5 needs at least 5 examples" -- \
+    "$BIN" eval classify --data "$tmp/good.tsv" --folds 5 "${T[@]}"
+expect 2 "one TEXT is required" -- "$BIN" attention --model "$tmp/m.safetensors"
+expect 2 "unknown model kind 'bogus'" -- "$BIN" train bogus
+
+# --- files that cannot be written -------------------------------------------------------------
+mkdir "$tmp/ro" && chmod a-w "$tmp/ro"
+if [[ ! -w $tmp/ro ]]; then # (root may write anyway)
+    expect 1 "cannot write checkpoint" -- \
+        "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/ro/x.safetensors" "${T[@]}"
+fi
+expect 1 "exists and is not a directory" -- \
+    "$BIN" attention --model "$tmp/m.safetensors" --out "$tmp/good.tsv" "x"
+
+# --- texts longer than max_len are cut, not refused -------------------------------------------
+long=$(printf 'x y z %.0s' $(seq 1 200))
+printf 'a\t%s\nb\tu v\n' "$long" >"$tmp/long.tsv"
+"$BIN" eval classify --model "$tmp/m.safetensors" --data "$tmp/long.tsv" --json >"$tmp/long.json" ||
+    fail "eval classify of a long text"
+grep -q '"truncated": 1,' "$tmp/long.json" || fail "long text not reported cut: $(cat "$tmp/long.json")"
+"$BIN" attention --model "$tmp/m.safetensors" --out "$tmp/maps" "$long" >"$tmp/att.out" ||
+    fail "attention on a long text"
+grep -q '^16 tokens (cut to max_len)' "$tmp/att.out" || fail "attention: $(cat "$tmp/att.out")"
+
+if ((failures > 0)); then
+    echo "$failures failure(s)" >&2
+    exit 1
+fi
+echo "test_classify_errors: all passed"

@@ -1,0 +1,208 @@
+/* tools/cmd_classify.c: `attn classify`: labels texts with a trained classifier.
+ *
+ * The texts are the arguments, or else the lines of stdin (read to the end first; empty lines are
+ * skipped). Each is encoded as in training ([CLS] + tokens, cut to the model's max_len) and the
+ * whole set goes through the model in length-sorted batches (cls_predict); the output keeps the
+ * input order. */
+#define _POSIX_C_SOURCE 200809L /* getline */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn/attn.h"
+
+#include "args.h"
+#include "classify_common.h"
+
+typedef struct {
+    const char *model;
+    int top, json, batch, threads;
+} classify_args;
+
+static const cli_help classify_help = {
+    "attn classify --model CKPT [--top K] [--json] [TEXT...]",
+    "Labels each TEXT argument, or without arguments each line of stdin (read to the end; lines\n"
+    "that are empty or only white space are skipped), with a classifier of attn train classify.\n"
+    "Texts longer than the model's max_len tokens are cut as in training. One output line per\n"
+    "text, in input order: the K most probable labels and their probabilities,\n"
+    "\"label<TAB>probability\" pairs separated by tabs; with --json, one JSON object per line:\n"
+    "{\"text\": ..., \"truncated\": false, \"top\": [{\"label\": ..., \"prob\": ...}, ...]}.\n",
+    "  attn classify --model debdesc.safetensors \"Python bindings for the GNOME desktop\"\n"
+    "  cut -f2 test.tsv | attn classify --model debdesc.safetensors --top 3 --json\n",
+};
+
+/* Options, then the TEXT arguments into *texts (malloc'd; the caller frees it) and their count. */
+static int parse_args(int argc, char **argv, classify_args *a, const char ***texts, int *n) {
+    *a = (classify_args){.top = 1, .batch = 64};
+    cli_opt opts[] = {
+        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of attn train classify (required)",
+         CLI_ANY, NULL, NULL, 0},
+        {"top", CLI_INT, &a->top, "K", "labels printed per text, most probable first", 1, 100000,
+         NULL, NULL, 0},
+        {"json", CLI_FLAG, &a->json, NULL, "one JSON object per text", CLI_ANY, NULL, NULL, 0},
+        {"batch", CLI_INT, &a->batch, NULL, "texts per forward pass", 1, 1 << 16, NULL, NULL, 0},
+        {"threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
+         "$ATTN_NUM_THREADS, else all cores", 0},
+        CLI_END,
+    };
+    *texts = malloc(((size_t)argc + 1) * sizeof **texts);
+    if (!*texts) return CLI_RUNTIME;
+    int rc = cli_parse(argc, argv, opts, &classify_help, "classify", *texts, argc, n);
+    if (rc != CLI_OK) return rc;
+    if (!a->model) {
+        cli_error("classify: --model CKPT is required (try attn classify --help)");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+/* The non-blank lines of stdin as a label-less tsv (labels point at ""; lines are numbered). */
+static int read_stdin(attn_tsv *t) {
+    memset(t, 0, sizeof *t);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long n_line = 0, room = 0;
+    int rc = CLI_OK;
+    while (rc == CLI_OK && (len = getline(&line, &cap, stdin)) >= 0) {
+        n_line++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (strspn(line, " \t\v\f") == (size_t)len) continue;
+        if (t->n == room) {
+            room = room ? 2 * room : 256;
+            char **texts = realloc(t->texts, (size_t)room * sizeof *texts);
+            long *lines = texts ? realloc(t->lines, (size_t)room * sizeof *lines) : NULL;
+            if (texts) t->texts = texts;
+            if (lines) t->lines = lines;
+            if (!texts || !lines) {
+                cli_error("out of memory after %ld lines of stdin", n_line);
+                rc = CLI_RUNTIME;
+                break;
+            }
+        }
+        if (!(t->texts[t->n] = strdup(line))) {
+            cli_error("out of memory after %ld lines of stdin", n_line);
+            rc = CLI_RUNTIME;
+            break;
+        }
+        t->lines[t->n++] = n_line;
+    }
+    free(line);
+    if (rc == CLI_OK && ferror(stdin)) {
+        cli_error("cannot read stdin");
+        rc = CLI_RUNTIME;
+    }
+    return rc;
+}
+
+/* Frees what read_stdin allocated. */
+static void free_stdin(attn_tsv *t) {
+    for (long i = 0; i < t->n; i++)
+        free(t->texts[i]);
+    free(t->texts);
+    free(t->lines);
+    memset(t, 0, sizeof *t);
+}
+
+/* Prints the top K labels of one text (probs: its K_all probabilities). */
+static void print_text(const classify_args *a, const cls_model *c, const char *text, int truncated,
+                       const float *probs, int k_all) {
+    int k = a->top < k_all ? a->top : k_all;
+    int order[64], *idx = k <= 64 ? order : malloc((size_t)k * sizeof *idx);
+    if (!idx) return;
+    for (int j = 0; j < k; j++) { /* selection of the k largest, ties to the lower id */
+        int best = -1;
+        for (int c2 = 0; c2 < k_all; c2++) {
+            int taken = 0;
+            for (int i = 0; i < j && !taken; i++)
+                taken = idx[i] == c2;
+            if (!taken && (best < 0 || probs[c2] > probs[best])) best = c2;
+        }
+        idx[j] = best;
+    }
+    if (a->json) {
+        printf("{\"text\": ");
+        cls_json_string(stdout, text);
+        printf(", \"truncated\": %s, \"top\": [", truncated ? "true" : "false");
+        for (int j = 0; j < k; j++) {
+            printf("%s{\"label\": ", j ? ", " : "");
+            cls_json_string(stdout, attn_labels_name(c->labels, idx[j]));
+            printf(", \"prob\": %.6f}", (double)probs[idx[j]]);
+        }
+        printf("]}\n");
+    } else {
+        for (int j = 0; j < k; j++)
+            printf("%s%s\t%.4f", j ? "\t" : "", attn_labels_name(c->labels, idx[j]),
+                   (double)probs[idx[j]]);
+        printf("\n");
+    }
+    if (idx != order) free(idx);
+}
+
+/* Encodes every text of t, predicts them all in batches and prints them in input order. */
+static int classify(const classify_args *a, const cls_model *c, const attn_tsv *t) {
+    const attn_config *cfg = attn_model_config(c->model);
+    int K = cfg->n_classes;
+    attn_cls_data d;
+    attn_status s = attn_cls_data_encode(t, c->tok, NULL, cfg->max_len, 0, &d);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot tokenize the text");
+    int *pred = malloc(((size_t)d.n + 1) * sizeof *pred);
+    float *probs = malloc(((size_t)d.n + 1) * (size_t)K * sizeof *probs);
+    int rc = CLI_OK;
+    if (!pred || !probs) {
+        cli_error("out of memory for %ld texts", d.n);
+        rc = CLI_RUNTIME;
+    }
+    if (rc == CLI_OK) rc = cls_predict(c, &d, a->batch, pred, probs);
+    for (long i = 0; rc == CLI_OK && i < d.n; i++) {
+        print_text(a, c, t->texts[i], d.truncated[i], probs + (size_t)i * K, K);
+    }
+    fflush(stdout);
+    free(pred);
+    free(probs);
+    attn_cls_data_free(&d);
+    return rc;
+}
+
+int cmd_classify(int argc, char **argv) {
+    classify_args a;
+    const char **texts = NULL;
+    int n_texts = 0;
+    int rc = parse_args(argc, argv, &a, &texts, &n_texts);
+    if (rc) {
+        free(texts);
+        return rc == CLI_HELP ? CLI_OK : rc;
+    }
+    attn_status s = attn_set_num_threads(a.threads);
+    if (s != ATTN_OK) {
+        free(texts);
+        return cli_lib_error(s, "--threads %d", a.threads);
+    }
+    cls_model c;
+    if ((rc = cls_model_load(a.model, &c))) {
+        free(texts);
+        return rc;
+    }
+    attn_tsv t = {0};
+    long *lines = NULL;
+    if (n_texts > 0) { /* the arguments, as a tsv view named "argument" */
+        lines = malloc((size_t)n_texts * sizeof *lines);
+        if (!lines) {
+            cli_error("out of memory");
+            rc = CLI_RUNTIME;
+        }
+        for (int i = 0; lines && i < n_texts; i++)
+            lines[i] = i + 1;
+        t = (attn_tsv){.n = n_texts, .texts = (char **)texts, .lines = lines, .name = "argument"};
+    } else {
+        rc = read_stdin(&t);
+        t.name = "<stdin>";
+    }
+    if (rc == CLI_OK && t.n > 0) rc = classify(&a, &c, &t);
+    if (n_texts == 0) free_stdin(&t);
+    free(lines);
+    free(texts);
+    cls_model_free(&c);
+    return rc;
+}

@@ -1,0 +1,340 @@
+/* tools/cmd_eval_classify.c: `attn eval classify`: a classifier's accuracy, per-class precision,
+ * recall and F1, macro-F1 and confusion matrix on a labelled file; with --folds K, K-fold
+ * cross-validation of the training recipe on one file (attn_kfold_assign): K models, each
+ * trained on K - 1 folds (tokenizer included) and scored on the fold it did not see. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn/attn.h"
+
+#include "args.h"
+#include "classify_common.h"
+
+typedef struct {
+    const char *model, *data, *dev;
+    int json, skip_unknown, batch, folds;
+    cls_opts o;
+    int train_opts_given; /* a training option was on the command line */
+} eval_args;
+
+static const cli_help eval_help = {
+    "attn eval classify --model CKPT --data FILE [--json] [--skip-unknown]\n"
+    "       attn eval classify --folds K --data FILE [training options] [--json]",
+    "Scores a text classifier on FILE (\"label<TAB>text\" lines; empty lines are skipped): the\n"
+    "number of examples, accuracy, precision / recall / F1 / support of every class, their macro\n"
+    "and weighted averages (scikit-learn's conventions: a class never predicted has precision 0),\n"
+    "and the confusion matrix (rows = true class). Texts longer than the model's max_len are cut\n"
+    "as in training. A label the model was not trained on is an error naming FILE:LINE, unless\n"
+    "--skip-unknown leaves such lines out (their count is reported).\n"
+    "\n"
+    "With --folds K there is no --model: the examples of FILE are dealt into K folds at random\n"
+    "(by --seed), and for each fold a classifier is trained from scratch, with the options of\n"
+    "`attn train classify`, on the other K - 1 folds and scored on it. Without --dev every fold\n"
+    "trains for --epochs; with --dev, each fold keeps its best epoch on it. Printed: each fold's\n"
+    "accuracy and macro-F1, then their mean and standard deviation (ddof 0, as numpy's std).\n",
+    "  attn eval classify --model debdesc.safetensors --data data/corpora/debdesc/test.tsv\n"
+    "  attn eval classify --folds 5 --data data/samples/fortunes/train.tsv --epochs 3 --json\n",
+};
+
+/* Fails when training options are given without --folds, or --folds with --model. */
+static int check_args(eval_args *a, cli_opt *opts, int first_train, int n_opts) {
+    if (!a->data) {
+        cli_error("eval classify: --data FILE is required (try attn eval classify --help)");
+        return CLI_USAGE;
+    }
+    for (int i = first_train; i < n_opts; i++)
+        if (opts[i].seen && strcmp(opts[i].name, "threads") != 0 &&
+            strcmp(opts[i].name, "quiet") != 0)
+            a->train_opts_given = 1;
+    if (a->folds == 0) {
+        if (!a->model) {
+            cli_error("eval classify: --model CKPT is required (or --folds K to cross-validate)");
+            return CLI_USAGE;
+        }
+        if (a->train_opts_given || a->dev) {
+            cli_error("eval classify: training options and --dev only apply with --folds");
+            return CLI_USAGE;
+        }
+        return CLI_OK;
+    }
+    if (a->model) {
+        cli_error("eval classify: --folds trains its own models; it takes no --model");
+        return CLI_USAGE;
+    }
+    return cls_opts_check(&a->o, opts);
+}
+
+/* The option table: evaluation, cross-validation, then the shared training options. */
+static int parse_args(int argc, char **argv, eval_args *a) {
+    memset(a, 0, sizeof *a);
+    a->batch = 64;
+    cls_opts_default(&a->o);
+    cli_opt opts[12 + CLS_OPTS_ROWS];
+    int n = 0;
+    opts[n++] = (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Evaluation", CLI_ANY, NULL, NULL, 0};
+    opts[n++] = (cli_opt){"model",
+                          CLI_STRING,
+                          &a->model,
+                          "CKPT",
+                          "checkpoint of attn train classify (required without --folds)",
+                          CLI_ANY,
+                          NULL,
+                          NULL,
+                          0};
+    opts[n++] = (cli_opt){
+        "data",  CLI_STRING, &a->data, "FILE", "labelled examples, label<TAB>text (required)",
+        CLI_ANY, NULL,       NULL,     0};
+    opts[n++] = (cli_opt){"json",  CLI_FLAG, &a->json, NULL, "print one JSON object",
+                          CLI_ANY, NULL,     NULL,     0};
+    opts[n++] = (cli_opt){"skip-unknown",
+                          CLI_FLAG,
+                          &a->skip_unknown,
+                          NULL,
+                          "leave out lines whose label the model does not know",
+                          CLI_ANY,
+                          NULL,
+                          NULL,
+                          0};
+    opts[n++] = (cli_opt){"batch", CLI_INT, &a->batch, NULL, "texts per forward pass",
+                          1,       1 << 16, NULL,      NULL, 0};
+    opts[n++] =
+        (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Cross-validation", CLI_ANY, NULL, NULL, 0};
+    opts[n++] = (cli_opt){"folds",
+                          CLI_INT,
+                          &a->folds,
+                          "K",
+                          "K-fold cross-validation of the training options below",
+                          2,
+                          1000,
+                          NULL,
+                          "0: off",
+                          0};
+    opts[n++] = (cli_opt){"dev",
+                          CLI_STRING,
+                          &a->dev,
+                          "FILE",
+                          "with --folds: examples for early stopping in every fold",
+                          CLI_ANY,
+                          NULL,
+                          NULL,
+                          0};
+    int first_train = n;
+    cls_opts_table(&a->o, opts, &n);
+    int n_opts = n;
+    opts[n++] = (cli_opt)CLI_END;
+    const char *positional[1];
+    int n_positional;
+    int rc = cli_parse(argc, argv, opts, &eval_help, "eval classify", positional, 0, &n_positional);
+    if (rc != CLI_OK) return rc;
+    return check_args(a, opts, first_train, n_opts);
+}
+
+/* ---- one model on one file --------------------------------------------------------------------*/
+
+/* Prints the report as text, or as one JSON object with the model, data and counts in front. */
+static void print_report(const eval_args *a, const attn_cls_data *d, const attn_cls_report *r,
+                         const char *formatted) {
+    if (!a->json) {
+        printf("examples %ld  accuracy %.4f  macro_f1 %.4f", r->n, r->accuracy, r->macro_f1);
+        if (d->n_skipped) printf("  skipped %ld (unknown label)", d->n_skipped);
+        if (d->n_truncated) printf("  cut %ld", d->n_truncated);
+        printf("\n\n%s", formatted);
+        return;
+    }
+    printf("{\"model\": ");
+    cls_json_string(stdout, a->model);
+    printf(", \"data\": ");
+    cls_json_string(stdout, a->data);
+    printf(", \"skipped\": %ld, \"truncated\": %ld, %s", d->n_skipped, d->n_truncated,
+           formatted + 1); /* the report's own fields, after its "{" */
+    size_t len = strlen(formatted);
+    if (len == 0 || formatted[len - 1] != '\n') printf("\n");
+}
+
+/* --model on --data: predictions, report, output. */
+static int evaluate(const eval_args *a) {
+    cls_model c;
+    attn_tsv t = {0};
+    attn_cls_data d = {0};
+    int *pred = NULL;
+    attn_cls_report r = {0};
+    char *formatted = NULL;
+    int rc = cls_read_tsv(a->data, &t);
+    if (rc == CLI_OK) rc = cls_model_load(a->model, &c);
+    if (rc) {
+        attn_tsv_free(&t);
+        return rc;
+    }
+    int K = attn_model_config(c.model)->n_classes;
+    rc = cls_encode(&c, &t, attn_model_config(c.model)->max_len, a->skip_unknown, &d);
+    if (rc == CLI_OK && !(pred = malloc(((size_t)d.n + 1) * sizeof *pred))) {
+        cli_error("out of memory for %ld predictions", d.n);
+        rc = CLI_RUNTIME;
+    }
+    if (rc == CLI_OK) rc = cls_predict(&c, &d, a->batch, pred, NULL);
+    if (rc == CLI_OK) rc = cls_report(&d, pred, K, &r);
+    attn_status s;
+    if (rc == CLI_OK && (s = attn_cls_report_format(&r, attn_labels_names(c.labels), a->json,
+                                                    &formatted)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot format the report");
+    if (rc == CLI_OK) print_report(a, &d, &r, formatted);
+    free(formatted);
+    attn_cls_report_free(&r);
+    free(pred);
+    attn_cls_data_free(&d);
+    cls_model_free(&c);
+    attn_tsv_free(&t);
+    return rc;
+}
+
+/* ---- cross-validation -------------------------------------------------------------------------*/
+
+/* The rows of t whose fold is (== k) or (!= k) as a view: pointers into t, which keeps owning
+ * the strings; release with free_view. */
+static int make_view(const attn_tsv *t, const int *fold, int k, int in_fold, attn_tsv *view) {
+    memset(view, 0, sizeof *view);
+    view->labels = malloc(((size_t)t->n + 1) * sizeof *view->labels);
+    view->texts = malloc(((size_t)t->n + 1) * sizeof *view->texts);
+    view->lines = malloc(((size_t)t->n + 1) * sizeof *view->lines);
+    view->name = t->name;
+    if (!view->labels || !view->texts || !view->lines) {
+        cli_error("out of memory for %ld examples", t->n);
+        return CLI_RUNTIME;
+    }
+    for (long i = 0; i < t->n; i++)
+        if ((fold[i] == k) == in_fold) {
+            view->labels[view->n] = t->labels[i];
+            view->texts[view->n] = t->texts[i];
+            view->lines[view->n++] = t->lines[i];
+        }
+    return CLI_OK;
+}
+
+/* Frees a view made by make_view (the strings belong to the file it views). */
+static void free_view(attn_tsv *view) {
+    free(view->labels);
+    free(view->texts);
+    free(view->lines);
+    memset(view, 0, sizeof *view);
+}
+
+typedef struct {
+    long n_train, n_test;
+    int epochs;
+    double accuracy, macro_f1;
+} fold_result;
+
+/* Trains on every fold but k and scores fold k. labels: the set of the whole file. */
+static int run_fold(const eval_args *a, const attn_tsv *all, const attn_tsv *dev, const int *fold,
+                    int k, const attn_labels *labels, fold_result *out) {
+    attn_tsv train, test;
+    cls_model c = {0};
+    attn_cls_data d = {0};
+    attn_cls_report r = {0};
+    int *pred = NULL;
+    char tag[32];
+    snprintf(tag, sizeof tag, "fold %d/%d", k + 1, a->folds);
+    int rc = make_view(all, fold, k, 0, &train);
+    if (rc == CLI_OK) rc = make_view(all, fold, k, 1, &test);
+    c.labels = (attn_labels *)labels; /* borrowed: taken back before cls_model_free */
+    if (rc == CLI_OK) rc = cls_tokenizer_make(&a->o, &train, &c.tok);
+    cls_target target = {NULL, all->name, a->dev, tag};
+    cls_result res;
+    if (rc == CLI_OK) rc = cls_train(&a->o, &c, &train, dev, &target, &res);
+    if (rc == CLI_OK) rc = cls_encode(&c, &test, a->o.max_len, 0, &d);
+    if (rc == CLI_OK && !(pred = malloc(((size_t)d.n + 1) * sizeof *pred))) {
+        cli_error("out of memory");
+        rc = CLI_RUNTIME;
+    }
+    if (rc == CLI_OK) rc = cls_predict(&c, &d, a->batch, pred, NULL);
+    if (rc == CLI_OK) rc = cls_report(&d, pred, attn_labels_count(labels), &r);
+    if (rc == CLI_OK) {
+        *out = (fold_result){train.n, test.n, res.epochs, r.accuracy, r.macro_f1};
+        if (!a->json)
+            printf("fold %d/%d  train %ld  test %ld  epochs %d  accuracy %.4f  macro_f1 %.4f\n",
+                   k + 1, a->folds, train.n, test.n, res.epochs, r.accuracy, r.macro_f1);
+        fflush(stdout);
+    }
+    attn_cls_report_free(&r);
+    free(pred);
+    attn_cls_data_free(&d);
+    c.labels = NULL;
+    cls_model_free(&c);
+    free_view(&train);
+    free_view(&test);
+    return rc;
+}
+
+/* Mean and std (ddof 0) of one field over the folds, printed as text or as a JSON object. */
+static int summarise(const eval_args *a, const fold_result *f, int field, const char *name) {
+    double x[1000], mean, std;
+    for (int k = 0; k < a->folds; k++)
+        x[k] = field == 0 ? f[k].accuracy : f[k].macro_f1;
+    attn_status s = attn_mean_std(x, a->folds, 0, &mean, &std);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot summarise the folds");
+    if (a->json)
+        printf("\"%s\": {\"mean\": %.6f, \"std\": %.6f}", name, mean, std);
+    else
+        printf("%s mean %.4f  std %.4f\n", name, mean, std);
+    return CLI_OK;
+}
+
+/* The start of the --folds JSON object: the data, k and every fold (summarise adds the rest). */
+static void print_folds_json(const eval_args *a, const fold_result *f) {
+    printf("{\"data\": ");
+    cls_json_string(stdout, a->data);
+    printf(", \"k\": %d, \"folds\": [", a->folds);
+    for (int k = 0; k < a->folds; k++)
+        printf("%s{\"fold\": %d, \"n_train\": %ld, \"n_test\": %ld, \"epochs\": %d, "
+               "\"accuracy\": %.6f, \"macro_f1\": %.6f}",
+               k ? ", " : "", k + 1, f[k].n_train, f[k].n_test, f[k].epochs, f[k].accuracy,
+               f[k].macro_f1);
+    printf("], ");
+}
+
+/* --folds K: assigns folds, runs every fold, prints each and the mean and std. */
+static int cross_validate(const eval_args *a) {
+    attn_tsv all = {0}, dev = {0};
+    attn_labels *labels = NULL;
+    int *fold = NULL;
+    fold_result f[1000];
+    int rc = cls_read_tsv(a->data, &all);
+    if (rc == CLI_OK && a->dev) rc = cls_read_tsv(a->dev, &dev);
+    attn_status s;
+    if (rc == CLI_OK && all.n < a->folds) {
+        cli_error("--folds %d needs at least %d examples; '%s' has %ld", a->folds, a->folds,
+                  a->data, all.n);
+        rc = CLI_USAGE;
+    }
+    if (rc == CLI_OK && (s = attn_labels_from_tsv(&all, &labels)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot collect the labels of '%s'", a->data);
+    if (rc == CLI_OK && !(fold = malloc((size_t)all.n * sizeof *fold))) {
+        cli_error("out of memory");
+        rc = CLI_RUNTIME;
+    }
+    if (rc == CLI_OK && (s = attn_kfold_assign(all.n, a->folds, a->o.seed, fold)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot assign folds");
+    for (int k = 0; rc == CLI_OK && k < a->folds; k++)
+        rc = run_fold(a, &all, a->dev ? &dev : NULL, fold, k, labels, &f[k]);
+    if (rc == CLI_OK && a->json) print_folds_json(a, f);
+    if (rc == CLI_OK) rc = summarise(a, f, 0, "accuracy");
+    if (rc == CLI_OK && a->json) printf(", ");
+    if (rc == CLI_OK) rc = summarise(a, f, 1, "macro_f1");
+    if (rc == CLI_OK && a->json) printf("}\n");
+    free(fold);
+    attn_labels_free(labels);
+    attn_tsv_free(&all);
+    attn_tsv_free(&dev);
+    return rc;
+}
+
+int cmd_eval_classify(int argc, char **argv) {
+    eval_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
+    attn_status s = attn_set_num_threads(a.o.threads);
+    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.o.threads);
+    return a.folds ? cross_validate(&a) : evaluate(&a);
+}
