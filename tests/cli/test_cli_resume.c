@@ -50,13 +50,18 @@ static void assert_same_params(const char *a_path, const char *b_path) {
     attn_model_free(b);
 }
 
-/* Training state: the resumed checkpoint has the step count of the straight one. */
+/* The checkpoint's training state (step, the run's seed) and the CLI's tokenizer metadata. */
 static void assert_step(const char *path, long want) {
     attn_model *m = NULL;
     attn_train_state st;
     assert_int_equal(attn_checkpoint_load(path, &m, NULL, &st), ATTN_OK);
     assert_int_equal(st.step, want);
+    assert_int_equal(st.seed, 11);
     attn_model_free(m);
+    char *tokenizer = NULL;
+    assert_int_equal(attn_checkpoint_read_meta(path, "tokenizer", &tokenizer), ATTN_OK);
+    assert_string_equal(tokenizer, "bytes");
+    free(tokenizer);
 }
 
 static void test_resume_matches_straight_run(void **state) {
