@@ -29,24 +29,6 @@ struct attn_context {
     int src_T, has_source;
 };
 
-static attn_layer_shape layer_shape(const attn_model *m, const attn_stack *st, int B, int T,
-                                    int Tk) {
-    const attn_config *c = &m->cfg;
-    attn_layer_shape s = {.B = B,
-                          .T = T,
-                          .Tk = Tk,
-                          .C = c->d_model,
-                          .H = c->n_heads,
-                          .F = c->d_ff,
-                          .causal = st->causal,
-                          .cross = st->cross,
-                          .norm = c->norm,
-                          .act = c->act,
-                          .dropout = 0,
-                          .eps = c->ln_eps};
-    return s;
-}
-
 attn_status attn_context_create(const attn_model *m, int batch, int max_len, attn_context **out) {
     *out = NULL;
     const attn_config *c = &m->cfg;
@@ -60,10 +42,10 @@ attn_status attn_context_create(const attn_model *m, int batch, int max_len, att
     int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
     /* Activations: big enough for a prefill of max_len decoder positions, and for the encoder
      * over a source of up to the model's max_len. */
-    attn_layer_shape dshape = layer_shape(m, &m->dec, B, max_len, P);
+    attn_layer_shape dshape = attn_stack_shape(m, &m->dec, B, max_len, P);
     size_t acts = attn_layer_acts_floats(&dshape, 0);
     if (is_s2s) {
-        attn_layer_shape eshape = layer_shape(m, &m->enc, B, P, 0);
+        attn_layer_shape eshape = attn_stack_shape(m, &m->enc, B, P, 0);
         size_t e = attn_layer_acts_floats(&eshape, 0);
         if (e > acts) acts = e;
     }
@@ -126,7 +108,7 @@ int attn_context_length(const attn_context *ctx) {
 static const float *run_layers(attn_context *ctx, const attn_stack *st, const float *x, int T,
                                int Tk, const int *x_len, attn_kv_cache *caches) {
     const attn_model *m = ctx->m;
-    attn_layer_shape s = layer_shape(m, st, ctx->B, T, Tk);
+    attn_layer_shape s = attn_stack_shape(m, st, ctx->B, T, Tk);
     attn_layer_acts a[2];
     attn_layer_acts_bind(&a[0], &s, 0, ctx->act_base[0]);
     attn_layer_acts_bind(&a[1], &s, 0, ctx->act_base[1]);

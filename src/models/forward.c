@@ -17,8 +17,7 @@
 
 /* ---- activation arena --------------------------------------------------------------------- */
 
-static attn_layer_shape stack_shape(const attn_model *m, const attn_stack *st, int B, int T,
-                                    int Tk) {
+attn_layer_shape attn_stack_shape(const attn_model *m, const attn_stack *st, int B, int T, int Tk) {
     const attn_config *c = &m->cfg;
     attn_layer_shape s = {.B = B,
                           .T = T,
@@ -38,7 +37,7 @@ static attn_layer_shape stack_shape(const attn_model *m, const attn_stack *st, i
 /* Floats a stack needs at (B, T); with base != NULL, also binds st's views into base. */
 static size_t stack_layout(attn_model *m, attn_stack *st, int B, int T, int Tk, float *base) {
     if (!st->n_layers) return 0;
-    attn_layer_shape s = stack_shape(m, st, B, T, Tk);
+    attn_layer_shape s = attn_stack_shape(m, st, B, T, Tk);
     size_t BT = (size_t)B * T, BTC = BT * m->cfg.d_model, used = 0;
 #define TAKE(type, field, count)                                                                   \
     do {                                                                                           \
@@ -87,11 +86,11 @@ static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
     TAKE(float *, dmem, (size_t)B *T *C);
     size_t scratch = 0;
     if (m->enc.n_layers) {
-        attn_layer_shape s = stack_shape(m, &m->enc, B, T, 0);
+        attn_layer_shape s = attn_stack_shape(m, &m->enc, B, T, 0);
         scratch = attn_layer_scratch_floats(&s);
     }
     if (m->dec.n_layers) {
-        attn_layer_shape s = stack_shape(m, &m->dec, B, Tdec, T);
+        attn_layer_shape s = attn_stack_shape(m, &m->dec, B, Tdec, T);
         size_t d = attn_layer_scratch_floats(&s);
         if (d > scratch) scratch = d;
     }

@@ -69,6 +69,10 @@ struct attn_model {
     attn_rng rng;     /* dropout */
 };
 
+/* The shape of one layer of stack st at (B, T) over a memory of Tk positions, with the
+ * config's dropout (the layer applies it only in training). */
+attn_layer_shape attn_stack_shape(const attn_model *m, const attn_stack *st, int B, int T, int Tk);
+
 /* Embedding scale (sqrt(C) or 1). */
 float attn_model_embed_scale(const attn_model *m);
 
