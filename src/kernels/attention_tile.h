@@ -16,11 +16,13 @@
  * otherwise a GCC/Clang vector type with plain arithmetic and libm exp2f that the compiler maps
  * onto whatever SIMD the target has: correct everywhere, tuned for AVX-512 only.
  *
- * Measured on the 2-vCPU AMD EPYC (AVX-512) build machine, one thread, B 4, H 8, D 64, T 2048
- * (forward and backward GFLOP/s; peak FMA throughput measured at ~258 GFLOP/s):
- *   AT_T 32: 139 / 141,   AT_T 64: 155 / 160,   AT_T 128: 155 / 160
- * 64 is kept: as fast as 128 with a quarter of the per-thread memory (the backward's tiles for
- * D = 64 are 96 KiB, on the stack). AT_KR = 6 rows (24 accumulators) was no faster than 4. */
+ * Tile size, measured with `bench_attention --kernel 1 --T 2048` (B 4, H 8, D 64, one thread) on
+ * the shared 2-core AMD EPYC (AVX-512, FMA peak ~258 GFLOP/s a core), the library built with
+ * -DCMAKE_C_FLAGS=-DAT_T=N; forward / backward GFLOP/s, best of a few runs (noise ~10%):
+ *   AT_T 32: 139 / 155,   AT_T 64: 161 / 169,   AT_T 128: 155 / 160
+ * 32 pays more per-tile bookkeeping; 128 gains nothing and needs 4x the per-thread memory (the
+ * backward's tiles for D = 64 are 96 KiB at 64, on the stack). AT_KR = 6 rows (24 accumulators
+ * instead of 16) was no faster than 4. */
 #ifndef ATTN_KERNELS_ATTENTION_TILE_H
 #define ATTN_KERNELS_ATTENTION_TILE_H
 
