@@ -100,6 +100,23 @@ assert config["arch"] == "classifier" and config["n_classes"] == 3 and config["m
 assert json.loads(meta["train_state"])["best_metric"] == 1.0
 EOF
 
+# Ctrl-C: the batch in progress finishes, --out holds a usable model, the exit status is 130.
+"$BIN" train classify --train "$tmp/train.tsv" --dev "$tmp/dev.tsv" --out "$tmp/int.safetensors" \
+    --epochs 100000 "${TINY[@]}" >/dev/null 2>"$tmp/int.err" &
+pid=$!
+for _ in $(seq 1 200); do # wait (at most 20 s) until training has started
+    grep -q '^epoch 1/100000  step 1/' "$tmp/int.err" && break
+    sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[[ $rc -eq 130 ]] || fail "train classify + SIGINT: exit status $rc, expected 130"
+grep -Eq "^attn: interrupted at step [0-9]+; .*int.safetensors holds the model of step [0-9]+$" \
+    "$tmp/int.err" || fail "train classify + SIGINT: $(tail -n 2 "$tmp/int.err")"
+"$BIN" classify --model "$tmp/int.safetensors" "cat" >/dev/null ||
+    fail "train classify + SIGINT: the checkpoint does not classify"
+
 # --- eval classify -----------------------------------------------------------------------------
 "$BIN" eval classify --model "$ckpt" --data "$tmp/test.tsv" >"$tmp/eval.out" 2>"$tmp/eval.err" ||
     fail "eval classify: $(cat "$tmp/eval.err")"
