@@ -102,7 +102,7 @@ EOF
 
 # Ctrl-C: the batch in progress finishes, --out holds a usable model, the exit status is 130.
 "$BIN" train classify --train "$tmp/train.tsv" --dev "$tmp/dev.tsv" --out "$tmp/int.safetensors" \
-    --epochs 100000 "${TINY[@]}" >/dev/null 2>"$tmp/int.err" &
+    --epochs 100000 --patience 0 "${TINY[@]}" >/dev/null 2>"$tmp/int.err" &
 pid=$!
 for _ in $(seq 1 200); do # wait (at most 20 s) until training has started
     grep -q '^epoch 1/100000  step 1/' "$tmp/int.err" && break
