@@ -8,7 +8,7 @@
 # Settings come from the environment (defaults fit a 2-core machine; bench/README.md has the
 # figures they gave): D_MODEL 256, LAYERS 2, HEADS 4, MAX_LEN 256, VOCAB 32000, LOWERCASE 1,
 # EPOCHS 3, BATCH 32, LR 1e-3, POOL mean, DROPOUT 0.3, WEIGHT_DECAY 0.01, LABEL_SMOOTHING 0.1,
-# PATIENCE 2, THREADS (all cores), SEED 1, BASELINE 1 (0 skips
+# TOKEN_DROPOUT 0, PATIENCE 2, THREADS (all cores), SEED 1, BASELINE 1 (0 skips
 # the baseline, which takes about 8 minutes on debdesc), OUT (where models and logs go,
 # default ${TMPDIR:-/tmp}/attn_bench_classify).
 set -euo pipefail
@@ -34,7 +34,8 @@ settings=(--d-model "${D_MODEL:-256}" --layers "${LAYERS:-2}" --heads "${HEADS:-
     --max-len "${MAX_LEN:-256}" --vocab-size "${VOCAB:-32000}" --epochs "${EPOCHS:-3}"
     --batch "${BATCH:-32}" --lr "${LR:-1e-3}" --pool "${POOL:-mean}" --dropout "${DROPOUT:-0.3}"
     --patience "${PATIENCE:-2}" --seed "${SEED:-1}" --weight-decay "${WEIGHT_DECAY:-0.01}"
-    --label-smoothing "${LABEL_SMOOTHING:-0.1}" --threads "$threads")
+    --label-smoothing "${LABEL_SMOOTHING:-0.1}" --token-dropout "${TOKEN_DROPOUT:-0}"
+    --threads "$threads")
 [[ ${LOWERCASE:-1} != 0 ]] && settings+=(--lowercase)
 echo "# $(date -u '+%Y-%m-%d %H:%M') UTC, $threads threads, load $(cut -d' ' -f1-3 /proc/loadavg),$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 echo "# attn train classify ${settings[*]}"

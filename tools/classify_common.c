@@ -72,6 +72,10 @@ void cls_opts_table(cls_opts *o, cli_opt *t, int *n) {
                  "4 * d-model");
     t[i++] = row("dropout", CLI_FLOAT, &o->dropout, NULL,
                  "dropout on embeddings and sublayer outputs", 0, 0.99, NULL, NULL);
+    t[i++] = row("token-dropout", CLI_FLOAT, &o->token_dropout, NULL,
+                 "in training, each token but [CLS] becomes [MASK] (else [UNK]) with this "
+                 "probability",
+                 0, 0.99, NULL, NULL);
     t[i++] =
         row("norm", CLI_CHOICE, &o->norm, NULL, "LayerNorm placement", CLI_ANY, norm_names, NULL);
     t[i++] = row("pos", CLI_CHOICE, &o->pos, NULL, "position embeddings", CLI_ANY, pos_names, NULL);

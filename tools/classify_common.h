@@ -31,6 +31,7 @@ typedef struct {
     int vocab_size, lowercase;
     int max_len, layers, d_model, heads, d_ff;
     float dropout, label_smoothing;
+    float token_dropout; /* probability that a training token becomes [MASK] / [UNK] */
     const char *norm, *pos, *act, *pool;
     int epochs, batch, bucket, patience;
     float lr, min_lr, weight_decay, clip;

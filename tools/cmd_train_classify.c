@@ -3,10 +3,10 @@
  *
  * Epoch e shuffles the training texts with attn_rng(seed, BATCH_STREAM + e), sorts them by length
  * within buckets of --bucket batches and shuffles the batches (attn_batch_plan_make), so a batch
- * holds texts of similar lengths and little padding. Step s seeds dropout with (seed, s). After
- * each epoch the model is scored on dev; the best macro-F1 so far is kept in memory and written to
- * --out (atomically, with its tokenizer and labels), and --patience epochs without improvement
- * end the run. */
+ * holds texts of similar lengths and little padding. Step s seeds dropout with (seed, s) and
+ * token dropout with (seed, TOKEN_STREAM + s). After each epoch the model is scored on dev; the
+ * best macro-F1 so far is kept in memory and written to --out (atomically, with its tokenizer
+ * and labels), and --patience epochs without improvement end the run. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -23,6 +23,7 @@
 #include "progress.h"
 
 #define BATCH_STREAM 0x62617463ULL /* "batc": batch plans draw from their own stream */
+#define TOKEN_STREAM 0x746f6b64ULL /* "tokd": token dropout, + the step */
 #define MAX_CURVE 600              /* points of the training-loss curve in the plot */
 
 /* ---- the state of one run ---------------------------------------------------------------------*/
@@ -37,6 +38,7 @@ typedef struct {
     attn_schedule sched;
     long steps_per_epoch, total_steps;
     int *tokens, *lengths, *ys, *pred; /* batch buffers; pred: dev predictions */
+    int drop_id;                       /* what --token-dropout writes: [MASK], else [UNK] */
     float *best;                       /* parameters of the best epoch */
     size_t n_params;
     char *tok_json, *labels_json;
@@ -116,6 +118,12 @@ static int create_model(trainer *t) {
     attn_status s = attn_model_create(&cfg, o->seed, &t->c->model);
     if (s != ATTN_OK) return cli_lib_error(s, "cannot create the model");
     t->c->pad_id = cfg.pad_id;
+    t->drop_id = attn_tokenizer_special(t->c->tok, ATTN_SPECIAL_MASK);
+    if (t->drop_id < 0) t->drop_id = attn_tokenizer_special(t->c->tok, ATTN_SPECIAL_UNK);
+    if (t->drop_id < 0 && o->token_dropout > 0) {
+        cli_error("--token-dropout needs a tokenizer with [MASK] or [UNK]");
+        return CLI_USAGE;
+    }
     attn_adamw_params hp = attn_adamw_default_params();
     hp.weight_decay = o->weight_decay;
     hp.clip_norm = o->clip;
@@ -267,6 +275,9 @@ static int train_step(trainer *t, const long *rows, int B, float *loss, int *cor
     attn_model *m = t->c->model;
     int T;
     attn_cls_data_fill_batch(&t->train, rows, B, t->c->pad_id, t->tokens, t->lengths, t->ys, &T);
+    if (t->o->token_dropout > 0)
+        attn_token_dropout(t->tokens, t->lengths, B, T, t->o->token_dropout, t->drop_id, 1,
+                           t->o->seed, TOKEN_STREAM + (uint64_t)t->st.step, NULL);
     attn_batch batch = {
         .B = B, .T = T, .tokens = t->tokens, .lengths = t->lengths, .labels = t->ys};
     attn_model_zero_grad(m);

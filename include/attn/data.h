@@ -133,6 +133,17 @@ void attn_cls_data_free(attn_cls_data *d);
 attn_status attn_cls_data_fill_batch(const attn_cls_data *d, const long *rows, int B, int pad_id,
                                      int *tokens, int *lengths, int *labels, int *T);
 
+/* Token dropout (word dropout), a regulariser for training: each of the first lengths[b] ids of
+ * row b of tokens (B, T), except the first `keep_first` of the row (a [CLS]), is replaced by
+ * replace_id (a [MASK] or [UNK]) with probability p. The draws come from attn_rng(seed, stream),
+ * one per position in row-major order, so a (seed, stream) pair (a step) always drops the same
+ * positions whatever the thread count; padding is left alone. Returns the number replaced in
+ * *n_dropped (may be NULL). Errors: ATTN_ERR_INVALID for p outside [0, 1), B < 1, T < 1 or a
+ * length outside [0, T]. */
+attn_status attn_token_dropout(int *tokens, const int *lengths, int B, int T, float p,
+                               int replace_id, int keep_first, uint64_t seed, uint64_t stream,
+                               long *n_dropped);
+
 /* ---- length-bucketed batches ---------------------------------------------------------------- */
 
 /* An order of examples cut into batches: batch b is order[offsets[b] .. offsets[b + 1]). */

@@ -1,4 +1,4 @@
-/* data/batches.c: length-bucketed batch plans (include/attn/data.h).
+/* data/batches.c: length-bucketed batch plans and token dropout (include/attn/data.h).
  *
  * Padding every example of a batch to the longest one wastes the difference; sorting the whole
  * dataset by length would remove it but makes every batch hold texts of one length, in the same
@@ -132,4 +132,33 @@ attn_status attn_batch_plan_make(const int *lengths, const long *idx, long n, in
     free(tmp);
     if (s != ATTN_OK) attn_batch_plan_free(out);
     return s;
+}
+
+attn_status attn_token_dropout(int *tokens, const int *lengths, int B, int T, float p,
+                               int replace_id, int keep_first, uint64_t seed, uint64_t stream,
+                               long *n_dropped) {
+    if (n_dropped) *n_dropped = 0;
+    if (!tokens || !lengths || B < 1 || T < 1 || !(p >= 0.0f && p < 1.0f))
+        return attn_error(ATTN_ERR_INVALID,
+                          "token dropout: need tokens, lengths, B >= 1, T >= 1 and 0 <= p < 1 "
+                          "(B %d, T %d, p %g)",
+                          B, T, (double)p);
+    for (int b = 0; b < B; b++)
+        if (lengths[b] < 0 || lengths[b] > T)
+            return attn_error(ATTN_ERR_INVALID, "token dropout: row %d has length %d, T is %d", b,
+                              lengths[b], T);
+    if (p == 0.0f) return ATTN_OK;
+    attn_rng rng;
+    attn_rng_init(&rng, seed, stream);
+    long dropped = 0;
+    for (int b = 0; b < B; b++) {
+        int *row = tokens + (size_t)b * (size_t)T;
+        for (int t = keep_first > 0 ? keep_first : 0; t < lengths[b]; t++)
+            if (attn_rng_uniform(&rng) < p) {
+                row[t] = replace_id;
+                dropped++;
+            }
+    }
+    if (n_dropped) *n_dropped = dropped;
+    return ATTN_OK;
 }

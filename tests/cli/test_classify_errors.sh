@@ -38,8 +38,8 @@ expect() {
 T=(--vocab-size 280 --max-len 16 --layers 1 --d-model 16 --heads 2 --batch 4 --epochs 1
     --threads 2 --quiet)
 printf 'a\tx y z\nb\tu v w\na\tx x\nb\tw w\n' >"$tmp/good.tsv"
-"$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/m.safetensors" "${T[@]}" >/dev/null ||
-    fail "training the model the error cases use"
+"$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/m.safetensors" "${T[@]}" \
+    --token-dropout 0.3 >/dev/null || fail "training the model the error cases use"
 
 # --- malformed TSV: FILE:LINE and the reason, for --train, --dev and eval --data --------------
 printf 'a\tfine\n\nno tab on this line\n' >"$tmp/notab.tsv"
@@ -132,6 +132,8 @@ expect 2 "not divisible by --heads 3" -- \
     "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/x.safetensors" --heads 3
 expect 2 "--max-len: 1 is out of range" -- \
     "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/x.safetensors" --max-len 1
+expect 2 "--token-dropout: 1 is out of range" -- \
+    "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/x.safetensors" --token-dropout 1
 expect 2 "unknown option '--bogus'" -- "$BIN" classify --model "$tmp/m.safetensors" --bogus
 expect 2 "--model CKPT is required" -- "$BIN" classify "x"
 expect 2 "--top: 0 is out of range" -- "$BIN" classify --model "$tmp/m.safetensors" --top 0 x

@@ -1,6 +1,7 @@
-/* tests/data/test_batches.c: length-bucketed batch plans (src/data/batches.c). */
+/* tests/data/test_batches.c: length-bucketed batch plans and token dropout (src/data/batches.c). */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,11 +109,67 @@ static void test_subset_and_errors(void **state) {
     assert_int_equal(attn_batch_plan_make(lengths, NULL, 6, 2, 1, 1, 1, 0, NULL), ATTN_ERR_INVALID);
 }
 
+/* Token dropout: about p of the eligible positions replaced (a binomial count within 5 sigma),
+ * never the kept prefix or the padding, the same positions for the same (seed, stream). */
+static void test_token_dropout(void **state) {
+    (void)state;
+    enum { B = 64, T = 100, PAD = -1, MASK = -7 };
+    int *tokens = malloc(B * T * sizeof *tokens), *again = malloc(B * T * sizeof *again);
+    int lengths[B];
+    long eligible = 0;
+    for (int b = 0; b < B; b++) {
+        lengths[b] = 1 + (b * 37) % T;
+        eligible += lengths[b] - 1;
+        for (int t = 0; t < T; t++)
+            tokens[b * T + t] = t < lengths[b] ? 1000 + t : PAD;
+    }
+    memcpy(again, tokens, B * T * sizeof *tokens);
+    long n = -1;
+    assert_int_equal(attn_token_dropout(tokens, lengths, B, T, 0.25f, MASK, 1, 9, 4, &n), ATTN_OK);
+    long seen = 0;
+    for (int b = 0; b < B; b++) {
+        assert_int_equal(tokens[b * T], 1000); /* the [CLS] position is kept */
+        for (int t = 1; t < T; t++) {
+            int v = tokens[b * T + t];
+            if (t >= lengths[b]) assert_int_equal(v, PAD);
+            else if (v == MASK) seen++;
+            else assert_int_equal(v, 1000 + t);
+        }
+    }
+    assert_int_equal(seen, n);
+    double mean = 0.25 * (double)eligible, sd = sqrt(eligible * 0.25 * 0.75);
+    assert_true(fabs((double)n - mean) < 5 * sd);
+    assert_int_equal(attn_token_dropout(again, lengths, B, T, 0.25f, MASK, 1, 9, 4, NULL), ATTN_OK);
+    assert_memory_equal(tokens, again, B * T * sizeof *tokens);
+    /* another step drops other positions */
+    memcpy(again, tokens, B * T * sizeof *tokens);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < lengths[b]; t++)
+            again[b * T + t] = 1000 + t;
+    assert_int_equal(attn_token_dropout(again, lengths, B, T, 0.25f, MASK, 1, 9, 5, NULL), ATTN_OK);
+    assert_memory_not_equal(tokens, again, B * T * sizeof *tokens);
+    /* p = 0 changes nothing; bad arguments are errors */
+    memcpy(again, tokens, B * T * sizeof *tokens);
+    assert_int_equal(attn_token_dropout(again, lengths, B, T, 0.0f, MASK, 1, 9, 4, &n), ATTN_OK);
+    assert_int_equal(n, 0);
+    assert_memory_equal(tokens, again, B * T * sizeof *tokens);
+    assert_int_equal(attn_token_dropout(tokens, lengths, B, T, 1.0f, MASK, 1, 9, 4, NULL),
+                     ATTN_ERR_INVALID);
+    assert_int_equal(attn_token_dropout(tokens, lengths, B, T, -0.1f, MASK, 1, 9, 4, NULL),
+                     ATTN_ERR_INVALID);
+    lengths[3] = T + 1;
+    assert_int_equal(attn_token_dropout(tokens, lengths, B, T, 0.1f, MASK, 1, 9, 4, NULL),
+                     ATTN_ERR_INVALID);
+    free(tokens);
+    free(again);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sorted),
         cmocka_unit_test(test_bucketed),
         cmocka_unit_test(test_subset_and_errors),
+        cmocka_unit_test(test_token_dropout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
