@@ -137,6 +137,15 @@ static int set_value(cli_opt *o, const char *text) {
     case CLI_STRING:
         *(const char **)o->dest = text;
         return CLI_OK;
+    case CLI_STRINGS: {
+        cli_strings *l = o->dest;
+        if (l->n >= CLI_MAX_REPEAT) {
+            cli_error("--%s: given more than %d times", o->name, CLI_MAX_REPEAT);
+            return CLI_USAGE;
+        }
+        l->v[l->n++] = text;
+        return CLI_OK;
+    }
     case CLI_CHOICE:
         for (const char *const *c = o->choices; *c; c++)
             if (strcmp(*c, text) == 0) {
@@ -254,6 +263,7 @@ static void default_text(const cli_opt *o, char *buf, size_t n) {
         break;
     }
     case CLI_FLAG:
+    case CLI_STRINGS:
     case CLI_SECTION:
         break;
     }
@@ -269,6 +279,7 @@ static const char *meta_of(const cli_opt *o) {
     case CLI_FLOAT:
         return "X";
     case CLI_STRING:
+    case CLI_STRINGS:
         return "TEXT";
     case CLI_CHOICE:
         return "NAME";
@@ -297,6 +308,7 @@ void cli_print_help(const cli_opt *opts, const cli_help *help) {
         printf("  %-20s %s", left, o->help);
         if (choices[0]) printf(" (%s)", choices);
         if (def[0]) printf(" [default: %s]", def);
+        if (o->type == CLI_STRINGS) printf(" (repeatable)");
         printf("\n");
     }
     printf("\nExample:\n%s", help->example);

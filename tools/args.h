@@ -29,7 +29,15 @@ typedef enum {
     CLI_STRING,  /* const char *, pointing into argv; NULL default prints no default */
     CLI_CHOICE,  /* const char *, one of `choices` */
     CLI_FLAG,    /* int, set to 1 when present */
+    CLI_STRINGS, /* cli_strings: a string option that may be given several times */
 } cli_type;
+
+/* The values of a CLI_STRINGS option, in command-line order (pointing into argv). */
+#define CLI_MAX_REPEAT 64
+typedef struct {
+    const char *v[CLI_MAX_REPEAT];
+    int n;
+} cli_strings;
 
 typedef struct {
     const char *name; /* without the leading "--" */

@@ -1,8 +1,9 @@
 /* tools/classify_common.h: what the text-classification subcommands share.
  *
  *   train classify      cls_opts (the training options), cls_train
- *   eval classify       cls_model_load, cls_encode, cls_predict; --folds: cls_opts + cls_train
- *   classify, attention cls_model_load, cls_predict
+ *   eval classify       cls_ensemble_load, cls_ensemble_predict; --folds: cls_opts + cls_train
+ *   classify            cls_ensemble_load, cls_ensemble_predict
+ *   attention           cls_model_load, cls_predict
  *
  * A classifier checkpoint is self-contained: besides the model it holds, as metadata (written by
  * attn_checkpoint_save), "task" = "classify", "tokenizer" = the tokenizer.json text and "labels" =
@@ -85,6 +86,27 @@ int cls_predict(const cls_model *c, const attn_cls_data *d, int batch, int *pred
 
 /* Accuracy and the classification report of predictions against d's labels. */
 int cls_report(const attn_cls_data *d, const int *pred, int n_classes, attn_cls_report *out);
+
+/* ---- ensembles (tools/classify_ensemble.c) ----------------------------------------------------*/
+
+/* Classifiers used as one: their softmax probabilities are averaged. */
+typedef struct {
+    cls_model *m;
+    int n;
+} cls_ensemble;
+
+/* Loads paths[0..n) (n >= 1); every member must have member 0's labels in the same order. */
+int cls_ensemble_load(const char *const *paths, int n, cls_ensemble *out);
+/* Frees the members; safe on a zeroed cls_ensemble. */
+void cls_ensemble_free(cls_ensemble *e);
+
+/* Encodes t for each member (its own tokenizer and max_len; with labels when `labelled`, as
+ * cls_encode, else without), runs each over it and averages the probabilities: *probs_out (n x K)
+ * and *pred_out (n: the argmax, the first on ties) are malloc'd for the caller. *d receives
+ * member 0's encoding (labels, lines, skipped rows), with a text counted as truncated when any
+ * member cut it; the caller frees it with attn_cls_data_free. */
+int cls_ensemble_predict(const cls_ensemble *e, const attn_tsv *t, int labelled, int skip_unknown,
+                         int batch, attn_cls_data *d, int **pred_out, float **probs_out);
 
 /* ---- training ---------------------------------------------------------------------------------*/
 

@@ -2,8 +2,9 @@
  *
  * The texts are the arguments, or else the lines of stdin (read to the end first; empty lines are
  * skipped). Each is encoded as in training ([CLS] + tokens, cut to the model's max_len) and the
- * whole set goes through the model in length-sorted batches (cls_predict); the output keeps the
- * input order. */
+ * whole set goes through the model in length-sorted batches (cls_ensemble_predict: with --model
+ * given several times, the mean of the models' probabilities); the output keeps the input
+ * order. */
 #define _POSIX_C_SOURCE 200809L /* getline */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,18 +16,20 @@
 #include "classify_common.h"
 
 typedef struct {
-    const char *model;
+    cli_strings models;
     int top, json, batch, threads;
 } classify_args;
 
 static const cli_help classify_help = {
-    "attn classify --model CKPT [--top K] [--json] [TEXT...]",
+    "attn classify --model CKPT [--model CKPT...] [--top K] [--json] [TEXT...]",
     "Labels each TEXT argument, or without arguments each line of stdin (read to the end; lines\n"
     "that are empty or only white space are skipped), with a classifier of attn train classify.\n"
     "Texts longer than the model's max_len tokens are cut as in training. One output line per\n"
     "text, in input order: the K most probable labels and their probabilities,\n"
     "\"label<TAB>probability\" pairs separated by tabs; with --json, one JSON object per line:\n"
-    "{\"text\": ..., \"truncated\": false, \"top\": [{\"label\": ..., \"prob\": ...}, ...]}.\n",
+    "{\"text\": ..., \"truncated\": false, \"top\": [{\"label\": ..., \"prob\": ...}, ...]}.\n"
+    "--model given several times labels with the ensemble: the mean of the models' probabilities\n"
+    "(each model reads the text with its own tokenizer; they must have the same labels).\n",
     "  attn classify --model debdesc.safetensors \"Python bindings for the GNOME desktop\"\n"
     "  cut -f2 test.tsv | attn classify --model debdesc.safetensors --top 3 --json\n",
 };
@@ -35,8 +38,9 @@ static const cli_help classify_help = {
 static int parse_args(int argc, char **argv, classify_args *a, const char ***texts, int *n) {
     *a = (classify_args){.top = 1, .batch = 64};
     cli_opt opts[] = {
-        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of attn train classify (required)",
-         CLI_ANY, NULL, NULL, 0},
+        {"model", CLI_STRINGS, &a->models, "CKPT",
+         "checkpoint of attn train classify (required; several: an ensemble)", CLI_ANY, NULL, NULL,
+         0},
         {"top", CLI_INT, &a->top, "K", "labels printed per text, most probable first", 1, 100000,
          NULL, NULL, 0},
         {"json", CLI_FLAG, &a->json, NULL, "one JSON object per text", CLI_ANY, NULL, NULL, 0},
@@ -49,7 +53,7 @@ static int parse_args(int argc, char **argv, classify_args *a, const char ***tex
     if (!*texts) return CLI_RUNTIME;
     int rc = cli_parse(argc, argv, opts, &classify_help, "classify", *texts, argc, n);
     if (rc != CLI_OK) return rc;
-    if (!a->model) {
+    if (a->models.n == 0) {
         cli_error("classify: --model CKPT is required (try attn classify --help)");
         return CLI_USAGE;
     }
@@ -141,28 +145,20 @@ static void print_text(const classify_args *a, const cls_model *c, const char *t
 }
 
 /* Encodes every text of t, predicts them all in batches and prints them in input order. */
-static int classify(const classify_args *a, const cls_model *c, const attn_tsv *t) {
-    const attn_config *cfg = attn_model_config(c->model);
-    int K = cfg->n_classes;
+static int classify(const classify_args *a, const cls_ensemble *e, const attn_tsv *t) {
+    int K = attn_model_config(e->m[0].model)->n_classes;
     attn_cls_data d;
-    attn_status s = attn_cls_data_encode(t, c->tok, NULL, cfg->max_len, 0, &d);
-    if (s != ATTN_OK) return cli_lib_error(s, "cannot tokenize the text");
-    int *pred = malloc(((size_t)d.n + 1) * sizeof *pred);
-    float *probs = malloc(((size_t)d.n + 1) * (size_t)K * sizeof *probs);
-    int rc = CLI_OK;
-    if (!pred || !probs) {
-        cli_error("out of memory for %ld texts", d.n);
-        rc = CLI_RUNTIME;
-    }
-    if (rc == CLI_OK) rc = cls_predict(c, &d, a->batch, pred, probs);
-    for (long i = 0; rc == CLI_OK && i < d.n; i++) {
-        print_text(a, c, t->texts[i], d.truncated[i], probs + (size_t)i * K, K);
-    }
+    int *pred;
+    float *probs;
+    int rc = cls_ensemble_predict(e, t, 0, 0, a->batch, &d, &pred, &probs);
+    if (rc) return rc;
+    for (long i = 0; i < d.n; i++)
+        print_text(a, &e->m[0], t->texts[i], d.truncated[i], probs + (size_t)i * K, K);
     fflush(stdout);
     free(pred);
     free(probs);
     attn_cls_data_free(&d);
-    return rc;
+    return CLI_OK;
 }
 
 int cmd_classify(int argc, char **argv) {
@@ -179,8 +175,8 @@ int cmd_classify(int argc, char **argv) {
         free(texts);
         return cli_lib_error(s, "--threads %d", a.threads);
     }
-    cls_model c;
-    if ((rc = cls_model_load(a.model, &c))) {
+    cls_ensemble e;
+    if ((rc = cls_ensemble_load(a.models.v, a.models.n, &e))) {
         free(texts);
         return rc;
     }
@@ -199,10 +195,10 @@ int cmd_classify(int argc, char **argv) {
         rc = read_stdin(&t);
         t.name = "<stdin>";
     }
-    if (rc == CLI_OK && t.n > 0) rc = classify(&a, &c, &t);
+    if (rc == CLI_OK && t.n > 0) rc = classify(&a, &e, &t);
     if (n_texts == 0) free_stdin(&t);
     free(lines);
     free(texts);
-    cls_model_free(&c);
+    cls_ensemble_free(&e);
     return rc;
 }

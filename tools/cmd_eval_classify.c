@@ -13,14 +13,15 @@
 #include "classify_common.h"
 
 typedef struct {
-    const char *model, *data, *dev;
+    cli_strings models; /* --model, once per ensemble member */
+    const char *data, *dev;
     int json, skip_unknown, batch, folds;
     cls_opts o;
     int train_opts_given; /* a training option was on the command line */
 } eval_args;
 
 static const cli_help eval_help = {
-    "attn eval classify --model CKPT --data FILE [--json] [--skip-unknown]\n"
+    "attn eval classify --model CKPT [--model CKPT...] --data FILE [--json] [--skip-unknown]\n"
     "       attn eval classify --folds K --data FILE [training options] [--json]",
     "Scores a text classifier on FILE (\"label<TAB>text\" lines; empty lines are skipped): the\n"
     "number of examples, accuracy, precision / recall / F1 / support of every class, their macro\n"
@@ -28,6 +29,10 @@ static const cli_help eval_help = {
     "and the confusion matrix (rows = true class). Texts longer than the model's max_len are cut\n"
     "as in training. A label the model was not trained on is an error naming FILE:LINE, unless\n"
     "--skip-unknown leaves such lines out (their count is reported).\n"
+    "\n"
+    "--model given several times scores an ensemble: each model reads the texts with its own\n"
+    "tokenizer and max_len, and their class probabilities are averaged; the models must have\n"
+    "the same labels. The JSON then names them in \"models\" (a single model: \"model\").\n"
     "\n"
     "With --folds K there is no --model: the examples of FILE are dealt into K folds at random\n"
     "(by --seed), and for each fold a classifier is trained from scratch, with the options of\n"
@@ -49,7 +54,7 @@ static int check_args(eval_args *a, cli_opt *opts, int first_train, int n_opts) 
             strcmp(opts[i].name, "quiet") != 0)
             a->train_opts_given = 1;
     if (a->folds == 0) {
-        if (!a->model) {
+        if (a->models.n == 0) {
             cli_error("eval classify: --model CKPT is required (or --folds K to cross-validate)");
             return CLI_USAGE;
         }
@@ -59,7 +64,7 @@ static int check_args(eval_args *a, cli_opt *opts, int first_train, int n_opts) 
         }
         return CLI_OK;
     }
-    if (a->model) {
+    if (a->models.n > 0) {
         cli_error("eval classify: --folds trains its own models; it takes no --model");
         return CLI_USAGE;
     }
@@ -75,10 +80,11 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     int n = 0;
     opts[n++] = (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Evaluation", CLI_ANY, NULL, NULL, 0};
     opts[n++] = (cli_opt){"model",
-                          CLI_STRING,
-                          &a->model,
+                          CLI_STRINGS,
+                          &a->models,
                           "CKPT",
-                          "checkpoint of attn train classify (required without --folds)",
+                          "checkpoint of attn train classify (required without --folds; "
+                          "several: an ensemble)",
                           CLI_ANY,
                           NULL,
                           NULL,
@@ -143,8 +149,17 @@ static void print_report(const eval_args *a, const attn_cls_data *d, const attn_
         printf("\n\n%s", formatted);
         return;
     }
-    printf("{\"model\": ");
-    cls_json_string(stdout, a->model);
+    if (a->models.n == 1) {
+        printf("{\"model\": ");
+        cls_json_string(stdout, a->models.v[0]);
+    } else {
+        printf("{\"models\": [");
+        for (int i = 0; i < a->models.n; i++) {
+            if (i) printf(", ");
+            cls_json_string(stdout, a->models.v[i]);
+        }
+        printf("]");
+    }
     printf(", \"data\": ");
     cls_json_string(stdout, a->data);
     printf(", \"skipped\": %ld, \"truncated\": %ld, %s", d->n_skipped, d->n_truncated,
@@ -153,38 +168,36 @@ static void print_report(const eval_args *a, const attn_cls_data *d, const attn_
     if (len == 0 || formatted[len - 1] != '\n') printf("\n");
 }
 
-/* --model on --data: predictions, report, output. */
+/* --model (one, or an ensemble) on --data: predictions, report, output. */
 static int evaluate(const eval_args *a) {
-    cls_model c;
+    cls_ensemble e;
     attn_tsv t = {0};
     attn_cls_data d = {0};
     int *pred = NULL;
+    float *probs = NULL;
     attn_cls_report r = {0};
     char *formatted = NULL;
     int rc = cls_read_tsv(a->data, &t);
-    if (rc == CLI_OK) rc = cls_model_load(a->model, &c);
+    if (rc == CLI_OK) rc = cls_ensemble_load(a->models.v, a->models.n, &e);
     if (rc) {
         attn_tsv_free(&t);
         return rc;
     }
-    int K = attn_model_config(c.model)->n_classes;
-    rc = cls_encode(&c, &t, attn_model_config(c.model)->max_len, a->skip_unknown, &d);
-    if (rc == CLI_OK && !(pred = malloc(((size_t)d.n + 1) * sizeof *pred))) {
-        cli_error("out of memory for %ld predictions", d.n);
-        rc = CLI_RUNTIME;
-    }
-    if (rc == CLI_OK) rc = cls_predict(&c, &d, a->batch, pred, NULL);
+    const cls_model *c = &e.m[0];
+    int K = attn_model_config(c->model)->n_classes;
+    rc = cls_ensemble_predict(&e, &t, 1, a->skip_unknown, a->batch, &d, &pred, &probs);
     if (rc == CLI_OK) rc = cls_report(&d, pred, K, &r);
     attn_status s;
-    if (rc == CLI_OK && (s = attn_cls_report_format(&r, attn_labels_names(c.labels), a->json,
+    if (rc == CLI_OK && (s = attn_cls_report_format(&r, attn_labels_names(c->labels), a->json,
                                                     &formatted)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot format the report");
     if (rc == CLI_OK) print_report(a, &d, &r, formatted);
     free(formatted);
     attn_cls_report_free(&r);
     free(pred);
+    free(probs);
     attn_cls_data_free(&d);
-    cls_model_free(&c);
+    cls_ensemble_free(&e);
     attn_tsv_free(&t);
     return rc;
 }

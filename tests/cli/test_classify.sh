@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/test_classify.sh: text classification end to end with the `attn` CLI: train classify,
-# eval classify (report, JSON, --skip-unknown, --folds), classify, attention; on a toy dataset made
-# here whose classes share no word (a model must reach 100% accuracy) and on data/samples.
+# eval classify (report, JSON, --skip-unknown, --folds), classify, attention, ensembles; on a toy
+# dataset made here whose classes share no word (a model must reach 100% accuracy) and on
+# data/samples.
 # ctest sets ATTN_BIN and ATTN_SOURCE_DIR. Bad inputs: tests/cli/test_classify_errors.sh.
 set -u
 BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
@@ -208,6 +209,35 @@ grep -Eq '^epochs 2/2 .* texts 40  cut [1-9]' "$tmp/f.out" || fail "samples: $(c
 "$BIN" eval classify --model "$tmp/f.safetensors" --data "$S/test.tsv" --skip-unknown --json \
     >"$tmp/f.json" || fail "eval classify on the samples"
 json_get "$tmp/f.json" 'd["n"] + d["skipped"]' | grep -qx 40 || fail "samples eval: $(cat "$tmp/f.json")"
+
+# --- ensembles: --model twice averages the two models' probabilities ---------------------------
+m2=$tmp/int.safetensors # the Ctrl-C run above: same labels, other weights
+for m in "$ckpt" "$m2"; do
+    "$BIN" classify --model "$m" --top 3 --json "cat red" "seven blue" >>"$tmp/members.jsonl" ||
+        fail "classify with $m"
+done
+"$BIN" classify --model "$ckpt" --model "$m2" --top 3 --json "cat red" "seven blue" \
+    >"$tmp/ens.jsonl" || fail "classify with an ensemble: exit status"
+"$PY" - "$tmp/members.jsonl" "$tmp/ens.jsonl" <<'EOF' || fail "ensemble probabilities"
+import json, sys
+probs = lambda r: {t["label"]: t["prob"] for t in r["top"]}
+members = [probs(json.loads(l)) for l in open(sys.argv[1])]
+ens = [probs(json.loads(l)) for l in open(sys.argv[2])]
+assert len(members) == 4 and len(ens) == 2
+for i, e in enumerate(ens):
+    for label in ("animal", "colour", "number"):
+        want = (members[i][label] + members[i + 2][label]) / 2
+        assert abs(e[label] - want) < 2e-6, (i, label, e[label], want)
+EOF
+"$BIN" eval classify --model "$ckpt" --model "$m2" --data "$tmp/test.tsv" --json \
+    >"$tmp/ens.json" || fail "eval classify with an ensemble"
+"$PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["models"] == sys.argv[2:4] and "model" not in d and d["n"] == 30, d' \
+    "$tmp/ens.json" "$ckpt" "$m2" || fail "eval classify ensemble JSON: $(head -c 300 "$tmp/ens.json")"
+"$BIN" eval classify --model "$ckpt" --model "$tmp/f.safetensors" --data "$tmp/test.tsv" \
+    >/dev/null 2>"$tmp/err" && fail "an ensemble of models with other labels was accepted"
+grep -q "an ensemble needs one label set" "$tmp/err" || fail "ensemble labels: $(cat "$tmp/err")"
 
 if ((failures > 0)); then
     echo "$failures failure(s)" >&2

@@ -131,9 +131,12 @@ static void test_token_dropout(void **state) {
         assert_int_equal(tokens[b * T], 1000); /* the [CLS] position is kept */
         for (int t = 1; t < T; t++) {
             int v = tokens[b * T + t];
-            if (t >= lengths[b]) assert_int_equal(v, PAD);
-            else if (v == MASK) seen++;
-            else assert_int_equal(v, 1000 + t);
+            if (t >= lengths[b])
+                assert_int_equal(v, PAD);
+            else if (v == MASK)
+                seen++;
+            else
+                assert_int_equal(v, 1000 + t);
         }
     }
     assert_int_equal(seen, n);
