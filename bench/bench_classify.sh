@@ -9,9 +9,9 @@
 # Settings come from the environment (defaults fit a 2-core machine; bench/README.md has the
 # figures they gave): D_MODEL 256, LAYERS 2, HEADS 4, MAX_LEN 256, VOCAB 32000, LOWERCASE 1,
 # EPOCHS 3, BATCH 32, LR 1e-3, POOL mean, DROPOUT 0.3, WEIGHT_DECAY 0.01, LABEL_SMOOTHING 0.1,
-# TOKEN_DROPOUT 0, PATIENCE 2, THREADS (all cores), SEEDS "1 2 3" (one model each; "1": a single
-# model), BASELINE 1 (0 skips the baseline, which takes about 3 minutes on debdesc), OUT (where
-# models and logs go, default ${TMPDIR:-/tmp}/attn_bench_classify).
+# TOKEN_DROPOUT 0.15, PATIENCE 2, THREADS (all cores), SEEDS "1 2 3 4 5" (one model each; "1": a
+# single model), BASELINE 1 (0 skips the baseline, which takes about 3 minutes on debdesc), OUT
+# (where models and logs go, default ${TMPDIR:-/tmp}/attn_bench_classify).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -35,11 +35,11 @@ settings=(--d-model "${D_MODEL:-256}" --layers "${LAYERS:-2}" --heads "${HEADS:-
     --max-len "${MAX_LEN:-256}" --vocab-size "${VOCAB:-32000}" --epochs "${EPOCHS:-3}"
     --batch "${BATCH:-32}" --lr "${LR:-1e-3}" --pool "${POOL:-mean}" --dropout "${DROPOUT:-0.3}"
     --patience "${PATIENCE:-2}" --weight-decay "${WEIGHT_DECAY:-0.01}"
-    --label-smoothing "${LABEL_SMOOTHING:-0.1}" --token-dropout "${TOKEN_DROPOUT:-0}"
+    --label-smoothing "${LABEL_SMOOTHING:-0.1}" --token-dropout "${TOKEN_DROPOUT:-0.15}"
     --threads "$threads")
 [[ ${LOWERCASE:-1} != 0 ]] && settings+=(--lowercase)
 echo "# $(date -u '+%Y-%m-%d %H:%M') UTC, $threads threads, load $(cut -d' ' -f1-3 /proc/loadavg),$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-read -ra seeds <<<"${SEEDS:-1 2 3}"
+read -ra seeds <<<"${SEEDS:-1 2 3 4 5}"
 echo "# attn train classify ${settings[*]} --seed S, S in ${seeds[*]}"
 
 for corpus in "${corpora[@]}"; do
