@@ -24,7 +24,7 @@
 typedef struct {
     const char *data, *val, *out;
     int layers, d_model, heads, d_ff, context;
-    float dropout;
+    float dropout, label_smoothing;
     const char *norm, *pos, *act;
     int batch, accum;
     long steps, warmup;
@@ -37,9 +37,9 @@ typedef struct {
 } train_args;
 
 /* Options a checkpoint fixes: with --resume they may be repeated but not changed. */
-static const char *const fixed_names[] = {"layers",       "d-model", "heads", "d-ff", "context",
-                                          "dropout",      "norm",    "pos",   "act",  "seed",
-                                          "weight-decay", "clip",    NULL};
+static const char *const fixed_names[] = {
+    "layers", "d-model", "heads", "d-ff",         "context", "dropout",         "norm",
+    "pos",    "act",     "seed",  "weight-decay", "clip",    "label-smoothing", NULL};
 
 static const char *const norm_names[] = {"pre", "post", NULL};
 static const char *const pos_names[] = {"learned", "sinusoidal", NULL};
@@ -100,6 +100,7 @@ static int parse_args(int argc, char **argv, train_args *a) {
                       .d_ff = 512,
                       .context = 128,
                       .dropout = 0.0f,
+                      .label_smoothing = 0.0f,
                       .norm = "pre",
                       .pos = "learned",
                       .act = "gelu_tanh",
@@ -156,6 +157,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
         {"weight-decay", CLI_FLOAT, &a->weight_decay, NULL, "decoupled weight decay (matrices)", 0,
          1e3, NULL, NULL, 0},
         {"clip", CLI_FLOAT, &a->clip, NULL, "clip the global gradient norm (0: off)", 0, 1e30, NULL,
+         NULL, 0},
+        {"label-smoothing", CLI_FLOAT, &a->label_smoothing, NULL,
+         "label smoothing of the training loss (validation reports the plain loss)", 0, 0.99, NULL,
          NULL, 0},
         {"seed", CLI_U64, &a->seed, NULL, "seed of the initial weights, batches and dropout",
          CLI_ANY, NULL, NULL, 0},
@@ -249,6 +253,7 @@ static int create_model(const train_args *a, attn_model **m, attn_optimizer **op
     cfg.d_ff = a->d_ff;
     cfg.n_layers = a->layers;
     cfg.dropout = a->dropout;
+    cfg.label_smoothing = a->label_smoothing;
     if (parse_name(attn_norm_parse(a->norm, &cfg.norm), "norm", a->norm) ||
         parse_name(attn_pos_parse(a->pos, &cfg.pos), "pos", a->pos) ||
         parse_name(attn_act_parse(a->act, &cfg.act), "act", a->act))
@@ -306,6 +311,7 @@ static int resume_model(const train_args *a, attn_model **m, attn_optimizer **op
         check_same(a, "seed", (double)a->seed, (double)st->seed) ||
         check_same(a, "weight-decay", a->weight_decay, hp.weight_decay) ||
         check_same(a, "clip", a->clip, hp.clip_norm) ||
+        check_same(a, "label-smoothing", a->label_smoothing, c->label_smoothing) ||
         check_same_name(a, "norm", a->norm, attn_norm_name(c->norm)) ||
         check_same_name(a, "pos", a->pos, attn_pos_name(c->pos)) ||
         check_same_name(a, "act", a->act, attn_act_name(c->act)))

@@ -69,7 +69,8 @@ attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt);
 
 /* Runs the model. training != 0 enables dropout (seeded by attn_model_set_seed / step). If the
  * batch has targets (labels for the classifier), *loss receives the mean cross-entropy and a
- * backward pass is possible; loss may be NULL. Errors: shape/ids out of range (ATTN_ERR_INVALID),
+ * backward pass is possible; loss may be NULL. The config's label smoothing applies to the
+ * training loss only: with training == 0 the loss is the plain cross-entropy. Errors: shape/ids out of range (ATTN_ERR_INVALID),
  * non-finite loss (ATTN_ERR_NUMERIC). */
 attn_status attn_model_forward(attn_model *m, const attn_batch *batch, int training, float *loss);
 

@@ -243,9 +243,12 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     }
     memcpy(m->targets, tgt, (size_t)m->logit_rows * sizeof(int));
     long count = 0;
+    /* label smoothing is part of the training objective; evaluation reports the plain
+     * cross-entropy (the one perplexity is made of) */
+    float smoothing = training ? c->label_smoothing : 0.0f;
     double sum =
         attn_crossentropy_forward(m->lse, m->logits, m->targets, m->logit_rows, m->logit_cols,
-                                  ATTN_IGNORE_INDEX, c->label_smoothing, &count);
+                                  ATTN_IGNORE_INDEX, smoothing, &count);
     double mean = count ? sum / (double)count : 0.0;
     if (!isfinite(mean))
         return attn_error(ATTN_ERR_NUMERIC, "loss is not finite (%g): training diverged", mean);

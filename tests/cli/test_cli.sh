@@ -168,6 +168,15 @@ expect_error 1 "data too short" -- "$BIN" train lm --data "$tmp/short.txt" --out
 expect_error 1 "resume without checkpoint" -- "$BIN" train lm "${D[@]}" --resume
 expect_error 2 "resume with another shape" -- "$BIN" train lm --data "$tmp/text.txt" --out "$ckpt" \
     --resume --layers 3
+"$BIN" train lm --data "$tmp/text.txt" --out "$tmp/ls.safetensors" --steps 2 "${TINY[@]}" \
+    --label-smoothing 0.1 >/dev/null || fail "train lm --label-smoothing: exit status"
+/usr/bin/python3 -c 'import json, struct, sys
+f = open(sys.argv[1], "rb"); n = struct.unpack("<Q", f.read(8))[0]
+cfg = json.loads(json.loads(f.read(n))["__metadata__"]["config"])
+assert abs(cfg["label_smoothing"] - 0.1) < 1e-6, cfg' "$tmp/ls.safetensors" ||
+    fail "train lm --label-smoothing: not in the checkpoint's config"
+expect_error 2 "resume with another label smoothing" -- "$BIN" train lm --data "$tmp/text.txt" \
+    --out "$tmp/ls.safetensors" --steps 3 --resume --label-smoothing 0.2
 expect_error 1 "resume from a non-checkpoint" -- "$BIN" train lm --data "$tmp/text.txt" \
     --out "$tmp/bogus.safetensors" --resume
 expect_error 2 "generate without --model" -- "$BIN" generate --max-new 3

@@ -221,11 +221,61 @@ static void test_save_load(void **state) {
     attn_model_free(m);
 }
 
+/* Label smoothing e belongs to the training loss: a training forward (no dropout) gives
+ * (1 - e) NLL + e mean_j(-log p_j) over the non-ignored rows, an evaluation forward the plain NLL;
+ * both recomputed here in double from the logits. */
+static void test_label_smoothing_eval(void **state) {
+    (void)state;
+    const attn_arch archs[] = {ATTN_ARCH_CLASSIFIER, ATTN_ARCH_DECODER_LM};
+    for (int a = 0; a < 2; a++) {
+        attn_config c = tiny(archs[a], ATTN_NORM_PRE);
+        c.label_smoothing = 0.2f;
+        attn_model *m;
+        assert_int_equal(attn_model_create(&c, 5, &m), ATTN_OK);
+        attn_rng rng;
+        attn_rng_init(&rng, 11, 0);
+        float *p = attn_model_params(m);
+        for (size_t i = 0; i < attn_model_num_params(m); i++)
+            p[i] += 0.3f * attn_rng_normal(&rng);
+        batch_store bs;
+        make_batch(&bs, &c, &rng);
+        float train_loss, eval_loss;
+        assert_int_equal(attn_model_forward(m, &bs.batch, 0, &eval_loss), ATTN_OK);
+        int rows, cols;
+        const float *z = attn_model_logits(m, &rows, &cols);
+        const int *tgt = archs[a] == ATTN_ARCH_CLASSIFIER ? bs.labels : bs.targets;
+        double nll = 0, uniform = 0;
+        int n = 0;
+        for (int r = 0; r < rows; r++) {
+            if (tgt[r] == ATTN_IGNORE_INDEX) continue;
+            double top = z[(size_t)r * cols], sum = 0, mean_logp = 0;
+            for (int j = 1; j < cols; j++)
+                if (z[(size_t)r * cols + j] > top) top = z[(size_t)r * cols + j];
+            for (int j = 0; j < cols; j++)
+                sum += exp(z[(size_t)r * cols + j] - top);
+            double lse = top + log(sum);
+            for (int j = 0; j < cols; j++)
+                mean_logp += (z[(size_t)r * cols + j] - lse) / cols;
+            nll += lse - z[(size_t)r * cols + tgt[r]];
+            uniform -= mean_logp;
+            n++;
+        }
+        nll /= n, uniform /= n;
+        assert_float_equal(eval_loss, nll, 1e-5 * fabs(nll) + 1e-6);
+        assert_int_equal(attn_model_forward(m, &bs.batch, 1, &train_loss), ATTN_OK);
+        double want = 0.8 * nll + 0.2 * uniform;
+        assert_float_equal(train_loss, want, 1e-5 * fabs(want) + 1e-6);
+        assert_true(fabs(train_loss - eval_loss) > 1e-3);
+        attn_model_free(m);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_initial_loss), cmocka_unit_test(test_grad_classifier),
         cmocka_unit_test(test_grad_lm),      cmocka_unit_test(test_grad_seq2seq),
         cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_label_smoothing_eval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
