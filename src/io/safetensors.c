@@ -1,7 +1,8 @@
-/* io/safetensors.c: a validating safetensors reader and an atomic writer (docs/FORMATS.md).
+/* io/safetensors.c: a validating safetensors reader (docs/FORMATS.md).
  *
  * Sections: dtypes, a name index (hash table), small helpers, the header parser (every check the
- * reader makes lives there), the read API, the writer. Little-endian host assumed throughout. */
+ * reader makes lives there), the read API. The writer is io/safetensors_write.c; what the two
+ * share is declared in io/safetensors_internal.h. Little-endian host assumed throughout. */
 #include "io/safetensors.h"
 
 #include <limits.h>
@@ -13,6 +14,7 @@
 
 #include "core/error.h"
 #include "io/file.h"
+#include "io/safetensors_internal.h"
 
 /* ---- dtypes ---- */
 
@@ -45,12 +47,6 @@ static int dtype_parse(const char *name, attn_st_dtype *out) {
 
 /* ---- name index: open addressing over a power-of-two table, linear probing ---- */
 
-typedef struct {
-    const char **keys; /* borrowed from the owner of the names */
-    int *values;
-    size_t cap, count;
-} name_index;
-
 static uint64_t hash_name(const char *s) { /* FNV-1a */
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++)
@@ -58,7 +54,7 @@ static uint64_t hash_name(const char *s) { /* FNV-1a */
     return h;
 }
 
-static void index_free(name_index *ix) {
+void attn_st_index_free(name_index *ix) {
     free(ix->keys);
     free(ix->values);
     memset(ix, 0, sizeof *ix);
@@ -72,7 +68,7 @@ static size_t index_slot(const name_index *ix, const char *key) {
     return i;
 }
 
-static int index_find(const name_index *ix, const char *key) {
+int attn_st_index_find(const name_index *ix, const char *key) {
     if (ix->cap == 0) return -1;
     size_t i = index_slot(ix, key);
     return ix->keys[i] ? ix->values[i] : -1;
@@ -86,7 +82,7 @@ static int index_reserve(name_index *ix, size_t count) {
         cap *= 2;
     name_index bigger = {calloc(cap, sizeof(char *)), malloc(cap * sizeof(int)), cap, 0};
     if (!bigger.keys || !bigger.values) {
-        index_free(&bigger);
+        attn_st_index_free(&bigger);
         return -1;
     }
     for (size_t i = 0; i < ix->cap; i++)
@@ -96,14 +92,14 @@ static int index_reserve(name_index *ix, size_t count) {
             bigger.values[j] = ix->values[i];
         }
     bigger.count = ix->count;
-    index_free(ix);
+    attn_st_index_free(ix);
     *ix = bigger;
     return 0;
 }
 
 /* Adds key -> value. Returns 0, 1 if the key is already present (nothing changes), -1 if out of
  * memory. */
-static int index_add(name_index *ix, const char *key, int value) {
+int attn_st_index_add(name_index *ix, const char *key, int value) {
     if (index_reserve(ix, ix->count + 1) != 0) return -1;
     size_t i = index_slot(ix, key);
     if (ix->keys[i]) return 1;
@@ -115,7 +111,7 @@ static int index_add(name_index *ix, const char *key, int value) {
 
 /* ---- helpers ---- */
 
-static char *copy_string(const char *s) {
+char *attn_st_copy_string(const char *s) {
     size_t n = strlen(s) + 1;
     char *c = malloc(n);
     if (c) memcpy(c, s, n);
@@ -132,7 +128,7 @@ static const char *format_shape(char *buf, size_t cap, int ndim, const int64_t *
 }
 
 /* Product of dims times itemsize into *nbytes; -1 if it does not fit in an int64 and a size_t. */
-static int shape_nbytes(int ndim, const int64_t *shape, size_t itemsize, size_t *nbytes) {
+int attn_st_shape_nbytes(int ndim, const int64_t *shape, size_t itemsize, size_t *nbytes) {
     uint64_t limit = (uint64_t)INT64_MAX < (uint64_t)SIZE_MAX ? (uint64_t)INT64_MAX : SIZE_MAX;
     uint64_t n = 1;
     for (int i = 0; i < ndim; i++) {
@@ -194,12 +190,12 @@ static attn_status parse_metadata(attn_st_file *f, const cJSON *meta) {
                               "safetensors: __metadata__ value of key '%s' is not a string",
                               item->string);
         int i = f->nmeta;
-        f->meta_keys[i] = copy_string(item->string);
-        f->meta_values[i] = copy_string(item->valuestring);
+        f->meta_keys[i] = attn_st_copy_string(item->string);
+        f->meta_values[i] = attn_st_copy_string(item->valuestring);
         if (!f->meta_keys[i] || !f->meta_values[i])
             return attn_error(ATTN_ERR_NOMEM, "safetensors: out of memory");
         f->nmeta++;
-        int r = index_add(&f->meta_by_key, f->meta_keys[i], i);
+        int r = attn_st_index_add(&f->meta_by_key, f->meta_keys[i], i);
         if (r < 0) return attn_error(ATTN_ERR_NOMEM, "safetensors: out of memory");
         if (r > 0)
             return attn_error(ATTN_ERR_FORMAT, "safetensors: duplicate __metadata__ key '%s'",
@@ -243,7 +239,7 @@ static attn_status parse_tensor(const char *name, const cJSON *entry, uint64_t d
                               name, i, bad);
         t->shape[i++] = (int64_t)d;
     }
-    if (shape_nbytes(ndim, t->shape, attn_st_dtype_size(t->dtype), &t->nbytes) != 0)
+    if (attn_st_shape_nbytes(ndim, t->shape, attn_st_dtype_size(t->dtype), &t->nbytes) != 0)
         return attn_error(ATTN_ERR_FORMAT, "safetensors: tensor '%s': shape product overflows",
                           name);
     if (!cJSON_IsArray(offsets) || cJSON_GetArraySize(offsets) != 2)
@@ -347,7 +343,7 @@ static attn_status parse_header(attn_st_file *f, size_t header_len) {
         span *sp = &spans[f->ntensors];
         s = parse_tensor(entry->string, entry, data_size, t, &sp->begin, &sp->end);
         if (s != ATTN_OK) break;
-        char *name = copy_string(entry->string);
+        char *name = attn_st_copy_string(entry->string);
         if (!name) {
             s = attn_error(ATTN_ERR_NOMEM, "safetensors: out of memory");
             break;
@@ -355,7 +351,7 @@ static attn_status parse_header(attn_st_file *f, size_t header_len) {
         t->name = name;
         t->data = data + sp->begin;
         sp->tensor = f->ntensors++;
-        int r = index_add(&f->by_name, name, sp->tensor);
+        int r = attn_st_index_add(&f->by_name, name, sp->tensor);
         if (r < 0) s = attn_error(ATTN_ERR_NOMEM, "safetensors: out of memory");
         if (r > 0) s = attn_error(ATTN_ERR_FORMAT, "safetensors: duplicate tensor name '%s'", name);
     }
@@ -437,8 +433,8 @@ void attn_st_close(attn_st_file *f) {
     free(f->meta_keys);
     free(f->meta_values);
     free(f->tensors);
-    index_free(&f->by_name);
-    index_free(&f->meta_by_key);
+    attn_st_index_free(&f->by_name);
+    attn_st_index_free(&f->meta_by_key);
     free(f->bytes);
     free(f);
 }
@@ -453,13 +449,13 @@ const attn_st_tensor *attn_st_at(const attn_st_file *f, int i) {
 
 const attn_st_tensor *attn_st_find(const attn_st_file *f, const char *name) {
     if (!f || !name) return NULL;
-    int i = index_find(&f->by_name, name);
+    int i = attn_st_index_find(&f->by_name, name);
     return i >= 0 ? &f->tensors[i] : NULL;
 }
 
 const char *attn_st_metadata(const attn_st_file *f, const char *key) {
     if (!f || !key) return NULL;
-    int i = index_find(&f->meta_by_key, key);
+    int i = attn_st_index_find(&f->meta_by_key, key);
     return i >= 0 ? f->meta_values[i] : NULL;
 }
 
@@ -586,253 +582,4 @@ attn_status attn_st_read_int(const attn_st_file *f, const char *name, int *dst, 
         }
     }
     return ATTN_OK;
-}
-
-/* ---- the writer ---- */
-
-typedef struct {
-    char *name;
-    attn_st_dtype dtype;
-    const void *data;
-    int ndim;
-    int64_t shape[ATTN_ST_MAX_DIMS];
-    size_t nbytes;
-} writer_entry;
-
-struct attn_st_writer {
-    writer_entry *tensors;
-    int ntensors, cap;
-    char **meta_keys, **meta_values;
-    int nmeta, meta_cap;
-    name_index by_name;
-};
-
-attn_status attn_st_writer_create(attn_st_writer **out) {
-    if (!out) return attn_error(ATTN_ERR_INVALID, "attn_st_writer_create: NULL argument");
-    *out = calloc(1, sizeof **out);
-    return *out ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-}
-
-void attn_st_writer_free(attn_st_writer *w) {
-    if (!w) return;
-    for (int i = 0; i < w->ntensors; i++)
-        free(w->tensors[i].name);
-    for (int i = 0; i < w->nmeta; i++) {
-        free(w->meta_keys[i]);
-        free(w->meta_values[i]);
-    }
-    free(w->tensors);
-    free(w->meta_keys);
-    free(w->meta_values);
-    index_free(&w->by_name);
-    free(w);
-}
-
-attn_status attn_st_writer_add(attn_st_writer *w, const char *name, attn_st_dtype dtype,
-                               const void *data, int ndim, const int64_t *shape) {
-    if (!w || !name || !*name)
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: NULL writer or empty name");
-    if (strcmp(name, "__metadata__") == 0)
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: '__metadata__' is reserved");
-    if (attn_st_dtype_size(dtype) == 0)
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: tensor '%s': unknown dtype %d",
-                          name, (int)dtype);
-    if (ndim < 0 || ndim > ATTN_ST_MAX_DIMS || (ndim > 0 && !shape))
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: tensor '%s': bad ndim %d", name,
-                          ndim);
-    if (index_find(&w->by_name, name) >= 0)
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: duplicate tensor name '%s'", name);
-    writer_entry e = {.dtype = dtype, .data = data, .ndim = ndim};
-    for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0)
-            return attn_error(ATTN_ERR_INVALID,
-                              "safetensors writer: tensor '%s': dimension %d is negative (%lld)",
-                              name, i, (long long)shape[i]);
-        e.shape[i] = shape[i];
-    }
-    if (shape_nbytes(ndim, e.shape, attn_st_dtype_size(dtype), &e.nbytes) != 0)
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: tensor '%s': size overflows",
-                          name);
-    if (!data && e.nbytes > 0)
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: tensor '%s': NULL data", name);
-    if (w->ntensors == w->cap) {
-        if (w->cap >= INT_MAX / 2)
-            return attn_error(ATTN_ERR_NOMEM, "safetensors writer: too many tensors");
-        int cap = w->cap ? 2 * w->cap : 16;
-        writer_entry *bigger = realloc(w->tensors, (size_t)cap * sizeof *bigger);
-        if (!bigger) return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-        w->tensors = bigger;
-        w->cap = cap;
-    }
-    e.name = copy_string(name);
-    if (!e.name || index_add(&w->by_name, e.name, w->ntensors) != 0) {
-        free(e.name);
-        return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-    }
-    w->tensors[w->ntensors++] = e;
-    return ATTN_OK;
-}
-
-attn_status attn_st_writer_set_metadata(attn_st_writer *w, const char *key, const char *value) {
-    if (!w || !key || !value)
-        return attn_error(ATTN_ERR_INVALID, "safetensors writer: NULL metadata key or value");
-    char *v = copy_string(value);
-    if (!v) return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-    for (int i = 0; i < w->nmeta; i++)
-        if (strcmp(w->meta_keys[i], key) == 0) {
-            free(w->meta_values[i]);
-            w->meta_values[i] = v;
-            return ATTN_OK;
-        }
-    if (w->nmeta == w->meta_cap) {
-        int cap = w->meta_cap ? 2 * w->meta_cap : 8;
-        char **keys = realloc(w->meta_keys, (size_t)cap * sizeof *keys);
-        if (keys) w->meta_keys = keys;
-        char **values = keys ? realloc(w->meta_values, (size_t)cap * sizeof *values) : NULL;
-        if (values) w->meta_values = values;
-        if (!keys || !values) {
-            free(v);
-            return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-        }
-        w->meta_cap = cap;
-    }
-    char *k = copy_string(key);
-    if (!k) {
-        free(v);
-        return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-    }
-    w->meta_keys[w->nmeta] = k;
-    w->meta_values[w->nmeta++] = v;
-    return ATTN_OK;
-}
-
-/* A JSON integer written exactly (cJSON prints numbers as doubles, with exponents when large). */
-static cJSON *json_int(uint64_t v) {
-    char text[24];
-    snprintf(text, sizeof text, "%llu", (unsigned long long)v);
-    return cJSON_CreateRaw(text);
-}
-
-static int add_ints(cJSON *array, const uint64_t *v, int n) {
-    for (int i = 0; i < n; i++) {
-        cJSON *item = json_int(v[i]);
-        if (!item || !cJSON_AddItemToArray(array, item)) {
-            cJSON_Delete(item);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* The header JSON, unpadded (malloc'd by cJSON; release with cJSON_free), or NULL if out of memory.
- */
-static char *header_json(const attn_st_writer *w) {
-    cJSON *root = cJSON_CreateObject();
-    int ok = root != NULL;
-    if (ok && w->nmeta > 0) {
-        cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
-        ok = meta != NULL;
-        for (int i = 0; ok && i < w->nmeta; i++)
-            ok = cJSON_AddStringToObject(meta, w->meta_keys[i], w->meta_values[i]) != NULL;
-    }
-    uint64_t offset = 0;
-    for (int i = 0; ok && i < w->ntensors; i++) {
-        const writer_entry *e = &w->tensors[i];
-        uint64_t dims[ATTN_ST_MAX_DIMS], where[2] = {offset, offset + e->nbytes};
-        for (int d = 0; d < e->ndim; d++)
-            dims[d] = (uint64_t)e->shape[d];
-        cJSON *entry = cJSON_AddObjectToObject(root, e->name);
-        ok = entry && cJSON_AddStringToObject(entry, "dtype", dtype_info[e->dtype].name);
-        cJSON *shape = ok ? cJSON_AddArrayToObject(entry, "shape") : NULL;
-        cJSON *offsets = shape ? cJSON_AddArrayToObject(entry, "data_offsets") : NULL;
-        ok = offsets != NULL;
-        ok = ok && add_ints(shape, dims, e->ndim) == 0 && add_ints(offsets, where, 2) == 0;
-        offset += e->nbytes;
-    }
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    return text;
-}
-
-/* The 8-byte length plus the header padded with spaces to a multiple of 8 (malloc'd), and the
- * total file size. */
-static attn_status build_header(const attn_st_writer *w, unsigned char **out, size_t *out_len,
-                                size_t *file_size) {
-    char *json = header_json(w);
-    if (!json) return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-    size_t len = strlen(json), padded = (len + 7) & ~(size_t)7;
-    if (padded > ATTN_ST_MAX_HEADER) {
-        cJSON_free(json);
-        return attn_error(ATTN_ERR_INVALID,
-                          "safetensors writer: the header would be %zu bytes, over the limit of %d",
-                          padded, ATTN_ST_MAX_HEADER);
-    }
-    unsigned char *buf = malloc(8 + padded);
-    if (!buf) {
-        cJSON_free(json);
-        return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-    }
-    for (int i = 0; i < 8; i++)
-        buf[i] = (unsigned char)((uint64_t)padded >> (8 * i));
-    memcpy(buf + 8, json, len);
-    memset(buf + 8 + len, ' ', padded - len);
-    cJSON_free(json);
-    size_t total = 8 + padded;
-    for (int i = 0; i < w->ntensors; i++) {
-        if (w->tensors[i].nbytes > SIZE_MAX - total) {
-            free(buf);
-            return attn_error(ATTN_ERR_NOMEM, "safetensors writer: total size overflows");
-        }
-        total += w->tensors[i].nbytes;
-    }
-    *out = buf;
-    *out_len = 8 + padded;
-    *file_size = total;
-    return ATTN_OK;
-}
-
-attn_status attn_st_writer_to_memory(const attn_st_writer *w, void **data, size_t *size) {
-    if (!w || !data || !size)
-        return attn_error(ATTN_ERR_INVALID, "attn_st_writer_to_memory: NULL argument");
-    unsigned char *header;
-    size_t header_len, total;
-    ATTN_TRY(build_header(w, &header, &header_len, &total));
-    unsigned char *buf = realloc(header, total ? total : 1);
-    if (!buf) {
-        free(header);
-        return attn_error(ATTN_ERR_NOMEM, "safetensors writer: cannot allocate %zu bytes", total);
-    }
-    size_t at = header_len;
-    for (int i = 0; i < w->ntensors; i++) {
-        if (w->tensors[i].nbytes) memcpy(buf + at, w->tensors[i].data, w->tensors[i].nbytes);
-        at += w->tensors[i].nbytes;
-    }
-    *data = buf;
-    *size = total;
-    return ATTN_OK;
-}
-
-attn_status attn_st_writer_write(const attn_st_writer *w, const char *path) {
-    if (!w || !path) return attn_error(ATTN_ERR_INVALID, "attn_st_writer_write: NULL argument");
-    unsigned char *header;
-    size_t header_len, total;
-    ATTN_TRY(build_header(w, &header, &header_len, &total));
-    const void **parts = malloc(((size_t)w->ntensors + 1) * sizeof *parts);
-    size_t *sizes = malloc(((size_t)w->ntensors + 1) * sizeof *sizes);
-    attn_status s;
-    if (!parts || !sizes) {
-        s = attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
-    } else {
-        parts[0] = header;
-        sizes[0] = header_len;
-        for (int i = 0; i < w->ntensors; i++) {
-            parts[i + 1] = w->tensors[i].data;
-            sizes[i + 1] = w->tensors[i].nbytes;
-        }
-        s = attn_file_write_atomic(path, parts, sizes, w->ntensors + 1);
-    }
-    free(parts);
-    free(sizes);
-    free(header);
-    return s;
 }
