@@ -59,20 +59,27 @@ static double loss_at(attn_model *m, const attn_batch *b) {
     return loss;
 }
 
+/* A model of config c (seeded by seed) with weights larger than the default 0.02, so that every
+ * path matters, and a batch for it; rng is left for the caller's further draws. */
+static attn_model *perturbed_model(const attn_config *c, uint64_t seed, attn_rng *rng,
+                                   batch_store *bs) {
+    attn_model *m;
+    assert_int_equal(attn_model_create(c, seed, &m), ATTN_OK);
+    float *p = attn_model_params(m);
+    for (size_t i = 0; i < attn_model_num_params(m); i++)
+        p[i] += 0.3f * attn_rng_normal(rng);
+    make_batch(bs, c, rng);
+    return m;
+}
+
 /* Central differences on a sample of every tensor's entries against the analytic gradient. */
 static void check_gradients(attn_arch arch, attn_norm norm, attn_pos pos) {
     attn_config c = tiny(arch, norm);
     c.pos = pos;
-    attn_model *m;
-    assert_int_equal(attn_model_create(&c, 7, &m), ATTN_OK);
     attn_rng rng;
     attn_rng_init(&rng, 3, 0);
-    /* larger weights than the default 0.02 make every path matter */
-    float *p = attn_model_params(m);
-    for (size_t i = 0; i < attn_model_num_params(m); i++)
-        p[i] += 0.3f * attn_rng_normal(&rng);
     batch_store bs;
-    make_batch(&bs, &c, &rng);
+    attn_model *m = perturbed_model(&c, 7, &rng, &bs);
     float loss;
     attn_model_zero_grad(m);
     assert_int_equal(attn_model_forward(m, &bs.batch, 1, &loss), ATTN_OK);
@@ -230,15 +237,10 @@ static void test_label_smoothing_eval(void **state) {
     for (int a = 0; a < 2; a++) {
         attn_config c = tiny(archs[a], ATTN_NORM_PRE);
         c.label_smoothing = 0.2f;
-        attn_model *m;
-        assert_int_equal(attn_model_create(&c, 5, &m), ATTN_OK);
         attn_rng rng;
         attn_rng_init(&rng, 11, 0);
-        float *p = attn_model_params(m);
-        for (size_t i = 0; i < attn_model_num_params(m); i++)
-            p[i] += 0.3f * attn_rng_normal(&rng);
         batch_store bs;
-        make_batch(&bs, &c, &rng);
+        attn_model *m = perturbed_model(&c, 5, &rng, &bs);
         float train_loss, eval_loss;
         assert_int_equal(attn_model_forward(m, &bs.batch, 0, &eval_loss), ATTN_OK);
         int rows, cols;
@@ -272,9 +274,12 @@ static void test_label_smoothing_eval(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_initial_loss), cmocka_unit_test(test_grad_classifier),
-        cmocka_unit_test(test_grad_lm),      cmocka_unit_test(test_grad_seq2seq),
-        cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_initial_loss),
+        cmocka_unit_test(test_grad_classifier),
+        cmocka_unit_test(test_grad_lm),
+        cmocka_unit_test(test_grad_seq2seq),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_label_smoothing_eval),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
