@@ -273,16 +273,17 @@ static int argmax(const float *x, int k) {
 /* One optimizer step on the B examples rows[0..B). */
 static int train_step(trainer *t, const long *rows, int B, float *loss, int *correct) {
     attn_model *m = t->c->model;
-    int T;
-    attn_cls_data_fill_batch(&t->train, rows, B, t->c->pad_id, t->tokens, t->lengths, t->ys, &T);
-    if (t->o->token_dropout > 0)
-        attn_token_dropout(t->tokens, t->lengths, B, T, t->o->token_dropout, t->drop_id, 1,
-                           t->o->seed, TOKEN_STREAM + (uint64_t)t->st.step, NULL);
+    int T = 0;
+    attn_status s = attn_cls_data_fill_batch(&t->train, rows, B, t->c->pad_id, t->tokens,
+                                             t->lengths, t->ys, &T);
+    if (s == ATTN_OK && t->o->token_dropout > 0)
+        s = attn_token_dropout(t->tokens, t->lengths, B, T, t->o->token_dropout, t->drop_id, 1,
+                               t->o->seed, TOKEN_STREAM + (uint64_t)t->st.step, NULL);
     attn_batch batch = {
         .B = B, .T = T, .tokens = t->tokens, .lengths = t->lengths, .labels = t->ys};
     attn_model_zero_grad(m);
     attn_model_set_seed(m, t->o->seed, (uint64_t)t->st.step);
-    attn_status s = attn_model_forward(m, &batch, 1, loss);
+    if (s == ATTN_OK) s = attn_model_forward(m, &batch, 1, loss);
     if (s == ATTN_OK) {
         int K = attn_model_config(m)->n_classes;
         const float *logits = attn_model_logits(m, NULL, NULL);
