@@ -1,4 +1,4 @@
-/* kernels/attention_tile.h: private to attention.c. The vector type, a fast exp2, and the two
+/* kernels/attention_tile.h: private to attention_simd.c. The vector type, a fast exp2, and the two
  * register-blocked microkernels the fused attention is made of, on AT_T x AT_T score tiles:
  *
  *   at_scores: C (M, AT_T) = A (M, K) Bt (K, AT_T)      S^T = K (Q^T) in forward, S = Q (K^T) and
@@ -12,9 +12,8 @@
  * (AT_KR rows x up to AT_NVMAX vectors) block of C in registers. Each (rows, width, layout) is
  * its own out-of-line function so that every kernel has the whole register file to itself.
  *
- * With AVX-512 (the build uses -march=native) the vectors are __m512 and exp2 uses vscalefps;
- * otherwise a GCC/Clang vector type with plain arithmetic and libm exp2f that the compiler maps
- * onto whatever SIMD the target has: correct everywhere, tuned for AVX-512 only.
+ * The vectors are kernels/simd.h's vf for the ISA being compiled (16 floats for AVX-512, 8 for
+ * AVX2, 4 generic), and exp2 is kernels/vmath.h's; the register blocking below is per ISA.
  *
  * Tile size, measured with `bench_attention --kernel 1 --T 2048` (B 4, H 8, D 64, one thread) on
  * the shared 2-core AMD EPYC (AVX-512, FMA peak ~258 GFLOP/s a core), the library built with
@@ -33,127 +32,56 @@
 #define AT_T 64
 #endif
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
+#include "kernels/vmath.h"
 
-#define AT_VW 16 /* floats per vector */
-#define AT_KR 4  /* rows of C held in registers (x up to AT_NVMAX vectors) */
-typedef __m512 at_vf;
-static inline at_vf at_load(const float *p) {
-    return _mm512_loadu_ps(p);
-}
-static inline void at_store(float *p, at_vf x) {
-    _mm512_storeu_ps(p, x);
-}
-static inline at_vf at_set1(float x) {
-    return _mm512_set1_ps(x);
-}
-static inline at_vf at_zero(void) {
-    return _mm512_setzero_ps();
-}
-static inline at_vf at_add(at_vf a, at_vf b) {
-    return _mm512_add_ps(a, b);
-}
-static inline at_vf at_sub(at_vf a, at_vf b) {
-    return _mm512_sub_ps(a, b);
-}
-static inline at_vf at_mul(at_vf a, at_vf b) {
-    return _mm512_mul_ps(a, b);
-}
-static inline at_vf at_max(at_vf a, at_vf b) {
-    return _mm512_max_ps(a, b);
-}
-static inline at_vf at_fmadd(at_vf a, at_vf b, at_vf c) {
-    return _mm512_fmadd_ps(a, b, c);
-}
+/* Register blocking per ISA: AT_KR rows of C by AT_SW vectors (scores) or up to AT_NVMAX vectors
+ * (accumulation) live in registers, plus one vector per column and a broadcast. AVX-512 has 32
+ * zmm (4 x 6 + 6 + 1 = 31); AVX2 and SSE have 16 (4 x 2 + 2 + 1 = 11: 4 x 3 would spill). AT_NVSTEP
+ * is the strip width used when a row of C is wider than AT_NVMAX vectors. */
+#if VW == 16
+#define AT_KR 4
+#define AT_SW 4
+#define AT_NVMAX 6
+#define AT_NVSTEP 4
+#else
+#define AT_KR 4
+#define AT_SW 2
+#define AT_NVMAX 2
+#define AT_NVSTEP 2
+#endif
+
+#define AT_VW VW /* floats per vector */
+typedef vf at_vf;
+#define at_load vload
+#define at_store vstore
+#define at_set1 vset1
+#define at_zero vzero
+#define at_add vadd
+#define at_sub vsub
+#define at_mul vmul
+#define at_max vmax
+#define at_fmadd vfmadd
+#define at_exp2 v_exp2 /* kernels/vmath.h: <= 1 ulp; -inf and x <= -151 give exactly 0 */
+
 /* Keeps a loaded operand in a register: without this GCC re-reads it from memory inside every FMA
  * that uses it (one load per FMA instead of one per k step), and the kernels become load-bound. */
+#if VW >= 8
 #define AT_PIN(x) __asm__("" : "+v"(x))
-
-/* 2^x: x = n + f with n = round(x), |f| <= 1/2; 2^f by a degree-6 minimax polynomial (2e-9
- * relative before rounding), then scaled by 2^n with vscalefps, which also underflows cleanly to
- * +0. Measured max relative error over [-126, 0]: 7.9e-8, below one float ulp, as good as expf
- * (tests/kernels/test_attention.c holds it to 2e-7). x <= -200, and -inf, give exactly 0. */
-static inline at_vf at_exp2(at_vf x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-200.0f));
-    at_vf n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    at_vf f = _mm512_sub_ps(x, n);
-    at_vf p = _mm512_set1_ps(1.5345811e-4f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.3399931e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.6184891e-3f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.5503286e-2f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.4022646e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.9314718e-1f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
+#else
+#define AT_PIN(x) (void)(x)
+#endif
 
 /* m where m != -inf, else 0: the reference point of exp in a row that has seen no key yet. */
-static inline at_vf at_finite_or_zero(at_vf m) {
-    __mmask16 inf = _mm512_cmp_ps_mask(m, _mm512_set1_ps(-INFINITY), _CMP_EQ_OQ);
-    return _mm512_mask_blend_ps(inf, m, _mm512_setzero_ps());
+SIMD_INLINE at_vf at_finite_or_zero(at_vf m) {
+    return vsel(veq(m, vset1(-INFINITY)), vzero(), m);
 }
-
-#else /* portable fallback: 8 floats where AVX registers exist, else 4 (SSE, NEON) */
-
-#if defined(__AVX__)
-#define AT_VW 8
-#else
-#define AT_VW 4
-#endif
-#define AT_KR 4
-typedef float at_vf __attribute__((vector_size(AT_VW * sizeof(float))));
-static inline at_vf at_load(const float *p) {
-    at_vf x;
-    __builtin_memcpy(&x, p, sizeof x);
-    return x;
-}
-static inline void at_store(float *p, at_vf x) {
-    __builtin_memcpy(p, &x, sizeof x);
-}
-static inline at_vf at_set1(float x) {
-    return (at_vf){0} + x;
-}
-static inline at_vf at_zero(void) {
-    return (at_vf){0};
-}
-static inline at_vf at_add(at_vf a, at_vf b) {
-    return a + b;
-}
-static inline at_vf at_sub(at_vf a, at_vf b) {
-    return a - b;
-}
-static inline at_vf at_mul(at_vf a, at_vf b) {
-    return a * b;
-}
-static inline at_vf at_fmadd(at_vf a, at_vf b, at_vf c) {
-    return a * b + c;
-}
-#define AT_PIN(x) (void)(x)
-static inline at_vf at_max(at_vf a, at_vf b) {
-    for (int i = 0; i < AT_VW; i++)
-        a[i] = a[i] > b[i] ? a[i] : b[i];
-    return a;
-}
-static inline at_vf at_exp2(at_vf x) {
-    for (int i = 0; i < AT_VW; i++)
-        x[i] = exp2f(x[i]);
-    return x;
-}
-static inline at_vf at_finite_or_zero(at_vf m) {
-    for (int i = 0; i < AT_VW; i++)
-        m[i] = m[i] == -INFINITY ? 0.0f : m[i];
-    return m;
-}
-#endif
 
 #define AT_INLINE static inline __attribute__((always_inline))
-#define AT_NVMAX 6 /* widest strip of C, in vectors: AT_KR x 6 accumulators + 6 operands <= 31 */
 
 /* C (R, AT_T) = A (R, K) Bt (K, AT_T): A's rows at stride lda, one element broadcast at a time. */
 AT_INLINE void at_scores_block(const int R, int K, const float *A, long lda, const float *Bt,
                                float *C) {
-    enum { NB = AT_T / AT_VW, SW = NB < 4 ? NB : 4 }; /* C's row in strips of SW vectors */
+    enum { NB = AT_T / AT_VW, SW = NB < AT_SW ? NB : AT_SW }; /* C's row in strips of SW vectors */
     const float *a[AT_KR];
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
@@ -249,6 +177,7 @@ typedef void (*at_accum_fn)(int K, const float *A, const float *B, long ldb, flo
         int K, const float *A, const float *B, long ldb, float *C, long ldc) {                     \
         at_accum_block(R, NV, ARS, ACS, K, A, B, ldb, C, ldc);                                     \
     }
+#if AT_NVMAX == 6
 #define AT_ACCUM_WIDTHS(L, TAG, R, ARS, ACS)                                                       \
     AT_ACCUM_FN(L, TAG, R, 1, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 2, ARS, ACS)                                                            \
@@ -256,14 +185,20 @@ typedef void (*at_accum_fn)(int K, const float *A, const float *B, long ldb, flo
     AT_ACCUM_FN(L, TAG, R, 4, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 5, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 6, ARS, ACS)
+#define AT_ACCUM_ROW(L, TAG)                                                                       \
+    {0,                  at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2, at_accum_##L##_##TAG##3, \
+     at_accum_##L##_##TAG##4, at_accum_##L##_##TAG##5, at_accum_##L##_##TAG##6}
+#else /* AT_NVMAX == 2 */
+#define AT_ACCUM_WIDTHS(L, TAG, R, ARS, ACS)                                                       \
+    AT_ACCUM_FN(L, TAG, R, 1, ARS, ACS)                                                            \
+    AT_ACCUM_FN(L, TAG, R, 2, ARS, ACS)
+#define AT_ACCUM_ROW(L, TAG) {0, at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2}
+#endif
 #define AT_ACCUM_LAYOUT(L, ARS, ACS)                                                               \
     AT_ACCUM_WIDTHS(L, r, 1, ARS, ACS)                                                             \
     AT_ACCUM_WIDTHS(L, b, AT_KR, ARS, ACS)                                                         \
-    static const at_accum_fn at_accum_##L##_fns[2][AT_NVMAX + 1] = {                               \
-        {0, at_accum_##L##_r1, at_accum_##L##_r2, at_accum_##L##_r3, at_accum_##L##_r4,            \
-         at_accum_##L##_r5, at_accum_##L##_r6},                                                    \
-        {0, at_accum_##L##_b1, at_accum_##L##_b2, at_accum_##L##_b3, at_accum_##L##_b4,            \
-         at_accum_##L##_b5, at_accum_##L##_b6}};
+    static const at_accum_fn at_accum_##L##_fns[2][AT_NVMAX + 1] = {AT_ACCUM_ROW(L, r),            \
+                                                                    AT_ACCUM_ROW(L, b)};
 
 /* Two layouts of the left operand, a score-shaped tile X (rows of AT_T floats):
  *   t: A = X^T, A(m, k) = X[k * AT_T + m]        n: A = X, A(m, k) = X[m * AT_T + k] */
@@ -277,7 +212,7 @@ static inline void at_accum(const at_accum_fn fns[2][AT_NVMAX + 1], int M, int N
                             const float *A, const float *B, long ldb, float *C, long ldc) {
     const int ars = fns == at_accum_t_fns ? 1 : AT_T, nv_all = N / AT_VW;
     for (int v0 = 0; v0 < nv_all;) {
-        int nv = nv_all - v0 <= AT_NVMAX ? nv_all - v0 : 4;
+        int nv = nv_all - v0 <= AT_NVMAX ? nv_all - v0 : AT_NVSTEP;
         int m = 0;
         for (; m + AT_KR <= M; m += AT_KR)
             fns[1][nv](K, A + m * ars, B + v0 * AT_VW, ldb, C + m * ldc + v0 * AT_VW, ldc);

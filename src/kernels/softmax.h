@@ -6,5 +6,7 @@
 
 void attn_softmax_forward(float *y, const float *x, int rows, int cols);
 void attn_softmax_backward(float *dx, const float *y, const float *dy, int rows, int cols);
+/* Reference forward, in double; y may not alias x. */
+void attn_softmax_forward_ref(float *y, const float *x, int rows, int cols);
 
 #endif

@@ -8,7 +8,6 @@
  * gradients packed in one buffer with spare columns that must stay untouched. */
 #include "testutil.h"
 #include "kernels/attention.h"
-#include "kernels/attention_tile.h" /* the private exp2, tested on its own */
 
 #include <math.h>
 #include <stdlib.h>
@@ -439,26 +438,6 @@ static void test_finite_differences(void **state) {
     }
 }
 
-/* The kernels' exp2 (AVX-512 polynomial, or exp2f) against double exp2. */
-static void test_exp2(void **state) {
-    (void)state;
-    float x[AT_VW], y[AT_VW];
-    double worst = 0;
-    for (long i = 0; i < 1000000; i += AT_VW) {
-        for (int l = 0; l < AT_VW; l++)
-            x[l] = -126.0f * (float)(i + l) / 1000000.0f;
-        at_store(y, at_exp2(at_load(x)));
-        for (int l = 0; l < AT_VW; l++)
-            worst = fmax(worst, fabs(y[l] - exp2(x[l])) / exp2(x[l]));
-    }
-    if (!(worst < 2e-7)) fail_msg("exp2: max relative error %g", worst);
-    for (int l = 0; l < AT_VW; l++)
-        x[l] = l % 2 ? -INFINITY : -300.0f;
-    at_store(y, at_exp2(at_load(x)));
-    for (int l = 0; l < AT_VW; l++)
-        assert_true(y[l] == 0.0f);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_forward),
@@ -466,7 +445,6 @@ int main(void) {
         cmocka_unit_test(test_sharp_softmax),
         cmocka_unit_test(test_all_masked),
         cmocka_unit_test(test_finite_differences),
-        cmocka_unit_test(test_exp2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,391 @@
+/* kernels/attention_simd.c: fused scaled dot-product attention, FlashAttention-2 style, compiled
+ * once per ISA (kernels/simd.h); kernels/attention.c dispatches to the variant in use.
+ *
+ * Forward, per (batch, head, tile of AT_T queries), walking key tiles of AT_T keys:
+ *     S^T = K_j (Q_i^T * scale * log2 e)                 (AT_T, AT_T), base-2 scores
+ *     m' = max(m, max_j S), P = 2^(S - m'), l = l 2^(m - m') + sum_j P
+ *     O_acc = O_acc 2^(m - m') + P V_j
+ * and finally O = O_acc / l, lse = (m + log2 l) ln 2. Memory per thread: one score tile, the
+ * output accumulator and the packed query tile (attention_tile.h explains the transposed layout).
+ *
+ * Backward, per (batch, head), key tiles outer and query tiles inner, so that dK_j and dV_j stay in
+ * a tile-sized accumulator and dQ rows are only touched by the thread that owns the head:
+ *     P = 2^(S - lse log2 e), dV_j += P^T dO_i, dP = dO_i V_j^T, dS = P (dP - delta_i),
+ *     dQ_i += scale dS K_j, dK_j += scale dS^T Q_i,    delta = rowsum(dO o O).
+ *
+ * Key tiles that no query of the tile can see (causal, kv_len) are never visited; the causal
+ * diagonal tiles get -inf written into the masked scores. */
+#include "kernels/simd_decls.h"
+#include "kernels/attention_tile.h"
+#include "core/error.h"
+#include "core/threads.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG2E 1.44269504088896341f
+#define LN2 0.69314718055994531f
+#define NBV (AT_T / AT_VW) /* vectors across a tile row */
+
+/* Per-thread working memory comes from a stack buffer of this many floats (192 KiB) when the
+ * tiles fit (D <= 128 when D is a multiple of the vector width), else from one malloc per thread.
+ */
+#define STACK_FLOATS (48 * 1024)
+
+static int round_up(int x, int m) {
+    return (x + m - 1) / m * m;
+}
+
+static int visible_keys(const attn_sdpa_args *a, int b) {
+    int n = a->kv_len ? a->kv_len[b] : a->Tk;
+    return n < 0 ? 0 : n > a->Tk ? a->Tk : n;
+}
+
+/* dst (D, AT_T) = mul * src^T for n rows of src (row stride rs); columns n.. are zero. */
+static void pack_transposed(float *dst, const float *src, long rs, int n, int D, float mul) {
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < D; d++)
+            dst[d * AT_T + i] = mul * src[i * rs + d];
+    for (int d = 0; n < AT_T && d < D; d++)
+        memset(dst + d * AT_T + n, 0, (size_t)(AT_T - n) * sizeof *dst);
+}
+
+/* dst (n, Dp) = src (n, D) with columns D..Dp zero. */
+static void pack_rows(float *dst, const float *src, long rs, int n, int D, int Dp) {
+    for (int i = 0; i < n; i++) {
+        memcpy(dst + (long)i * Dp, src + i * rs, (size_t)D * sizeof *dst);
+        memset(dst + (long)i * Dp + D, 0, (size_t)(Dp - D) * sizeof *dst);
+    }
+}
+
+/* Causal masks, key j hidden from query i when j > i + off, of a transposed score tile S^T (nj
+ * keys from j0, AT_T queries from i0) and of a plain one S (ni queries from i0, AT_T keys). */
+static void mask_causal_t(float *S, int nj, int j0, int i0, int off) {
+    for (int j = 0; j < nj; j++) {
+        int first_visible = j0 + j - off - i0; /* smallest local query index that sees key j */
+        for (int i = 0; i < AT_T && i < first_visible; i++)
+            S[j * AT_T + i] = -INFINITY;
+    }
+}
+static void mask_causal(float *S, int ni, int j0, int i0, int off) {
+    for (int i = 0; i < ni; i++) {
+        int first_hidden = i0 + i + off + 1 - j0; /* smallest local key index query i can't see */
+        for (int j = first_hidden > 0 ? first_hidden : 0; j < AT_T; j++)
+            S[i * AT_T + j] = -INFINITY;
+    }
+}
+
+/* Working memory of one thread: the stack buffer if `need` floats fit, else the heap (NULL if
+ * that fails). */
+static float *thread_ws(float *stack_buf, long need) {
+    return need <= STACK_FLOATS ? stack_buf : malloc((size_t)need * sizeof(float));
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Forward                                                                                        */
+
+typedef struct {
+    float *qt;            /* (D, AT_T) scaled, transposed query tile */
+    float *s;             /* (AT_T, AT_T) scores, then probabilities */
+    float *acc;           /* (AT_T, Dp) output accumulator */
+    float *vp;            /* (AT_T, Dp) value tile, only when D % AT_VW != 0 */
+    float *m, *l, *alpha; /* (AT_T) running max (base 2), running sum, rescale factor */
+} fwd_ws;
+
+static long fwd_ws_floats(int D, int Dp) {
+    return (long)D * AT_T + AT_T * AT_T + (long)AT_T * Dp + (Dp != D ? (long)AT_T * Dp : 0) +
+           3 * AT_T;
+}
+
+static fwd_ws fwd_ws_carve(float *p, int D, int Dp) {
+    fwd_ws w;
+    w.qt = p, p += (long)D * AT_T;
+    w.s = p, p += AT_T * AT_T;
+    w.acc = p, p += (long)AT_T * Dp;
+    w.vp = Dp != D ? p : NULL, p += Dp != D ? (long)AT_T * Dp : 0;
+    w.m = p, p += AT_T;
+    w.l = p, p += AT_T;
+    w.alpha = p;
+    return w;
+}
+
+/* Online softmax over one score tile S^T (nj, AT_T): updates m, l, writes alpha and turns the
+ * scores into unnormalised probabilities 2^(S - m). */
+static void online_softmax(float *S, int nj, float *m, float *l, float *alpha) {
+    for (int v = 0; v < NBV; v++) {
+        at_vf tile_max = at_set1(-INFINITY);
+        for (int j = 0; j < nj; j++)
+            tile_max = at_max(tile_max, at_load(S + j * AT_T + v * AT_VW));
+        at_vf m_old = at_load(m + v * AT_VW);
+        at_vf m_new = at_max(m_old, tile_max);
+        at_vf ref = at_finite_or_zero(m_new); /* all keys masked so far: P = 2^-inf = 0 */
+        at_vf rescale = at_exp2(at_sub(m_old, ref));
+        at_vf sum = at_zero();
+        for (int j = 0; j < nj; j++) {
+            float *row = S + j * AT_T + v * AT_VW;
+            at_vf p = at_exp2(at_sub(at_load(row), ref));
+            at_store(row, p);
+            sum = at_add(sum, p);
+        }
+        at_store(m + v * AT_VW, m_new);
+        at_store(l + v * AT_VW, at_fmadd(at_load(l + v * AT_VW), rescale, sum));
+        at_store(alpha + v * AT_VW, rescale);
+    }
+}
+
+// o: (ni, D) rows of the output view; lse: (ni) or NULL
+static void fwd_finish(const fwd_ws *w, int ni, int D, int Dp, float *o, long o_rs, float *lse) {
+    for (int i = 0; i < ni; i++) {
+        float l = w->l[i], inv = l > 0 ? 1.0f / l : 0.0f;
+        for (int d = 0; d < D; d++)
+            o[i * o_rs + d] = w->acc[(long)i * Dp + d] * inv;
+        if (lse) lse[i] = l > 0 ? (w->m[i] + log2f(l)) * LN2 : -INFINITY;
+    }
+}
+
+/* One query tile [i0, i0 + ni) of head (b, h). */
+static void fwd_tile(const attn_sdpa_args *a, const fwd_ws *w, int b, int h, int i0, int ni,
+                     float *o, long o_bs, long o_rs, float *lse) {
+    const int D = a->D, Dp = round_up(D, AT_VW), off = a->Tk - a->Tq;
+    const float *q = a->q + b * a->q_bs + (long)h * D, *k = a->k + b * a->k_bs + (long)h * D;
+    const float *v = a->v + b * a->v_bs + (long)h * D;
+    int kend = visible_keys(a, b);
+    if (a->causal && i0 + ni + off < kend) kend = i0 + ni + off; /* last query sees keys <= i+off */
+
+    pack_transposed(w->qt, q + i0 * a->q_rs, a->q_rs, ni, D, a->scale * LOG2E);
+    memset(w->acc, 0, (size_t)AT_T * Dp * sizeof *w->acc);
+    for (int i = 0; i < AT_T; i++)
+        w->m[i] = -INFINITY, w->l[i] = 0.0f;
+
+    for (int j0 = 0; j0 < kend; j0 += AT_T) {
+        int nj = kend - j0 < AT_T ? kend - j0 : AT_T;
+        at_scores(nj, D, k + j0 * a->k_rs, a->k_rs, w->qt, w->s);
+        if (a->causal && j0 + nj - 1 > i0 + off) mask_causal_t(w->s, nj, j0, i0, off);
+        online_softmax(w->s, nj, w->m, w->l, w->alpha);
+
+        for (int i = 0; i < AT_T; i++) {
+            at_vf r = at_set1(w->alpha[i]);
+            for (int d = 0; d < Dp; d += AT_VW)
+                at_store(w->acc + i * Dp + d, at_mul(r, at_load(w->acc + i * Dp + d)));
+        }
+        const float *vt = v + j0 * a->v_rs;
+        long v_ld = a->v_rs;
+        if (Dp != D) pack_rows(w->vp, vt, a->v_rs, nj, D, Dp), vt = w->vp, v_ld = Dp;
+        // acc (AT_T, Dp) += P (AT_T, nj) V (nj, Dp), P = (S^T)^T
+        at_accum(at_accum_t_fns, AT_T, Dp, nj, w->s, vt, v_ld, w->acc, Dp);
+    }
+    float *lse_row = lse ? lse + ((long)b * a->H + h) * a->Tq + i0 : NULL;
+    fwd_finish(w, ni, D, Dp, o + b * o_bs + i0 * o_rs + (long)h * D, o_rs, lse_row);
+}
+
+void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse) {
+    if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return;
+    const int D = a->D, Dp = round_up(D, AT_VW), tiles = (a->Tq + AT_T - 1) / AT_T;
+    const long jobs = (long)a->B * a->H * tiles, need = fwd_ws_floats(D, Dp);
+    int failed = 0;
+#pragma omp parallel num_threads(attn_get_num_threads()) if (jobs > 1)
+    {
+        float stack_buf[STACK_FLOATS] __attribute__((aligned(64)));
+        float *buf = thread_ws(stack_buf, need);
+        if (!buf) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        fwd_ws w = fwd_ws_carve(buf ? buf : stack_buf, D, Dp);
+#pragma omp for schedule(dynamic, 1)
+        for (long job = 0; job < jobs; job++) {
+            int t = (int)(job % tiles), bh = (int)(job / tiles);
+            int i0 = t * AT_T, ni = a->Tq - i0 < AT_T ? a->Tq - i0 : AT_T;
+            if (buf) fwd_tile(a, &w, bh / a->H, bh % a->H, i0, ni, o, o_bs, o_rs, lse);
+        }
+        if (buf != stack_buf) free(buf);
+    }
+    if (failed) attn_error(ATTN_ERR_NOMEM, "attn_sdpa_forward: no memory for D = %d tiles", D);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Backward                                                                                       */
+/* Here the score tile is NOT transposed: S (queries, keys). The key and value tiles, fixed through
+ * the inner loop over queries, are packed transposed once, and the query-side rows (q, dO) are read
+ * in place, so the inner loop packs nothing (when D is a multiple of the vector width). */
+
+typedef struct {
+    float *kt, *vt;   /* (D, AT_T) transposed key tile (scaled by scale log2 e), value tile */
+    float *s, *dp;    /* (AT_T, AT_T) S then P; dP then scale dS */
+    float *dk, *dv;   /* (AT_T, Dp) gradient accumulators of the key tile */
+    float *lse2, *di; /* (AT_T) lse log2 e (+inf for keyless rows), delta */
+    /* only when D % AT_VW != 0: Dp-wide copies for the right operands of at_accum, and dQ */
+    float *qp, *dop, *kp, *dq;
+} bwd_ws;
+
+static long bwd_ws_floats(int D, int Dp) {
+    long n = 2L * D * AT_T + 2L * AT_T * AT_T + 2L * AT_T * Dp + 2 * AT_T;
+    return Dp != D ? n + 4L * AT_T * Dp : n;
+}
+
+static bwd_ws bwd_ws_carve(float *p, int D, int Dp) {
+    bwd_ws w = {0};
+    w.kt = p, p += (long)D * AT_T;
+    w.vt = p, p += (long)D * AT_T;
+    w.s = p, p += AT_T * AT_T;
+    w.dp = p, p += AT_T * AT_T;
+    w.dk = p, p += (long)AT_T * Dp;
+    w.dv = p, p += (long)AT_T * Dp;
+    w.lse2 = p, p += AT_T;
+    w.di = p, p += AT_T;
+    if (Dp != D) {
+        w.qp = p, p += (long)AT_T * Dp;
+        w.dop = p, p += (long)AT_T * Dp;
+        w.dq = p, p += (long)AT_T * Dp;
+        w.kp = p;
+    }
+    return w;
+}
+
+/* The views of one head (b, h): inputs, gradients, and the head's rows of lse and delta. */
+typedef struct {
+    const float *q, *k, *v, *o, *dout, *lse;
+    float *dq, *dk, *dv, *delta;
+    long q_rs, k_rs, v_rs, o_rs;
+    int D, Dp, Tq, nkeys, off, causal;
+    float scale;
+} bwd_head;
+
+/* S (ni, AT_T) and dP become P = 2^(S - lse log2 e) and scale P (dP - delta); columns nj.. (keys
+ * past the end) become 0. */
+static void bwd_probs(float *S, float *dP, int ni, int nj, const float *lse2, const float *di,
+                      float scale) {
+    for (int i = 0; i < ni; i++) {
+        at_vf l2 = at_set1(lse2[i]), dv = at_set1(di[i]), sc = at_set1(scale);
+        for (int v = 0; v < NBV; v++) {
+            float *srow = S + i * AT_T + v * AT_VW, *drow = dP + i * AT_T + v * AT_VW;
+            at_vf p = at_exp2(at_sub(at_load(srow), l2));
+            at_store(srow, p);
+            at_store(drow, at_mul(at_mul(p, sc), at_sub(at_load(drow), dv)));
+        }
+        if (nj < AT_T) {
+            memset(S + i * AT_T + nj, 0, (size_t)(AT_T - nj) * sizeof *S);
+            memset(dP + i * AT_T + nj, 0, (size_t)(AT_T - nj) * sizeof *dP);
+        }
+    }
+}
+
+/* Key tile [j0, j0 + nj) against query tile [i0, i0 + ni): adds to w->dk, w->dv and to dQ. */
+static void bwd_pair(const bwd_head *hd, const bwd_ws *w, int j0, int nj, int i0, int ni,
+                     const float *kb, long kb_ld) {
+    const int D = hd->D, Dp = hd->Dp, mk = round_up(nj, AT_KR);
+    const float *qi = hd->q + i0 * hd->q_rs, *doi = hd->dout + i0 * hd->o_rs;
+    for (int i = 0; i < ni; i++) {
+        float l = hd->lse[i0 + i];
+        w->lse2[i] = l == -INFINITY ? INFINITY : l * LOG2E; /* keyless row: P = 2^-inf = 0 */
+        w->di[i] = hd->delta[i0 + i];
+    }
+    at_scores(ni, D, qi, hd->q_rs, w->kt, w->s);   // S (ni, AT_T) = Q_i K_j^T scale log2 e
+    at_scores(ni, D, doi, hd->o_rs, w->vt, w->dp); // dP = dO_i V_j^T
+    if (hd->causal && j0 + nj - 1 > i0 + hd->off) mask_causal(w->s, ni, j0, i0, hd->off);
+    bwd_probs(w->s, w->dp, ni, nj, w->lse2, w->di, hd->scale);
+
+    const float *qb = qi, *dob = doi;
+    long qb_ld = hd->q_rs, dob_ld = hd->o_rs;
+    if (Dp != D) {
+        pack_rows(w->qp, qi, hd->q_rs, ni, D, Dp), qb = w->qp, qb_ld = Dp;
+        pack_rows(w->dop, doi, hd->o_rs, ni, D, Dp), dob = w->dop, dob_ld = Dp;
+    }
+    // dV (nj, Dp) += P^T (nj, ni) dO (ni, Dp);  dK (nj, Dp) += scale dS^T (nj, ni) Q (ni, Dp)
+    at_accum(at_accum_t_fns, mk, Dp, ni, w->s, dob, dob_ld, w->dv, Dp);
+    at_accum(at_accum_t_fns, mk, Dp, ni, w->dp, qb, qb_ld, w->dk, Dp);
+    // dQ (ni, Dp) += scale dS (ni, nj) K (nj, Dp), straight into dq when its rows are whole vectors
+    float *dqi = hd->dq + i0 * hd->q_rs;
+    if (Dp == D) {
+        at_accum(at_accum_n_fns, ni, D, nj, w->dp, kb, kb_ld, dqi, hd->q_rs);
+        return;
+    }
+    memset(w->dq, 0, (size_t)ni * Dp * sizeof *w->dq);
+    at_accum(at_accum_n_fns, ni, Dp, nj, w->dp, kb, kb_ld, w->dq, Dp);
+    for (int i = 0; i < ni; i++)
+        for (int d = 0; d < D; d++)
+            dqi[i * hd->q_rs + d] += w->dq[(long)i * Dp + d];
+}
+
+static void bwd_run_head(const bwd_head *hd, const bwd_ws *w) {
+    const int D = hd->D, Dp = hd->Dp;
+    for (int i = 0; i < hd->Tq; i++) { /* delta_i = sum_d dO[i, d] O[i, d] */
+        const float *x = hd->dout + i * hd->o_rs, *y = hd->o + i * hd->o_rs;
+        float sum = 0.0f;
+        for (int d = 0; d < D; d++)
+            sum += x[d] * y[d];
+        hd->delta[i] = sum;
+    }
+    for (int j0 = 0; j0 < hd->nkeys; j0 += AT_T) {
+        int nj = hd->nkeys - j0 < AT_T ? hd->nkeys - j0 : AT_T;
+        int q_lo = hd->causal && j0 - hd->off > 0 ? j0 - hd->off : 0; /* first query seeing j0 */
+        if (q_lo >= hd->Tq) break;
+        const float *kj = hd->k + j0 * hd->k_rs, *kb = kj;
+        long kb_ld = hd->k_rs;
+        pack_transposed(w->kt, kj, hd->k_rs, nj, D, hd->scale * LOG2E);
+        pack_transposed(w->vt, hd->v + j0 * hd->v_rs, hd->v_rs, nj, D, 1.0f);
+        if (Dp != D) pack_rows(w->kp, kj, hd->k_rs, nj, D, Dp), kb = w->kp, kb_ld = Dp;
+        memset(w->dk, 0, (size_t)AT_T * Dp * sizeof *w->dk);
+        memset(w->dv, 0, (size_t)AT_T * Dp * sizeof *w->dv);
+        for (int i0 = q_lo; i0 < hd->Tq; i0 += AT_T)
+            bwd_pair(hd, w, j0, nj, i0, hd->Tq - i0 < AT_T ? hd->Tq - i0 : AT_T, kb, kb_ld);
+        for (int j = 0; j < nj; j++) {
+            float *dkr = hd->dk + (j0 + j) * hd->k_rs, *dvr = hd->dv + (j0 + j) * hd->v_rs;
+            for (int d = 0; d < D; d++) {
+                dkr[d] += w->dk[(long)j * Dp + d];
+                dvr[d] += w->dv[(long)j * Dp + d];
+            }
+        }
+    }
+}
+
+void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
+                        const float *lse, const float *dout, float *dq, float *dk, float *dv,
+                        float *delta) {
+    if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return;
+    const int D = a->D, Dp = round_up(D, AT_VW), heads = a->B * a->H;
+    const long need = bwd_ws_floats(D, Dp);
+    int failed = 0;
+#pragma omp parallel num_threads(attn_get_num_threads()) if (heads > 1)
+    {
+        float stack_buf[STACK_FLOATS] __attribute__((aligned(64)));
+        float *buf = thread_ws(stack_buf, need);
+        if (!buf) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        bwd_ws w = bwd_ws_carve(buf ? buf : stack_buf, D, Dp);
+#pragma omp for schedule(dynamic, 1)
+        for (int bh = 0; bh < heads; bh++) {
+            int b = bh / a->H, h = bh % a->H;
+            long hoff = (long)h * D, row = (long)bh * a->Tq;
+            bwd_head hd = {
+                .q = a->q + b * a->q_bs + hoff,
+                .k = a->k + b * a->k_bs + hoff,
+                .v = a->v + b * a->v_bs + hoff,
+                .o = o + b * o_bs + hoff,
+                .dout = dout + b * o_bs + hoff,
+                .lse = lse + row,
+                .dq = dq + b * a->q_bs + hoff,
+                .dk = dk + b * a->k_bs + hoff,
+                .dv = dv + b * a->v_bs + hoff,
+                .delta = delta + row,
+                .q_rs = a->q_rs,
+                .k_rs = a->k_rs,
+                .v_rs = a->v_rs,
+                .o_rs = o_rs,
+                .D = D,
+                .Dp = Dp,
+                .Tq = a->Tq,
+                .nkeys = visible_keys(a, b),
+                .off = a->Tk - a->Tq,
+                .causal = a->causal,
+                .scale = a->scale,
+            };
+            if (buf) bwd_run_head(&hd, &w);
+        }
+        if (buf != stack_buf) free(buf);
+    }
+    if (failed) attn_error(ATTN_ERR_NOMEM, "attn_sdpa_backward: no memory for D = %d tiles", D);
+}
