@@ -1,5 +1,6 @@
 /* tools/main.c: the `attn` command: dispatches to one file per subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attn/attn.h"
@@ -23,7 +24,12 @@ static const char usage[] =
     "\n"
     "Options:\n"
     "  --help       this text; `attn <command> --help` describes a command and all its options\n"
-    "  --version    the version of attn\n"
+    "  --version    the version of attn, the CPU and the kernels it runs (ISA, BLAS)\n"
+    "\n"
+    "Environment:\n"
+    "  ATTN_NUM_THREADS   threads (default: all cores)\n"
+    "  ATTN_ISA           cap the kernels' instruction set: generic, avx2 or avx512\n"
+    "                     (default: the best the CPU supports)\n"
     "\n"
     "Example:\n"
     "  attn train lm --data corpus.txt --out lm.safetensors --steps 2000\n"
@@ -64,8 +70,19 @@ int main(int argc, char **argv) {
         return CLI_OK;
     }
     const char *command = argv[1];
+    const char *isa_env = getenv("ATTN_ISA");
+    if (isa_env && *isa_env && attn_set_isa(isa_env) != ATTN_OK) {
+        cli_error("ATTN_ISA: %s", attn_last_error());
+        return CLI_USAGE;
+    }
     if (strcmp(command, "--version") == 0) {
-        printf("attn %s\n", attn_version());
+        attn_runtime r = attn_runtime_info();
+        printf("attn %s\n", r.version);
+        printf("cpu: %s\n", *r.cpu ? r.cpu : "unknown");
+        printf("isa: %s (best supported: %s%s%s)\n", r.isa, r.isa_best,
+               r.isa_env ? ", ATTN_ISA=" : "", r.isa_env ? r.isa_env : "");
+        printf("blas: %s\n", r.blas);
+        printf("threads: %d\n", r.num_threads);
         return CLI_OK;
     }
     if (strcmp(command, "train") == 0)

@@ -1,4 +1,4 @@
-/* attn/runtime.h: process-wide settings: thread count, version. */
+/* attn/runtime.h: process-wide settings: thread count, kernel ISA, version. */
 #ifndef ATTN_RUNTIME_H
 #define ATTN_RUNTIME_H
 
@@ -15,6 +15,24 @@ int attn_get_num_threads(void);
 
 /* "MAJOR.MINOR.PATCH" */
 const char *attn_version(void);
+
+/* What this process runs on. The kernels' ISA is picked once, at the first kernel call, from what
+ * the CPU and OS support (cpuid + xgetbv), capped by the environment variable
+ * ATTN_ISA=generic|avx2|avx512 or by attn_set_isa. All strings are static. */
+typedef struct {
+    const char *version;   /* attn_version() */
+    const char *isa;       /* the kernels in use: "generic", "avx2" or "avx512" */
+    const char *isa_best;  /* the best this CPU supports */
+    const char *isa_env;   /* ATTN_ISA as set in the environment, or NULL */
+    const char *cpu;       /* the CPU's model name (cpuid brand string), "" if unknown */
+    const char *blas;      /* the GEMM library and the kernels it chose ("OpenBLAS ... SkylakeX") */
+    int num_threads;       /* attn_get_num_threads() */
+} attn_runtime;
+attn_runtime attn_runtime_info(void);
+
+/* Caps the kernels' ISA at `name` ("generic", "avx2", "avx512"; never above what the CPU
+ * supports). ATTN_ERR_INVALID for any other name, the ISA in use unchanged. */
+attn_status attn_set_isa(const char *name);
 
 #ifdef __cplusplus
 }
