@@ -136,7 +136,9 @@ static void init_params(attn_model *m, uint64_t seed) {
     }
 }
 
-attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model **out) {
+/* The model of cfg with its arenas and tables; the parameters are initialised from seed when
+ * init is set, else left as malloc gave them (the caller fills every one). */
+static attn_status model_create(const attn_config *cfg, uint64_t seed, int init, attn_model **out) {
     *out = NULL;
     ATTN_TRY(attn_config_validate(cfg));
     attn_get_num_threads(); /* applies ATTN_NUM_THREADS on first use */
@@ -181,10 +183,18 @@ attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model 
         attn_sinusoidal_table(m->pos_table, cfg->max_len, cfg->d_model);
     else
         m->pos_table = NULL;
-    init_params(m, seed);
+    if (init) init_params(m, seed);
     attn_rng_init(&m->rng, seed, 0xd0);
     *out = m;
     return ATTN_OK;
+}
+
+attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model **out) {
+    return model_create(cfg, seed, 1, out);
+}
+
+attn_status attn_model_create_uninit(const attn_config *cfg, attn_model **out) {
+    return model_create(cfg, 0, 0, out);
 }
 
 void attn_model_free(attn_model *m) {

@@ -69,6 +69,12 @@ struct attn_model {
     attn_rng rng;     /* dropout */
 };
 
+/* attn_model_create without drawing initial weights (for a model about to be filled from a file,
+ * where drawing them took a tenth of `attn generate`): the parameters are uninitialised and the
+ * caller must write every one of them before use. Gradients are zero, the dropout generator is
+ * seeded with 0. Errors as attn_model_create. */
+attn_status attn_model_create_uninit(const attn_config *cfg, attn_model **out);
+
 /* The shape of one layer of stack st at (B, T) over a memory of Tk positions, with the
  * config's dropout (the layer applies it only in training). */
 attn_layer_shape attn_stack_shape(const attn_model *m, const attn_stack *st, int B, int T, int Tk);

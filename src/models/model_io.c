@@ -56,7 +56,7 @@ attn_status attn_model_from_st(const attn_st_file *f, attn_model **out) {
     attn_status st = attn_config_from_json(config_json, &cfg);
     if (st != ATTN_OK) return attn_error_context(st, "checkpoint config");
     attn_model *m;
-    ATTN_TRY(attn_model_create(&cfg, 0, &m));
+    ATTN_TRY(attn_model_create_uninit(&cfg, &m)); /* every parameter is read below, or m freed */
     st = check_no_strangers(m, f);
     for (int i = 0; st == ATTN_OK && i < m->n_tensors; i++) {
         const attn_tensor_info *t = &m->tensors[i];
