@@ -52,10 +52,38 @@ typedef int (*attn_token_callback)(int token, void *user);
 
 /* Decoder LM: feeds the prompt, then samples up to max_new tokens (stopping early at stop_id if
  * >= 0, or when the callback says so, or at the model's max_len). Generated ids go to out
- * (capacity max_new) and their count to *n_out. */
+ * (capacity max_new) and their count to *n_out. The stop token, and the one the callback stopped
+ * at, are included. This is attn_generate_batch with one stream. */
 attn_status attn_generate(const attn_model *m, const int *prompt, int n_prompt, int max_new,
                           attn_sampler *sampler, int stop_id, attn_token_callback cb, void *user,
                           int *out, int *n_out);
+
+/* Called with each token generated for stream `stream` of a batch; return nonzero to stop that
+ * stream (the others go on). */
+typedef int (*attn_stream_callback)(int stream, int token, void *user);
+
+/* Decoder LM: continues n prompts together, one context of batch n, so each weight matrix is read
+ * once per step for all streams. Stream i continues prompts[i] (n_prompt[i] tokens, 1..max_len)
+ * with samplers[i] and stops on its own, exactly as attn_generate would continue it alone: at
+ * stop_id, when cb says so, after max_new tokens, or when the model's context is full. A stream
+ * gets the tokens it gets alone (the same logits up to rounding: its prompt may be fed in other
+ * chunks) provided its sampler is its own; one sampler may serve several streams, which then draw
+ * from it in stream order.
+ *
+ * Prompts of different lengths run in lockstep, all streams at the same position: the first
+ * min(n_prompt) tokens of every prompt are fed at once, then each step feeds every stream one
+ * token, the next of its prompt while it has one (those logits are not sampled) or the one it just
+ * drew; a finished stream is fed a placeholder until the last one stops. So a batch costs as many
+ * steps as its longest stream: batch prompts of similar length.
+ *
+ * Stream i's ids go to out + i * max_new (out: (n, max_new)) and their count to n_out[i].
+ * Memory: one context for the whole call (attn_context_create); nothing is allocated per step.
+ * Errors: ATTN_ERR_INVALID (not a decoder LM, n < 1, a prompt length or token out of range,
+ * max_new < 0, a NULL sampler), ATTN_ERR_NOMEM. */
+attn_status attn_generate_batch(const attn_model *m, int n, const int *const *prompts,
+                                const int *n_prompt, int max_new, attn_sampler *const *samplers,
+                                int stop_id, attn_stream_callback cb, void *user, int *out,
+                                int *n_out);
 
 #ifdef __cplusplus
 }
