@@ -36,19 +36,36 @@
 
 /* Register blocking per ISA: AT_KR rows of C by AT_SW vectors (scores) or up to AT_NVMAX vectors
  * (accumulation) live in registers, plus one vector per column and a broadcast. AVX-512 has 32
- * zmm (4 x 6 + 6 + 1 = 31); AVX2 and SSE have 16 (4 x 2 + 2 + 1 = 11: 4 x 3 would spill). AT_NVSTEP
- * is the strip width used when a row of C is wider than AT_NVMAX vectors. */
+ * zmm: 4 x 6 + 6 + 1 = 31. AVX2 and SSE have 16: 4 x 3 + 3 + 1 = 16 for accumulation (a row of
+ * D = 64 floats is 8 ymm, done as strips of 3, 3 and 2) and 4 x 2 + 2 + 1 for scores (the tile
+ * row of 8 ymm in strips of 2). AT_NVSTEP is the strip width when a row of C is wider than
+ * AT_NVMAX vectors. Measured on AVX2 (`ATTN_ISA=avx2 ATTN_NUM_THREADS=1 bench_attention --kernel 1
+ * --T 1024`, Xeon Sapphire Rapids, two runs): AT_NVMAX 2: 51 / 49 GFLOP/s forward, 54 / 55
+ * backward; AT_NVMAX 3: 53 / 57 forward, 58 / 63 backward. */
 #if VW == 16
-#define AT_KR 4
-#define AT_SW 4
-#define AT_NVMAX 6
-#define AT_NVSTEP 4
+#define AT_KR_ 4
+#define AT_SW_ 4
+#define AT_NVMAX_ 6
+#define AT_NVSTEP_ 4
 #else
-#define AT_KR 4
-#define AT_SW 2
-#define AT_NVMAX 2
-#define AT_NVSTEP 2
+#define AT_KR_ 4
+#define AT_SW_ 2
+#define AT_NVMAX_ 3
+#define AT_NVSTEP_ 3
 #endif
+#ifndef AT_KR /* each may be set with -D to measure another blocking */
+#define AT_KR AT_KR_
+#endif
+#ifndef AT_SW
+#define AT_SW AT_SW_
+#endif
+#ifndef AT_NVMAX
+#define AT_NVMAX AT_NVMAX_
+#endif
+#ifndef AT_NVSTEP
+#define AT_NVSTEP AT_NVSTEP_
+#endif
+#define AT_NVFNS 6 /* widths with a kernel: 1..6 */
 
 #define AT_VW VW /* floats per vector */
 typedef vf at_vf;
@@ -141,14 +158,14 @@ static inline void at_scores(int M, int K, const float *A, long lda, const float
  * at constant offsets from one moving pointer. */
 AT_INLINE void at_accum_block(const int R, const int NV, const int ARS, const int ACS, int K,
                               const float *A, const float *B, long ldb, float *C, long ldc) {
-    at_vf acc[AT_KR][AT_NVMAX];
+    at_vf acc[AT_KR][AT_NVFNS];
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
         for (int v = 0; v < NV; v++)
             acc[r][v] = at_load(C + r * ldc + v * AT_VW);
     for (int k = 0; k < K; k++, A += ACS, B += ldb) {
-        at_vf b[AT_NVMAX];
+        at_vf b[AT_NVFNS];
 #pragma GCC unroll 8
         for (int v = 0; v < NV; v++) {
             b[v] = at_load(B + v * AT_VW);
@@ -177,7 +194,8 @@ typedef void (*at_accum_fn)(int K, const float *A, const float *B, long ldb, flo
         int K, const float *A, const float *B, long ldb, float *C, long ldc) {                     \
         at_accum_block(R, NV, ARS, ACS, K, A, B, ldb, C, ldc);                                     \
     }
-#if AT_NVMAX == 6
+/* Every width 1..6 is made (a wider one than AT_NVMAX is never called), so the table's shape
+ * does not depend on the ISA. */
 #define AT_ACCUM_WIDTHS(L, TAG, R, ARS, ACS)                                                       \
     AT_ACCUM_FN(L, TAG, R, 1, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 2, ARS, ACS)                                                            \
@@ -186,18 +204,12 @@ typedef void (*at_accum_fn)(int K, const float *A, const float *B, long ldb, flo
     AT_ACCUM_FN(L, TAG, R, 5, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 6, ARS, ACS)
 #define AT_ACCUM_ROW(L, TAG)                                                                       \
-    {0,                  at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2, at_accum_##L##_##TAG##3, \
+    {0, at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2, at_accum_##L##_##TAG##3,                 \
      at_accum_##L##_##TAG##4, at_accum_##L##_##TAG##5, at_accum_##L##_##TAG##6}
-#else /* AT_NVMAX == 2 */
-#define AT_ACCUM_WIDTHS(L, TAG, R, ARS, ACS)                                                       \
-    AT_ACCUM_FN(L, TAG, R, 1, ARS, ACS)                                                            \
-    AT_ACCUM_FN(L, TAG, R, 2, ARS, ACS)
-#define AT_ACCUM_ROW(L, TAG) {0, at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2}
-#endif
 #define AT_ACCUM_LAYOUT(L, ARS, ACS)                                                               \
     AT_ACCUM_WIDTHS(L, r, 1, ARS, ACS)                                                             \
     AT_ACCUM_WIDTHS(L, b, AT_KR, ARS, ACS)                                                         \
-    static const at_accum_fn at_accum_##L##_fns[2][AT_NVMAX + 1] = {AT_ACCUM_ROW(L, r),            \
+    static const at_accum_fn at_accum_##L##_fns[2][AT_NVFNS + 1] = {AT_ACCUM_ROW(L, r),            \
                                                                     AT_ACCUM_ROW(L, b)};
 
 /* Two layouts of the left operand, a score-shaped tile X (rows of AT_T floats):
@@ -208,7 +220,7 @@ AT_ACCUM_LAYOUT(n, AT_T, 1)
 /* C (M, N) += A (M, K) B (K, N) for A in layout fns (at_accum_t_fns or at_accum_n_fns), N a
  * multiple of AT_VW; ldb, ldc: row strides of B and C. C is cut into strips of at most AT_NVMAX
  * vectors (so D = 80 is one strip of 5), each into blocks of AT_KR rows and single rows. */
-static inline void at_accum(const at_accum_fn fns[2][AT_NVMAX + 1], int M, int N, int K,
+static inline void at_accum(const at_accum_fn fns[2][AT_NVFNS + 1], int M, int N, int K,
                             const float *A, const float *B, long ldb, float *C, long ldc) {
     const int ars = fns == at_accum_t_fns ? 1 : AT_T, nv_all = N / AT_VW;
     for (int v0 = 0; v0 < nv_all;) {
