@@ -22,6 +22,24 @@ void attn_adamw_update_scaled(float *param, const float *grad, float grad_scale,
                               long n, float lr, float beta1, float beta2, float eps,
                               float weight_decay, long t);
 
+/* A run [offset, offset + n) of one parameter arena (param, grad, m and v all laid out alike) and
+ * the weight decay that applies to it; the optimizer cuts every tensor into such chunks. */
+typedef struct {
+    long offset, n;
+    float weight_decay;
+} attn_adamw_chunk;
+
+/* attn_adamw_update_scaled over every chunk of an arena at once (one parallel region for the
+ * whole model instead of one per tensor); element by element the same arithmetic. */
+void attn_adamw_update_chunks(float *param, const float *grad, float grad_scale, float *m, float *v,
+                              const attn_adamw_chunk *chunks, int n_chunks, float lr, float beta1,
+                              float beta2, float eps, long t);
+
+/* Σ g² over every chunk, in double: partial (n_chunks doubles of scratch) gets each chunk's sum,
+ * added in chunk order, so the result does not depend on the thread count. */
+double attn_grad_sq_norm_chunks(const float *g, const attn_adamw_chunk *chunks, int n_chunks,
+                                double *partial);
+
 /* Σ g[i]² over n elements, accumulated in double; threaded for large n with a fixed split, so the
  * result depends only on the data and the thread count. NaN/Inf in g propagate to the result. */
 double attn_grad_sq_norm(const float *g, long n);

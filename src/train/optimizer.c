@@ -23,7 +23,16 @@ struct attn_optimizer {
     size_t n_params; /* total elements over every tensor */
     opt_slot *slots; /* (n_tensors) */
     float *moments;  /* ONE allocation of 2 * n_params floats: m, then v */
+    /* The model's tensors back to back in its arenas, in the slots' order: then every step runs as
+     * one pass over the arenas, cut into chunks (n_chunks == 0: tensor by tensor). */
+    attn_adamw_chunk *chunks;
+    double *partial; /* (n_chunks) scratch of the gradient norm */
+    int n_chunks;
 };
+
+/* Elements per chunk of the one-pass update: big enough to amortise a loop, small enough that two
+ * threads split even one large tensor evenly. */
+#define OPT_CHUNK 16384L
 
 /* The defaults of attn/train.h. */
 attn_adamw_params attn_adamw_default_params(void) {
@@ -46,6 +55,37 @@ static attn_status check_params(const attn_adamw_params *p) {
     if (!(p->clip_norm >= 0.0f && isfinite(p->clip_norm)))
         return attn_error(ATTN_ERR_INVALID, "adamw: clip_norm %g must be finite and >= 0 (0: off)",
                           p->clip_norm);
+    return ATTN_OK;
+}
+
+/* When m's tensors lie back to back in its arenas in the slots' order (as attn models lay them
+ * out), cuts them into chunks of at most OPT_CHUNK elements of one tensor each; otherwise leaves
+ * n_chunks 0. ATTN_ERR_NOMEM if the table cannot be allocated. */
+static attn_status make_chunks(attn_optimizer *opt, const attn_model *m) {
+    attn_param first;
+    if (attn_model_tensor(m, 0, &first) != ATTN_OK) return ATTN_OK;
+    long count = 0;
+    for (int i = 0; i < opt->n_tensors; i++) {
+        attn_param p;
+        if (attn_model_tensor(m, i, &p) != ATTN_OK || p.data != first.data + opt->slots[i].offset ||
+            p.grad != first.grad + opt->slots[i].offset)
+            return ATTN_OK;
+        count += ((long)p.size + OPT_CHUNK - 1) / OPT_CHUNK;
+    }
+    if (count <= 0 || count > (1L << 30)) return ATTN_OK;
+    opt->chunks = malloc((size_t)count * sizeof *opt->chunks);
+    opt->partial = malloc((size_t)count * sizeof *opt->partial);
+    if (!opt->chunks || !opt->partial) return ATTN_ERR_NOMEM;
+    int k = 0;
+    for (int i = 0; i < opt->n_tensors; i++) {
+        const opt_slot *s = &opt->slots[i];
+        for (size_t off = 0; off < s->size; off += OPT_CHUNK)
+            opt->chunks[k++] = (attn_adamw_chunk){
+                .offset = (long)(s->offset + off),
+                .n = (long)(s->size - off < (size_t)OPT_CHUNK ? s->size - off : (size_t)OPT_CHUNK),
+                .weight_decay = s->decay ? opt->params.weight_decay : 0.0f};
+    }
+    opt->n_chunks = k;
     return ATTN_OK;
 }
 
@@ -86,6 +126,10 @@ attn_status attn_optimizer_create(const attn_model *m, attn_adamw_params params,
         return attn_error(ATTN_ERR_NOMEM, "attn_optimizer_create: no memory for %zu moments",
                           2 * opt->n_params);
     }
+    if (make_chunks(opt, m) != ATTN_OK) {
+        attn_optimizer_free(opt);
+        return attn_error(ATTN_ERR_NOMEM, "attn_optimizer_create: out of memory");
+    }
     *out = opt;
     return ATTN_OK;
 }
@@ -93,6 +137,8 @@ attn_status attn_optimizer_create(const attn_model *m, attn_adamw_params params,
 /* Frees opt and its moments; NULL is allowed. */
 void attn_optimizer_free(attn_optimizer *opt) {
     if (!opt) return;
+    free(opt->chunks);
+    free(opt->partial);
     free(opt->moments);
     free(opt->slots);
     free(opt);
@@ -166,7 +212,11 @@ attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, fl
         return attn_error(ATTN_ERR_INVALID, "attn_optimizer_step: learning rate %g", lr);
     ATTN_TRY(check_model(opt, m));
 
-    double norm = global_grad_norm(m, opt->n_tensors);
+    attn_param first;
+    ATTN_TRY(attn_model_tensor(m, 0, &first));
+    double norm = opt->n_chunks ? sqrt(attn_grad_sq_norm_chunks(first.grad, opt->chunks,
+                                                                 opt->n_chunks, opt->partial))
+                                : global_grad_norm(m, opt->n_tensors);
     if (grad_norm) *grad_norm = (float)norm;
     if (!isfinite(norm))
         return attn_error(ATTN_ERR_NUMERIC,
@@ -180,6 +230,13 @@ attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, fl
         if (coef < 1.0) scale = (float)coef;
     }
     long t = opt->steps + 1;
+    if (opt->n_chunks) {
+        attn_adamw_update_chunks(first.data, first.grad, scale, opt->moments,
+                                 opt->moments + opt->n_params, opt->chunks, opt->n_chunks, lr,
+                                 hp->beta1, hp->beta2, hp->eps, t);
+        opt->steps = t;
+        return ATTN_OK;
+    }
     for (int i = 0; i < opt->n_tensors; i++) {
         attn_param p;
         ATTN_TRY(attn_model_tensor(m, i, &p)); /* cannot fail: check_model read them all */
