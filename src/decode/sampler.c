@@ -86,15 +86,31 @@ static int before(const candidate *a, const candidate *b) {
     return a->p > b->p || (a->p == b->p && a->id < b->id);
 }
 
-static int compare_candidates(const void *a, const void *b) {
-    const candidate *x = a, *y = b;
-    return before(x, y) ? -1 : before(y, x) ? 1 : 0;
-}
-
 static void swap(candidate *a, candidate *b) {
     candidate t = *a;
     *a = *b;
     *b = t;
+}
+
+/* Restores the heap below root of c[0, n), whose top is the candidate that comes last. */
+static void sift_down(candidate *c, int root, int n) {
+    for (int child; (child = 2 * root + 1) < n; root = child) {
+        if (child + 1 < n && before(&c[child], &c[child + 1])) child++;
+        if (!before(&c[root], &c[child])) return;
+        swap(&c[root], &c[child]);
+    }
+}
+
+/* Sorts c[0, n) into `before` order: heapsort, in place. Not qsort, which (glibc) mallocs a
+ * buffer for arrays over 1 KB on every call; `before` is a total order, so the result is the
+ * same. */
+static void sort_candidates(candidate *c, int n) {
+    for (int i = n / 2 - 1; i >= 0; i--)
+        sift_down(c, i, n);
+    for (int end = n - 1; end > 0; end--) {
+        swap(&c[0], &c[end]);
+        sift_down(c, 0, end);
+    }
 }
 
 /* Reorders c[0, n) so that its first k elements are the k first in `before` order (unsorted):
@@ -152,7 +168,7 @@ static int sample_filtered(attn_sampler *s, const double *prob, double total) {
         select_top(c, n, k);
         n = k;
     }
-    qsort(c, (size_t)n, sizeof *c, compare_candidates);
+    sort_candidates(c, n);
 
     double mass = 0.0;
     for (int i = 0; i < n; i++)
