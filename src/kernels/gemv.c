@@ -21,9 +21,10 @@
 #define MR 4    /* input rows per tile */
 #define NR 4    /* weight rows per tile */
 /* Work (N * K * (M + 4): reading a weight costs about four multiply-adds) below which a call
- * stays on one thread: about 190 us on one core. With OMP_WAIT_POLICY=PASSIVE, waking the
- * sleeping team costs 60-80 us on the development machine, so threads only pay above this. */
-#define GEMV_PAR_MIN (1L << 22)
+ * stays on one thread, about 350 us of it. With OMP_WAIT_POLICY=PASSIVE, waking the sleeping team
+ * costs 60-80 us on the development machine; measured with bench/bench_gemv, two threads lost or
+ * tied at M = 8 (all the products of d_model 384) and won from M = 16 on N * K >= 1152 * 384. */
+#define GEMV_PAR_MIN (1L << 23)
 
 #if defined(__FMA__)
 #define MADD(a, b, c) fmaf(a, b, c) /* one vfmadd; without FMA, fmaf would be a libm call */
