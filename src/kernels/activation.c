@@ -26,7 +26,18 @@ void attn_activation_forward(attn_act act, float *out, const float *inp, long n)
 // dinp, inp, dout: (n); dinp += act'(inp) * dout
 void attn_activation_backward(attn_act act, float *dinp, const float *inp, const float *dout,
                               long n) {
-    attn_kernels()->act_backward(act, dinp, inp, dout, n);
+    attn_kernels()->act_backward(act, dinp, inp, dout, n, 1);
+}
+
+// dinp, inp, dout: (n); dinp = act'(inp) * dout
+void attn_activation_backward_set(attn_act act, float *dinp, const float *inp, const float *dout,
+                                  long n) {
+    attn_kernels()->act_backward(act, dinp, inp, dout, n, 0);
+}
+
+// h, a: (N, F), bias: (F) or NULL; h += bias, a = act(h)
+void attn_bias_act_forward(attn_act act, float *h, float *a, const float *bias, int N, int F) {
+    attn_kernels()->bias_act_forward(act, h, a, bias, N, F);
 }
 
 /* act(x) and, if grad is not NULL, act'(x), in double. */

@@ -13,6 +13,13 @@ void attn_activation_forward(attn_act act, float *out, const float *inp, long n)
 void attn_activation_backward(attn_act act, float *dinp, const float *inp, const float *dout,
                               long n);
 
+/* dinp = act'(inp) * dout, written (not accumulated): saves zeroing dinp first. */
+void attn_activation_backward_set(attn_act act, float *dinp, const float *inp, const float *dout,
+                                  long n);
+/* The FFN's bias and activation in one pass: h (N, F) += bias (F) (NULL: none), then
+ * a = act(h). a may be h (inference: the pre-activation is not kept). */
+void attn_bias_act_forward(attn_act act, float *h, float *a, const float *bias, int N, int F);
+
 /* Reference: the same formulas evaluated in double with libm, one element at a time. */
 void attn_activation_forward_ref(attn_act act, float *out, const float *inp, long n);
 void attn_activation_backward_ref(attn_act act, float *dinp, const float *inp, const float *dout,

@@ -53,57 +53,109 @@ SIMD_INLINE vf act_v(attn_act act, vf x, vf *grad) {
     }
 }
 
-/* One chunk [i0, i1): forward (dout NULL) writes out; backward adds act'(inp) dout into out. */
-SIMD_INLINE void act_chunk(attn_act act, float *out, const float *inp, const float *dout, long i0,
-                           long i1) {
-    long i = i0;
-    for (; i + VW <= i1; i += VW) {
-        vf x = vload(inp + i);
-        if (!dout) {
-            vstore(out + i, act_v(act, x, NULL));
+/* Modes of one pass over a chunk [i0, i1) of elements. */
+enum { ACT_FORWARD, ACT_BACKWARD_ADD, ACT_BACKWARD_SET };
+
+/* ACT_FORWARD: out = act(inp); ACT_BACKWARD_ADD: out += act'(inp) dout; ACT_BACKWARD_SET:
+ * out = act'(inp) dout. */
+SIMD_INLINE void act_chunk(attn_act act, int mode, float *out, const float *inp, const float *dout,
+                           long i0, long i1) {
+    for (long i = i0; i < i1; i += VW) {
+        int r = i1 - i < VW ? (int)(i1 - i) : VW;
+        vf x = r == VW ? vload(inp + i) : vload_n(inp + i, r), y, g;
+        if (mode == ACT_FORWARD) {
+            y = act_v(act, x, NULL);
         } else {
-            vf g;
             act_v(act, x, &g);
-            vstore(out + i, vfmadd(g, vload(dout + i), vload(out + i)));
+            vf d = r == VW ? vload(dout + i) : vload_n(dout + i, r);
+            if (mode == ACT_BACKWARD_SET) {
+                y = vmul(g, d);
+            } else {
+                vf o = r == VW ? vload(out + i) : vload_n(out + i, r);
+                y = vfmadd(g, d, o);
+            }
         }
-    }
-    if (i < i1) {
-        int r = (int)(i1 - i);
-        vf x = vload_n(inp + i, r);
-        if (!dout) {
-            vstore_n(out + i, act_v(act, x, NULL), r);
-        } else {
-            vf g;
-            act_v(act, x, &g);
-            vstore_n(out + i, vfmadd(g, vload_n(dout + i, r), vload_n(out + i, r)), r);
-        }
+        if (r == VW)
+            vstore(out + i, y);
+        else
+            vstore_n(out + i, y, r);
     }
 }
 
-static void act_run(attn_act act, float *out, const float *inp, const float *dout, long n) {
+/* One loop body per (activation, mode), so that each is a straight vector loop. */
+SIMD_INLINE void act_dispatch(attn_act act, int mode, float *out, const float *inp,
+                              const float *dout, long i0, long i1) {
+#define ACT_MODES(A)                                                                               \
+    if (mode == ACT_FORWARD)                                                                       \
+        act_chunk(A, ACT_FORWARD, out, inp, dout, i0, i1);                                         \
+    else if (mode == ACT_BACKWARD_ADD)                                                             \
+        act_chunk(A, ACT_BACKWARD_ADD, out, inp, dout, i0, i1);                                    \
+    else                                                                                           \
+        act_chunk(A, ACT_BACKWARD_SET, out, inp, dout, i0, i1);
+    switch (act) {
+    case ATTN_ACT_GELU_TANH:
+        ACT_MODES(ATTN_ACT_GELU_TANH)
+        break;
+    case ATTN_ACT_GELU_ERF:
+        ACT_MODES(ATTN_ACT_GELU_ERF)
+        break;
+    default:
+        ACT_MODES(ATTN_ACT_RELU)
+        break;
+    }
+#undef ACT_MODES
+}
+
+static void act_run(attn_act act, int mode, float *out, const float *inp, const float *dout,
+                    long n) {
     long chunks = (n + ACT_CHUNK - 1) / ACT_CHUNK;
 #pragma omp parallel for schedule(static) if (n > ACT_PAR_MIN)
-    for (long c = 0; c < chunks; c++) {
-        long i0 = c * ACT_CHUNK, i1 = i0 + ACT_CHUNK < n ? i0 + ACT_CHUNK : n;
-        switch (act) { /* one loop body per activation */
-        case ATTN_ACT_GELU_TANH:
-            act_chunk(ATTN_ACT_GELU_TANH, out, inp, dout, i0, i1);
-            break;
-        case ATTN_ACT_GELU_ERF:
-            act_chunk(ATTN_ACT_GELU_ERF, out, inp, dout, i0, i1);
-            break;
-        default:
-            act_chunk(ATTN_ACT_RELU, out, inp, dout, i0, i1);
-            break;
-        }
-    }
+    for (long c = 0; c < chunks; c++)
+        act_dispatch(act, mode, out, inp, dout, c * ACT_CHUNK,
+                     c + 1 < chunks ? (c + 1) * ACT_CHUNK : n);
 }
 
 void SIMD_FN(attn_activation_forward)(attn_act act, float *out, const float *inp, long n) {
-    act_run(act, out, inp, NULL, n);
+    act_run(act, ACT_FORWARD, out, inp, NULL, n);
 }
 
 void SIMD_FN(attn_activation_backward)(attn_act act, float *dinp, const float *inp,
-                                       const float *dout, long n) {
-    act_run(act, dinp, inp, dout, n);
+                                       const float *dout, long n, int accumulate) {
+    act_run(act, accumulate ? ACT_BACKWARD_ADD : ACT_BACKWARD_SET, dinp, inp, dout, n);
+}
+
+/* h (N, F) += bias (F) row by row, then a = act(h); a may be h. */
+SIMD_INLINE void bias_act_row(attn_act act, float *h, float *a, const float *bias, int F) {
+    for (int f = 0; f < F; f += VW) {
+        int r = F - f < VW ? F - f : VW;
+        vf x = r == VW ? vload(h + f) : vload_n(h + f, r);
+        if (bias) x = vadd(x, r == VW ? vload(bias + f) : vload_n(bias + f, r));
+        vf y = act_v(act, x, NULL);
+        if (r == VW) {
+            if (a != h) vstore(h + f, x);
+            vstore(a + f, y);
+        } else {
+            if (a != h) vstore_n(h + f, x, r);
+            vstore_n(a + f, y, r);
+        }
+    }
+}
+
+void SIMD_FN(attn_bias_act_forward)(attn_act act, float *h, float *a, const float *bias, int N,
+                                    int F) {
+#pragma omp parallel for schedule(static) if ((long)N * F > ACT_PAR_MIN)
+    for (int n = 0; n < N; n++) {
+        float *hr = h + (long)n * F, *ar = a + (long)n * F;
+        switch (act) {
+        case ATTN_ACT_GELU_TANH:
+            bias_act_row(ATTN_ACT_GELU_TANH, hr, ar, bias, F);
+            break;
+        case ATTN_ACT_GELU_ERF:
+            bias_act_row(ATTN_ACT_GELU_ERF, hr, ar, bias, F);
+            break;
+        default:
+            bias_act_row(ATTN_ACT_RELU, hr, ar, bias, F);
+            break;
+        }
+    }
 }

@@ -19,7 +19,9 @@ typedef struct {
                           float *delta);
     /* kernels/activation.h */
     void (*act_forward)(attn_act act, float *out, const float *inp, long n);
-    void (*act_backward)(attn_act act, float *dinp, const float *inp, const float *dout, long n);
+    void (*act_backward)(attn_act act, float *dinp, const float *inp, const float *dout, long n,
+                         int accumulate);
+    void (*bias_act_forward)(attn_act act, float *h, float *a, const float *bias, int N, int F);
     /* kernels/softmax.h */
     void (*softmax_forward)(float *y, const float *x, int rows, int cols);
     void (*softmax_backward)(float *dx, const float *y, const float *dy, int rows, int cols);

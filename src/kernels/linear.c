@@ -39,12 +39,25 @@ void attn_linear_forward(float *out, const float *inp, const float *weight, cons
     attn_gemm(false, true, N, OC, IC, 1.0f, inp, IC, weight, IC, bias ? 1.0f : 0.0f, out, OC);
 }
 
-// dinp: (N, IC), dweight: (OC, IC), dbias: (OC), dout: (N, OC), inp: (N, IC), weight: (OC, IC)
-void attn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-                          const float *inp, const float *weight, int N, int IC, int OC) {
-    /* dinp (N, IC) += dout (N, OC) @ weight (OC, IC) */
-    if (dinp) attn_gemm(false, false, N, IC, OC, 1.0f, dout, OC, weight, IC, 1.0f, dinp, IC);
+/* dinp (N, IC) = dout @ weight + beta dinp; dweight, dbias accumulate. */
+static void linear_backward(float beta, float *dinp, float *dweight, float *dbias,
+                            const float *dout, const float *inp, const float *weight, int N,
+                            int IC, int OC) {
+    /* dinp (N, IC) (+)= dout (N, OC) @ weight (OC, IC) */
+    if (dinp) attn_gemm(false, false, N, IC, OC, 1.0f, dout, OC, weight, IC, beta, dinp, IC);
     /* dweight (OC, IC) += dout^T (OC, N) @ inp (N, IC) */
     if (dweight) attn_gemm(true, false, OC, IC, N, 1.0f, dout, OC, inp, IC, 1.0f, dweight, IC);
     if (dbias) reduce_dbias(dbias, dout, N, OC);
+}
+
+// dinp: (N, IC), dweight: (OC, IC), dbias: (OC), dout: (N, OC), inp: (N, IC), weight: (OC, IC)
+void attn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, int N, int IC, int OC) {
+    linear_backward(1.0f, dinp, dweight, dbias, dout, inp, weight, N, IC, OC);
+}
+
+// as attn_linear_backward, dinp written
+void attn_linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                              const float *inp, const float *weight, int N, int IC, int OC) {
+    linear_backward(0.0f, dinp, dweight, dbias, dout, inp, weight, N, IC, OC);
 }

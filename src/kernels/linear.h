@@ -11,5 +11,9 @@ void attn_linear_forward(float *out, const float *inp, const float *weight, cons
                          int N, int IC, int OC);
 void attn_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                           const float *inp, const float *weight, int N, int IC, int OC);
+/* The same, except that dinp is WRITTEN (= dout @ weight), so a scratch gradient needs no zeroing
+ * first; dweight and dbias still accumulate. */
+void attn_linear_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+                              const float *inp, const float *weight, int N, int IC, int OC);
 
 #endif

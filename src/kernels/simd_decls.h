@@ -14,7 +14,9 @@ void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o
                                  float *dv, float *delta);
 void SIMD_FN(attn_activation_forward)(attn_act act, float *out, const float *inp, long n);
 void SIMD_FN(attn_activation_backward)(attn_act act, float *dinp, const float *inp,
-                                       const float *dout, long n);
+                                       const float *dout, long n, int accumulate);
+void SIMD_FN(attn_bias_act_forward)(attn_act act, float *h, float *a, const float *bias, int N,
+                                    int F);
 void SIMD_FN(attn_softmax_forward)(float *y, const float *x, int rows, int cols);
 void SIMD_FN(attn_softmax_backward)(float *dx, const float *y, const float *dy, int rows, int cols);
 double SIMD_FN(attn_crossentropy_forward)(float *lse, const float *logits, const int *targets,

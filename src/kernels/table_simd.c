@@ -10,6 +10,7 @@ const attn_kernel_table SIMD_FN(attn_kernels) = {
     .sdpa_backward = SIMD_FN(attn_sdpa_backward),
     .act_forward = SIMD_FN(attn_activation_forward),
     .act_backward = SIMD_FN(attn_activation_backward),
+    .bias_act_forward = SIMD_FN(attn_bias_act_forward),
     .softmax_forward = SIMD_FN(attn_softmax_forward),
     .softmax_backward = SIMD_FN(attn_softmax_backward),
     .ce_forward = SIMD_FN(attn_crossentropy_forward),

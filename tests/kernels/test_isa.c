@@ -28,9 +28,27 @@ static void check_activations(const attn_kernel_table *t, attn_rng *rng) {
             attn_activation_forward_ref((attn_act)act, want, x, n);
             tu_assert_close(got, want, n, 1e-6, 1e-7, t->name);
             memcpy(got, init, n * sizeof *got), memcpy(want, init, n * sizeof *want);
-            t->act_backward((attn_act)act, got, x, dy, n);
+            t->act_backward((attn_act)act, got, x, dy, n, 1);
             attn_activation_backward_ref((attn_act)act, want, x, dy, n);
             tu_assert_close(got, want, n, 1e-5, 1e-6, t->name);
+            t->act_backward((attn_act)act, got, x, dy, n, 0); /* written, not accumulated */
+            memset(want, 0, n * sizeof *want);
+            attn_activation_backward_ref((attn_act)act, want, x, dy, n);
+            tu_assert_close(got, want, n, 1e-5, 1e-6, t->name);
+            /* bias + activation over rows of F = n columns, in place and not */
+            float *bias = tu_randn(rng, n, 1.0f), *h = tu_zeros(3 * n), *a = tu_zeros(3 * n);
+            float *hin = tu_randn(rng, 3 * n, 2.0f), *hb = tu_zeros(3 * n), *ref = tu_zeros(3 * n);
+            for (long i = 0; i < 3 * n; i++)
+                hb[i] = hin[i] + bias[i % n];
+            attn_activation_forward_ref((attn_act)act, ref, hb, 3 * n);
+            memcpy(h, hin, 3 * n * sizeof *h);
+            t->bias_act_forward((attn_act)act, h, a, bias, 3, (int)n);
+            tu_assert_close(h, hb, 3 * n, 0, 0, "bias_act h");
+            tu_assert_close(a, ref, 3 * n, 1e-6, 1e-7, "bias_act a");
+            memcpy(h, hin, 3 * n * sizeof *h);
+            t->bias_act_forward((attn_act)act, h, h, bias, 3, (int)n);
+            tu_assert_close(h, ref, 3 * n, 1e-6, 1e-7, "bias_act in place");
+            free(bias), free(h), free(a), free(hin), free(hb), free(ref);
             free(x), free(dy), free(init), free(got), free(want);
         }
     }
