@@ -186,18 +186,20 @@ void attn_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
         const attn_ln_params *ln = sub_ln(p, i);
         const attn_ln_params *gln = sub_ln(g, i);
         const float *in = i == 0 ? x : a->sub[i - 1].y;
-        float *din = dx;
-        if (i > 0) {
-            din = dmid[i & 1];
-            memset(din, 0, NC * sizeof(float));
-        }
-        memset(df, 0, NC * sizeof(float));
+        /* din: dx itself (accumulated into) for the first sublayer, else a scratch buffer that
+         * the residual's gradient initialises */
+        float *din = i > 0 ? dmid[i & 1] : dx;
         if (s->norm == ATTN_NORM_PRE) {
-            attn_accumulate(din, dy, NC); /* residual */
-            if (s->dropout > 0)
-                attn_dropout_backward(df, dy, sa->mask, NC, s->dropout);
+            if (i > 0)
+                memcpy(din, dy, NC * sizeof(float)); /* residual */
             else
-                attn_accumulate(df, dy, NC);
+                attn_accumulate(din, dy, NC);
+            if (s->dropout > 0) {
+                memset(df, 0, NC * sizeof(float));
+                attn_dropout_backward(df, dy, sa->mask, NC, s->dropout);
+            } else {
+                memcpy(df, dy, NC * sizeof(float));
+            }
             memset(dtmp, 0, NC * sizeof(float)); /* d LN(x) */
             sublayer_f_backward(s, p, g, kinds[i], sa, df, sa->ln_out, mem, x_len, mem_len, dtmp,
                                 dmem, fscratch);
@@ -207,11 +209,16 @@ void attn_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
             memset(dtmp, 0, NC * sizeof(float)); /* d sum */
             attn_layernorm_backward(dtmp, gln->w, gln->b, dy, sa->sum, ln->w, sa->ln_mean,
                                     sa->ln_rstd, N, C);
-            attn_accumulate(din, dtmp, NC); /* residual */
-            if (s->dropout > 0)
-                attn_dropout_backward(df, dtmp, sa->mask, NC, s->dropout);
+            if (i > 0)
+                memcpy(din, dtmp, NC * sizeof(float)); /* residual */
             else
-                attn_accumulate(df, dtmp, NC);
+                attn_accumulate(din, dtmp, NC);
+            if (s->dropout > 0) {
+                memset(df, 0, NC * sizeof(float));
+                attn_dropout_backward(df, dtmp, sa->mask, NC, s->dropout);
+            } else {
+                memcpy(df, dtmp, NC * sizeof(float));
+            }
             sublayer_f_backward(s, p, g, kinds[i], sa, df, in, mem, x_len, mem_len, din, dmem,
                                 fscratch);
         }

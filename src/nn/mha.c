@@ -96,10 +96,9 @@ void attn_mha_backward(const attn_mha_shape *s, const attn_mha_params *p, const 
     float *datt = scratch;
     float *dqkv = datt + nq;
     float *delta = dqkv + attn_mha_qkv_floats(s, cross);
-    memset(datt, 0, nq * sizeof(float));
-    memset(dqkv, 0, attn_mha_qkv_floats(s, cross) * sizeof(float));
+    memset(dqkv, 0, attn_mha_qkv_floats(s, cross) * sizeof(float)); /* sdpa_backward adds */
 
-    attn_linear_backward(datt, g->out_w, g->out_b, dout, att, p->out_w, B * Tq, C, C);
+    attn_linear_backward_set(datt, g->out_w, g->out_b, dout, att, p->out_w, B * Tq, C, C);
 
     attn_sdpa_args a = sdpa_views(s, qkv, cross, kv_len, NULL);
     float *dq = dqkv;
