@@ -2,7 +2,8 @@
  *
  * The prompt is fed once; each new byte is printed as soon as it is sampled. When the model's
  * context (max_len) is full, the last half of the text is fed again as a fresh prompt and sampling
- * goes on, so --max-new is not limited by the context length. */
+ * goes on, so --max-new is not limited by the context length. With --prompts FILE, every line of
+ * FILE is continued instead, --batch lines decoded together (tools/generate_prompts.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,35 +15,49 @@
 
 #include "args.h"
 #include "commands.h"
+#include "generate_prompts.h"
 #include "lm_model.h"
 
 typedef struct {
-    const char *model, *prompt;
-    int max_new, top_k, threads;
+    const char *model, *prompt, *prompts;
+    int max_new, top_k, threads, batch;
     float temperature, top_p;
     uint64_t seed;
 } generate_args;
 
 static const cli_help generate_help = {
-    "attn generate --model CKPT [--prompt TEXT] [options]",
+    "attn generate --model CKPT [--prompt TEXT | --prompts FILE] [options]",
     "Samples text from a byte-level language model trained with `attn train lm`, printing\n"
     "each byte as it is generated (after the prompt, which is printed first), then a newline.\n"
     "Without --prompt, generation starts from a newline. The prompt and past output stay in\n"
     "the model's KV cache; when the context is full, its last half is fed again and sampling\n"
     "continues. Sampling: logits / temperature, then the top-k most likely bytes, then the\n"
     "smallest set whose probability reaches top-p; --temperature 0 is greedy. A given --seed\n"
-    "gives the same text every time.\n",
+    "gives the same text every time.\n"
+    "\n"
+    "With --prompts FILE, each line of FILE (at most the model's context, in bytes) is a\n"
+    "prompt, and one line is printed per prompt, in order: its continuation alone, up to the\n"
+    "first newline the model generates (not printed) or --max-new bytes. --batch lines are\n"
+    "decoded together. Every line samples as a lone --prompt run with the same options would,\n"
+    "so line i prints what `attn generate --prompt LINE_i` prints after the prompt, up to its\n"
+    "first newline.\n",
     "  attn generate --model lm.safetensors --prompt \"The meaning of life\" --max-new 300 \\\n"
-    "      --temperature 0.8 --top-k 40 --seed 7\n",
+    "      --temperature 0.8 --top-k 40 --seed 7\n"
+    "  attn generate --model lm.safetensors --prompts questions.txt --max-new 80 --seed 7\n",
 };
 
 static int parse_args(int argc, char **argv, generate_args *a) {
-    *a = (generate_args){.max_new = 200, .temperature = 1.0f, .top_k = 0, .top_p = 1.0f};
+    *a =
+        (generate_args){.max_new = 200, .temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .batch = 8};
     cli_opt opts[] = {
         {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of a byte-level LM (required)",
          CLI_ANY, NULL, NULL, 0},
         {"prompt", CLI_STRING, &a->prompt, "TEXT", "text to continue", CLI_ANY, NULL, "a newline",
          0},
+        {"prompts", CLI_STRING, &a->prompts, "FILE",
+         "continue every line of FILE, one output line each", CLI_ANY, NULL, NULL, 0},
+        {"batch", CLI_INT, &a->batch, NULL, "with --prompts: lines decoded together", 1, 256, NULL,
+         NULL, 0},
         {"max-new", CLI_INT, &a->max_new, NULL, "bytes to generate", 0, 1e8, NULL, NULL, 0},
         {"temperature", CLI_FLOAT, &a->temperature, NULL, "softmax temperature (0: greedy)", 0, 1e4,
          NULL, NULL, 0},
@@ -61,6 +76,10 @@ static int parse_args(int argc, char **argv, generate_args *a) {
     if (rc != CLI_OK) return rc;
     if (!a->model) {
         cli_error("generate: --model CKPT is required (try attn generate --help)");
+        return CLI_USAGE;
+    }
+    if (a->prompt && a->prompts) {
+        cli_error("generate: give --prompt TEXT or --prompts FILE, not both");
         return CLI_USAGE;
     }
     if (!(a->top_p > 0)) {
@@ -121,6 +140,16 @@ int cmd_generate(int argc, char **argv) {
     if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
     attn_model *m;
     if ((rc = lm_model_load(a.model, &m))) return rc;
+    if (a.prompts) {
+        attn_sampler_params sp = {
+            .temperature = a.temperature, .top_k = a.top_k, .top_p = a.top_p, .seed = a.seed};
+        prompt_lines lines;
+        rc = prompt_lines_read(a.prompts, attn_model_config(m)->max_len, &lines);
+        if (rc == CLI_OK) rc = generate_prompts(m, &lines, a.batch, a.max_new, sp);
+        prompt_lines_free(&lines);
+        attn_model_free(m);
+        return rc;
+    }
 
     const char *prompt = a.prompt && a.prompt[0] ? a.prompt : "\n";
     size_t n_prompt = strlen(prompt);
