@@ -16,8 +16,14 @@
 #ifndef ATTN_KERNELS_GEMV_H
 #define ATTN_KERNELS_GEMV_H
 
-/* Rows up to which attn_gemv_small beats OpenBLAS when compiled for AVX2 (bench/bench_gemv.c). */
+/* Rows up to which attn_gemv_small beats OpenBLAS (bench/bench_gemv.c, bench/README.md): 16 where
+ * this header's includer, and so gemv.c, is compiled with AVX2 + FMA; 4 in the baseline (SSE2)
+ * build, whose 4-float multiplies and adds lose to OpenBLAS's AVX-512 kernels from M = 8 on. */
+#if defined(__AVX2__) && defined(__FMA__)
 #define ATTN_GEMV_MAX_M 16
+#else
+#define ATTN_GEMV_MAX_M 4
+#endif
 
 // out: (M, N), x: (M, K), w: (N, K), bias: (N) or NULL
 void attn_gemv_small(float *out, const float *x, const float *w, const float *bias, int M, int N,
