@@ -70,10 +70,18 @@ int main(int argc, char **argv) {
     double med = times[steps / 2];
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    /* The step's arithmetic: every linear layer's three products (forward, d input, d weight:
+     * 6 flops per weight per token), the tied vocabulary projection likewise, and the causal
+     * attention's products (forward QK^T and PV over half the T^2 pairs: 2 T^2 D flops per head;
+     * backward recomputes S and adds dV, dP, dQ, dK: 5 T^2 D). */
+    double n_tok = (double)B * T, C = d;
+    double gflop = (n_tok * (layers * 72.0 * C * C + 6.0 * C * V) +
+                    (double)layers * B * heads * 7.0 * T * T * (C / heads)) * 1e-9;
     printf("{\"impl\": \"attn\", \"threads\": %d, \"params\": %zu, \"step_s\": %.4f, "
-           "\"tokens_per_s\": %.1f, \"peak_mb\": %.1f, \"loss\": %.4f}\n",
-           attn_get_num_threads(), attn_model_num_params(m), med, B * T / med,
-           ru.ru_maxrss / 1024.0, loss);
+           "\"tokens_per_s\": %.1f, \"gflop\": %.1f, \"gflops\": %.1f, \"peak_mb\": %.1f, "
+           "\"loss\": %.4f, \"isa\": \"%s\"}\n",
+           attn_get_num_threads(), attn_model_num_params(m), med, B * T / med, gflop, gflop / med,
+           ru.ru_maxrss / 1024.0, loss, attn_runtime_info().isa);
     attn_optimizer_free(opt);
     attn_model_free(m);
     free(tokens), free(targets), free(times);
