@@ -11,19 +11,17 @@
  * the bias), so a row's result depends neither on M nor on the thread count: a stream decoded in
  * a batch gets the bits it gets alone. Correct for any M >= 0, meant for M <= ATTN_GEMV_MAX_M.
  * attn_gemm_ref (kernels/gemm.h) is the reference it is tested against (tests/kernels/
- * test_gemv.c); bench/bench_gemv.c times it against attn_gemm. Pure: no allocation, no errors;
+ * test_gemv.c); bench/bench_gemv.c times it against attn_gemm. One variant per ISA
+ * (kernels/gemv_simd.c). Pure: no allocation, no errors;
  * out must not alias x or w. */
 #ifndef ATTN_KERNELS_GEMV_H
 #define ATTN_KERNELS_GEMV_H
 
-/* Rows up to which attn_gemv_small beats OpenBLAS (bench/bench_gemv.c, bench/README.md): 16 where
- * this header's includer, and so gemv.c, is compiled with AVX2 + FMA; 4 in the baseline (SSE2)
- * build, whose 4-float multiplies and adds lose to OpenBLAS's AVX-512 kernels from M = 8 on. */
-#if defined(__AVX2__) && defined(__FMA__)
-#define ATTN_GEMV_MAX_M 16
-#else
-#define ATTN_GEMV_MAX_M 4
-#endif
+/* Rows up to which attn_gemv_small beats OpenBLAS for the ISA in use (bench/bench_gemv.c,
+ * bench/README.md): 16 with AVX2 + FMA or AVX-512, 4 in the generic (SSE2) build, whose 4-float
+ * multiplies and adds lose to OpenBLAS's own kernels from M = 8 on. attn_linear_forward sends
+ * products of at most this many rows here. */
+int attn_gemv_max_m(void);
 
 // out: (M, N), x: (M, K), w: (N, K), bias: (N) or NULL
 void attn_gemv_small(float *out, const float *x, const float *w, const float *bias, int M, int N,

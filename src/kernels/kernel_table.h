@@ -36,6 +36,10 @@ typedef struct {
     void (*layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout,
                                const float *inp, const float *weight, const float *mean,
                                const float *rstd, int N, int C);
+    /* kernels/gemv.h: the few-row product, and the rows up to which it beats the GEMM */
+    void (*gemv)(float *out, const float *x, const float *w, const float *bias, int M, int N,
+                 int K);
+    int gemv_max_m;
     /* kernels/vmath.h over arrays */
     attn_vmath_fn vexp, vexp2, vtanh, verf, vlog;
 } attn_kernel_table;

@@ -1,7 +1,8 @@
-/* kernels/linear.c: y = x W^T + b through attn_gemm; the bias and its gradient are the only loops
- * here, both over contiguous rows so they vectorise. */
+/* kernels/linear.c: y = x W^T + b through attn_gemm, or attn_gemv_small for a few rows (decoding);
+ * the bias and its gradient are the only loops here, both over contiguous rows so they vectorise. */
 #include "kernels/linear.h"
 #include "kernels/gemm.h"
+#include "kernels/gemv.h"
 
 #include <string.h>
 
@@ -35,6 +36,10 @@ static void reduce_dbias(float *dbias, const float *dout, int N, int OC) {
 // out: (N, OC), inp: (N, IC), weight: (OC, IC), bias: (OC) or NULL
 void attn_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                          int N, int IC, int OC) {
+    if (N <= attn_gemv_max_m()) { /* decoding: W read in place, not packed by the GEMM */
+        attn_gemv_small(out, inp, weight, bias, N, OC, IC);
+        return;
+    }
     if (bias) broadcast_bias(out, bias, N, OC);
     attn_gemm(false, true, N, OC, IC, 1.0f, inp, IC, weight, IC, bias ? 1.0f : 0.0f, out, OC);
 }

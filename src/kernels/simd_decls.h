@@ -31,6 +31,8 @@ void SIMD_FN(attn_layernorm_forward)(float *out, float *mean, float *rstd, const
 void SIMD_FN(attn_layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout,
                                       const float *inp, const float *weight, const float *mean,
                                       const float *rstd, int N, int C);
+void SIMD_FN(attn_gemv_small)(float *out, const float *x, const float *w, const float *bias, int M,
+                              int N, int K);
 void SIMD_FN(attn_vexp)(float *out, const float *x, long n);
 void SIMD_FN(attn_vexp2)(float *out, const float *x, long n);
 void SIMD_FN(attn_vtanh)(float *out, const float *x, long n);

@@ -17,6 +17,12 @@ const attn_kernel_table SIMD_FN(attn_kernels) = {
     .ce_backward = SIMD_FN(attn_crossentropy_backward),
     .layernorm_forward = SIMD_FN(attn_layernorm_forward),
     .layernorm_backward = SIMD_FN(attn_layernorm_backward),
+    .gemv = SIMD_FN(attn_gemv_small),
+#if VW >= 8
+    .gemv_max_m = 16,
+#else
+    .gemv_max_m = 4,
+#endif
     .vexp = SIMD_FN(attn_vexp),
     .vexp2 = SIMD_FN(attn_vexp2),
     .vtanh = SIMD_FN(attn_vtanh),

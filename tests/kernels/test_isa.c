@@ -7,6 +7,7 @@
 #include "attn/runtime.h"
 #include "kernels/activation.h"
 #include "kernels/attention.h"
+#include "kernels/gemm.h"
 #include "kernels/isa.h"
 #include "kernels/softmax.h"
 
@@ -128,6 +129,23 @@ static void check_sdpa_case(const attn_kernel_table *t, attn_rng *rng, int T, in
     free(dq), free(dk), free(dv), free(delta), free(rq), free(rk), free(rv);
 }
 
+/* The few-row product against the double-accumulating GEMM reference, M = 1..17. */
+static void check_gemv(const attn_kernel_table *t, attn_rng *rng) {
+    const int N = 37, K = 45;
+    float *w = tu_randn(rng, (long)N * K, 1.0f), *b = tu_randn(rng, N, 1.0f);
+    for (int M = 1; M <= 17; M += 4) {
+        float *x = tu_randn(rng, (long)M * K, 1.0f), *got = tu_zeros((long)M * N);
+        float *want = tu_zeros((long)M * N);
+        for (int m = 0; m < M; m++)
+            memcpy(want + (long)m * N, b, N * sizeof *b);
+        t->gemv(got, x, w, b, M, N, K);
+        attn_gemm_ref(false, true, M, N, K, 1.0f, x, K, w, K, 1.0f, want, N);
+        tu_assert_close(got, want, (long)M * N, 1e-5, 1e-5, "gemv");
+        free(x), free(got), free(want);
+    }
+    free(w), free(b);
+}
+
 static void check_sdpa(const attn_kernel_table *t, attn_rng *rng) {
     static const int Ts[] = {1, 37, 64, 65}, Ds[] = {40, 64};
     for (int i = 0; i < 4; i++)
@@ -151,6 +169,7 @@ static void test_every_isa(void **state) {
         check_activations(t, &rng);
         check_rows(t, g, &rng);
         check_sdpa(t, &rng);
+        check_gemv(t, &rng);
         printf("# %s: checked\n", t->name);
     }
 }
