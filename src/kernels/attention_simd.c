@@ -179,8 +179,98 @@ static void fwd_tile(const attn_sdpa_args *a, const fwd_ws *w, int b, int h, int
     fwd_finish(w, ni, D, Dp, o + b * o_bs + i0 * o_rs + (long)h * D, o_rs, lse_row);
 }
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Forward for a few query rows (decoding: one new position per stream). A 64-query tile would do
+ * 64 times the work, so each (b, h, i) row walks its keys alone, ROW_KB at a time: scores
+ * s_j = scale q.k_j, an online softmax across blocks (natural base), o = sum_j p_j v_j / l. */
+
+#define ROWS_MAX_TQ 4  /* at most this many query rows take this path */
+#define ROW_KB 128     /* keys per block of scores (on the stack) */
+#define ROWS_PAR_MIN (1L << 22) /* multiply-adds below which the rows stay on one thread */
+
+SIMD_INLINE float dot_row(const float *x, const float *y, int D) {
+    vf acc = vzero();
+    int d = 0;
+    for (; d + VW <= D; d += VW)
+        acc = vfmadd(vload(x + d), vload(y + d), acc);
+    if (d < D) acc = vfmadd(vload_n(x + d, D - d), vload_n(y + d, D - d), acc);
+    return vsum(acc);
+}
+
+/* out[0:D] = out * r + p * v */
+SIMD_INLINE void axpby_row(float *out, float r, float p, const float *v, int D) {
+    vf rv = vset1(r), pv = vset1(p);
+    int d = 0;
+    for (; d + VW <= D; d += VW)
+        vstore(out + d, vfmadd(pv, vload(v + d), vmul(rv, vload(out + d))));
+    if (d < D)
+        vstore_n(out + d, vfmadd(pv, vload_n(v + d, D - d), vmul(rv, vload_n(out + d, D - d))),
+                 D - d);
+}
+
+/* Query row i of head (b, h) into its output row; lse as the tiled path writes it. */
+static void fwd_row(const attn_sdpa_args *a, int b, int h, int i, float *o, long o_bs, long o_rs,
+                    float *lse) {
+    const int D = a->D, off = a->Tk - a->Tq;
+    const float *q = a->q + b * a->q_bs + i * a->q_rs + (long)h * D;
+    const float *k = a->k + b * a->k_bs + (long)h * D, *v = a->v + b * a->v_bs + (long)h * D;
+    float *out = o + b * o_bs + i * o_rs + (long)h * D;
+    int kend = visible_keys(a, b);
+    if (a->causal && i + off + 1 < kend) kend = i + off + 1 < 0 ? 0 : i + off + 1;
+    memset(out, 0, (size_t)D * sizeof *out);
+    float m = -INFINITY, l = 0.0f, sc[ROW_KB];
+    for (int j0 = 0; j0 < kend; j0 += ROW_KB) {
+        int nb = kend - j0 < ROW_KB ? kend - j0 : ROW_KB;
+        for (int j = 0; j < nb; j++)
+            sc[j] = a->scale * dot_row(q, k + (long)(j0 + j) * a->k_rs, D);
+        float m_new = m;
+        for (int j = 0; j < nb; j++)
+            m_new = sc[j] > m_new ? sc[j] : m_new;
+        /* p_j = exp(s_j - m_new) in vectors; r = exp(m - m_new) rescales what came before */
+        vf shift = vset1(m_new);
+        int j = 0;
+        for (; j + VW <= nb; j += VW)
+            vstore(sc + j, v_exp(vsub(vload(sc + j), shift)));
+        if (j < nb) vstore_n(sc + j, v_exp(vsub(vload_n(sc + j, nb - j), shift)), nb - j);
+        float r;
+        vstore_n(&r, v_exp(vset1(m - m_new)), 1); /* m = -inf at first: r = 0 */
+        l *= r;
+        for (j = 0; j < nb; j++) {
+            axpby_row(out, j == 0 ? r : 1.0f, sc[j], v + (long)(j0 + j) * a->v_rs, D);
+            l += sc[j];
+        }
+        m = m_new;
+    }
+    float inv = l > 0 ? 1.0f / l : 0.0f;
+    axpby_row(out, inv, 0.0f, out, D);
+    if (lse) {
+        float lg;
+        vstore_n(&lg, v_log(vset1(l)), 1);
+        lse[((long)b * a->H + h) * a->Tq + i] = l > 0 ? m + lg : -INFINITY;
+    }
+}
+
+static void fwd_rows(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse) {
+    const long rows = (long)a->B * a->H * a->Tq;
+    const long work = rows * a->Tk * a->D * 2;
+    if (work < ROWS_PAR_MIN || attn_get_num_threads() < 2) { /* no team: waking one costs more */
+        for (long r = 0; r < rows; r++)
+            fwd_row(a, (int)(r / ((long)a->H * a->Tq)), (int)(r / a->Tq % a->H), (int)(r % a->Tq),
+                    o, o_bs, o_rs, lse);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(attn_get_num_threads())
+    for (long r = 0; r < rows; r++)
+        fwd_row(a, (int)(r / ((long)a->H * a->Tq)), (int)(r / a->Tq % a->H), (int)(r % a->Tq), o,
+                o_bs, o_rs, lse);
+}
+
 void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse) {
     if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return;
+    if (a->Tq <= ROWS_MAX_TQ) {
+        fwd_rows(a, o, o_bs, o_rs, lse);
+        return;
+    }
     const int D = a->D, Dp = round_up(D, AT_VW), tiles = (a->Tq + AT_T - 1) / AT_T;
     const long jobs = (long)a->B * a->H * tiles, need = fwd_ws_floats(D, Dp);
     int failed = 0;

@@ -103,30 +103,44 @@ static void check_rows(const attn_kernel_table *t, const attn_kernel_table *g, a
     }
 }
 
-/* Fused attention of table t against the reference, forward and backward, q k v (B, T, H D). */
-static void check_sdpa_case(const attn_kernel_table *t, attn_rng *rng, int T, int D, int causal) {
+/* Fused attention of table t against the reference, forward and backward, q (B, Tq, H D) and
+ * k, v (B, Tk, H D): Tq <= 4 with longer Tk is decoding's shape (the row-by-row forward). */
+static void check_sdpa_case(const attn_kernel_table *t, attn_rng *rng, int Tq, int Tk, int D,
+                            int causal) {
     const int B = 2, H = 2;
-    const long C = (long)H * D, n = (long)B * T * C;
-    float *q = tu_randn(rng, n, 1.0f), *k = tu_randn(rng, n, 1.0f), *v = tu_randn(rng, n, 1.0f);
-    float *dout = tu_randn(rng, n, 1.0f);
-    int kv_len[2] = {T, T / 2 + 1};
-    attn_sdpa_args a = {.B = B, .H = H, .Tq = T, .Tk = T, .D = D, .scale = 1.0f / sqrtf((float)D),
+    const long C = (long)H * D, nq = (long)B * Tq * C, nk = (long)B * Tk * C;
+    float *q = tu_randn(rng, nq, 1.0f), *k = tu_randn(rng, nk, 1.0f), *v = tu_randn(rng, nk, 1.0f);
+    float *dout = tu_randn(rng, nq, 1.0f);
+    int kv_len[2] = {Tk, Tk / 2 + 1};
+    attn_sdpa_args a = {.B = B, .H = H, .Tq = Tq, .Tk = Tk, .D = D, .scale = 1.0f / sqrtf((float)D),
                         .causal = causal, .kv_len = causal ? NULL : kv_len,
-                        .q = q, .q_bs = T * C, .q_rs = C, .k = k, .k_bs = T * C, .k_rs = C,
-                        .v = v, .v_bs = T * C, .v_rs = C};
-    float *o = tu_zeros(n), *o_ref = tu_zeros(n), *lse = tu_zeros((long)B * H * T);
-    t->sdpa_forward(&a, o, T * C, C, lse);
-    attn_sdpa_probs(&a, o_ref, T * C, C, NULL);
-    tu_assert_close(o, o_ref, n, 1e-4, 1e-5, "sdpa forward");
-    float *dq = tu_zeros(n), *dk = tu_zeros(n), *dv = tu_zeros(n), *delta = tu_zeros(B * H * T);
-    float *rq = tu_zeros(n), *rk = tu_zeros(n), *rv = tu_zeros(n);
-    t->sdpa_backward(&a, o, T * C, C, lse, dout, dq, dk, dv, delta);
-    attn_sdpa_backward_ref(&a, dout, T * C, C, rq, rk, rv);
-    tu_assert_close(dq, rq, n, 1e-3, 1e-4, "sdpa dq");
-    tu_assert_close(dk, rk, n, 1e-3, 1e-4, "sdpa dk");
-    tu_assert_close(dv, rv, n, 1e-3, 1e-4, "sdpa dv");
+                        .q = q, .q_bs = Tq * C, .q_rs = C, .k = k, .k_bs = Tk * C, .k_rs = C,
+                        .v = v, .v_bs = Tk * C, .v_rs = C};
+    float *o = tu_zeros(nq), *o_ref = tu_zeros(nq), *lse = tu_zeros((long)B * H * Tq);
+    t->sdpa_forward(&a, o, Tq * C, C, lse);
+    attn_sdpa_probs(&a, o_ref, Tq * C, C, NULL);
+    tu_assert_close(o, o_ref, nq, 1e-4, 1e-5, "sdpa forward");
+    float *dq = tu_zeros(nq), *dk = tu_zeros(nk), *dv = tu_zeros(nk), *delta = tu_zeros(B * H * Tq);
+    float *rq = tu_zeros(nq), *rk = tu_zeros(nk), *rv = tu_zeros(nk);
+    t->sdpa_backward(&a, o, Tq * C, C, lse, dout, dq, dk, dv, delta); /* also checks lse */
+    attn_sdpa_backward_ref(&a, dout, Tq * C, C, rq, rk, rv);
+    tu_assert_close(dq, rq, nq, 1e-3, 1e-4, "sdpa dq");
+    tu_assert_close(dk, rk, nk, 1e-3, 1e-4, "sdpa dk");
+    tu_assert_close(dv, rv, nk, 1e-3, 1e-4, "sdpa dv");
     free(q), free(k), free(v), free(dout), free(o), free(o_ref), free(lse);
     free(dq), free(dk), free(dv), free(delta), free(rq), free(rk), free(rv);
+}
+
+static void check_sdpa(const attn_kernel_table *t, attn_rng *rng) {
+    static const int Ts[] = {1, 37, 64, 65}, Ds[] = {40, 64};
+    static const int decode[][2] = {{1, 1}, {1, 37}, {1, 200}, {3, 129}, {4, 300}, {5, 70}};
+    for (int j = 0; j < 2; j++)
+        for (int causal = 0; causal < 2; causal++) {
+            for (int i = 0; i < 4; i++)
+                check_sdpa_case(t, rng, Ts[i], Ts[i], Ds[j], causal);
+            for (int i = 0; i < 6; i++)
+                check_sdpa_case(t, rng, decode[i][0], decode[i][1], Ds[j], causal);
+        }
 }
 
 /* The few-row product against the double-accumulating GEMM reference, M = 1..17. */
@@ -144,14 +158,6 @@ static void check_gemv(const attn_kernel_table *t, attn_rng *rng) {
         free(x), free(got), free(want);
     }
     free(w), free(b);
-}
-
-static void check_sdpa(const attn_kernel_table *t, attn_rng *rng) {
-    static const int Ts[] = {1, 37, 64, 65}, Ds[] = {40, 64};
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 2; j++)
-            for (int causal = 0; causal < 2; causal++)
-                check_sdpa_case(t, rng, Ts[i], Ds[j], causal);
 }
 
 static void test_every_isa(void **state) {
