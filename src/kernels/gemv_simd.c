@@ -14,19 +14,18 @@
 #include "kernels/simd_decls.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stddef.h>
 
-#include "core/threads.h"
+#include "core/pool.h"
 
 #define LANES 8 /* partial sums per output: one AVX2 vector */
 #define MR 4    /* input rows per tile */
 #define NR 4    /* weight rows per tile */
 /* Work (N * K * (M + 4): reading a weight costs about four multiply-adds) below which a call
- * stays on one thread, about 350 us of it. With OMP_WAIT_POLICY=PASSIVE, waking the sleeping team
- * costs 60-80 us on the development machine; measured with bench/bench_gemv, two threads lost or
- * tied at M = 8 (all the products of d_model 384) and won from M = 16 on N * K >= 1152 * 384. */
-#define GEMV_PAR_MIN (1L << 23)
+ * stays on one thread. The split goes to core/pool.h's spinning workers, which a decoding step
+ * finds awake (waking a sleeping OpenMP team under OMP_WAIT_POLICY=PASSIVE costs 60-80 us here,
+ * as much as the product): from about 15 us of work it pays. */
+#define GEMV_PAR_MIN (1L << 19)
 
 #if defined(__FMA__)
 #define MADD(a, b, c) fmaf(a, b, c) /* one vfmadd; without FMA, fmaf would be a libm call */
@@ -125,21 +124,29 @@ static void gemv_columns(float *out, const float *x, const float *w, const float
     }
 }
 
+typedef struct {
+    float *out;
+    const float *x, *w, *bias;
+    int M, N, K, blocks;
+} gemv_job;
+
+/* Part `part` of `parts`: a contiguous run of NR-row blocks, so only the last part meets the
+ * N % NR rows. */
+static void gemv_part(void *ctx, int part, int parts) {
+    const gemv_job *j = ctx;
+    int n0 = (int)((long)j->blocks * part / parts) * NR;
+    int n1 = (int)((long)j->blocks * (part + 1) / parts) * NR;
+    gemv_columns(j->out, j->x, j->w, j->bias, j->M, j->N, j->K, n0, n1 < j->N ? n1 : j->N);
+}
+
 // out: (M, N), x: (M, K), w: (N, K), bias: (N) or NULL
 void SIMD_FN(attn_gemv_small)(float *out, const float *x, const float *w, const float *bias, int M,
                               int N, int K) {
     if (M <= 0 || N <= 0) return;
-    int blocks = (N + NR - 1) / NR, threads = attn_get_num_threads();
-    if (threads > blocks) threads = blocks;
-    if (threads < 2 || (long)N * K * (M + 4) < GEMV_PAR_MIN || omp_in_parallel()) {
-        gemv_columns(out, x, w, bias, M, N, K, 0, N); /* no region: a serial one still allocates */
+    gemv_job j = {out, x, w, bias, M, N, K, (N + NR - 1) / NR};
+    if ((long)N * K * (M + 4) < GEMV_PAR_MIN) {
+        gemv_columns(out, x, w, bias, M, N, K, 0, N);
         return;
     }
-#pragma omp parallel num_threads(threads)
-    {
-        /* contiguous runs of NR-row blocks, so only the last thread meets the N % NR rows */
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        int n0 = (int)((long)blocks * t / nt) * NR, n1 = (int)((long)blocks * (t + 1) / nt) * NR;
-        gemv_columns(out, x, w, bias, M, N, K, n0, n1 < N ? n1 : N);
-    }
+    attn_pool_run(gemv_part, &j, j.blocks);
 }
