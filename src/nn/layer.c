@@ -168,6 +168,22 @@ static void sublayer_f_backward(const attn_layer_shape *s, const attn_layer_para
                       cross ? mem : NULL, cross ? mem_len : x_len, din, dmem, scratch);
 }
 
+/* The gradient g of a residual sum x + drop(f(.)) goes to both branches: din gets g (written when
+ * din is a fresh scratch buffer, added when it is the caller's dx), df gets drop'(g). */
+static void split_residual_grad(const attn_layer_shape *s, const attn_sublayer_acts *sa,
+                                float *din, int din_fresh, float *df, const float *g, size_t NC) {
+    if (din_fresh)
+        memcpy(din, g, NC * sizeof(float));
+    else
+        attn_accumulate(din, g, NC);
+    if (s->dropout > 0) {
+        memset(df, 0, NC * sizeof(float));
+        attn_dropout_backward(df, g, sa->mask, NC, s->dropout);
+    } else {
+        memcpy(df, g, NC * sizeof(float));
+    }
+}
+
 void attn_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
                          const attn_layer_params *g, const attn_layer_acts *a, const float *x,
                          const float *mem, const int *x_len, const int *mem_len, const float *dout,
@@ -190,16 +206,7 @@ void attn_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
          * the residual's gradient initialises */
         float *din = i > 0 ? dmid[i & 1] : dx;
         if (s->norm == ATTN_NORM_PRE) {
-            if (i > 0)
-                memcpy(din, dy, NC * sizeof(float)); /* residual */
-            else
-                attn_accumulate(din, dy, NC);
-            if (s->dropout > 0) {
-                memset(df, 0, NC * sizeof(float));
-                attn_dropout_backward(df, dy, sa->mask, NC, s->dropout);
-            } else {
-                memcpy(df, dy, NC * sizeof(float));
-            }
+            split_residual_grad(s, sa, din, i > 0, df, dy, NC);
             memset(dtmp, 0, NC * sizeof(float)); /* d LN(x) */
             sublayer_f_backward(s, p, g, kinds[i], sa, df, sa->ln_out, mem, x_len, mem_len, dtmp,
                                 dmem, fscratch);
@@ -209,16 +216,7 @@ void attn_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
             memset(dtmp, 0, NC * sizeof(float)); /* d sum */
             attn_layernorm_backward(dtmp, gln->w, gln->b, dy, sa->sum, ln->w, sa->ln_mean,
                                     sa->ln_rstd, N, C);
-            if (i > 0)
-                memcpy(din, dtmp, NC * sizeof(float)); /* residual */
-            else
-                attn_accumulate(din, dtmp, NC);
-            if (s->dropout > 0) {
-                memset(df, 0, NC * sizeof(float));
-                attn_dropout_backward(df, dtmp, sa->mask, NC, s->dropout);
-            } else {
-                memcpy(df, dtmp, NC * sizeof(float));
-            }
+            split_residual_grad(s, sa, din, i > 0, df, dtmp, NC);
             sublayer_f_backward(s, p, g, kinds[i], sa, df, in, mem, x_len, mem_len, din, dmem,
                                 fscratch);
         }
