@@ -140,7 +140,15 @@ static void fwd_finish(const fwd_ws *w, int ni, int D, int Dp, float *o, long o_
         float l = w->l[i], inv = l > 0 ? 1.0f / l : 0.0f;
         for (int d = 0; d < D; d++)
             o[i * o_rs + d] = w->acc[(long)i * Dp + d] * inv;
-        if (lse) lse[i] = l > 0 ? (w->m[i] + log2f(l)) * LN2 : -INFINITY;
+    }
+    /* lse = m ln2 + ln l, VW rows at a time (the tile's m and l are AT_T long) */
+    for (int i = 0; lse && i < ni; i += VW) {
+        vf l = vload(w->l + i), m = vload(w->m + i);
+        vf y = vsel(vlt(vzero(), l), vfmadd(m, vset1(LN2), v_log(l)), vset1(-INFINITY));
+        if (ni - i >= VW)
+            vstore(lse + i, y);
+        else
+            vstore_n(lse + i, y, ni - i);
     }
 }
 
