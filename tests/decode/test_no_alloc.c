@@ -16,14 +16,14 @@
 
 #include "attn/attn.h"
 
+static volatile int counting;
+static long allocations;
+
 #if defined(__GLIBC__) && !defined(ATTN_TEST_SANITIZED)
 #define COUNT_ALLOCATIONS 1
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
-
-static volatile int counting;
-static long allocations;
 
 void *malloc(size_t n) {
     if (counting) __atomic_add_fetch(&allocations, 1, __ATOMIC_RELAXED);
