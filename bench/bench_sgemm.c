@@ -72,12 +72,18 @@ int main(int argc, char **argv) {
     int layers = 6, d = 384, T = 256, V = 8192, B = 8, reps = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         int v = atoi(argv[i + 1]);
-        if (!strcmp(argv[i], "--layers")) layers = v;
-        else if (!strcmp(argv[i], "--d-model")) d = v;
-        else if (!strcmp(argv[i], "--context")) T = v;
-        else if (!strcmp(argv[i], "--vocab")) V = v;
-        else if (!strcmp(argv[i], "--batch")) B = v;
-        else if (!strcmp(argv[i], "--reps")) reps = v;
+        if (!strcmp(argv[i], "--layers"))
+            layers = v;
+        else if (!strcmp(argv[i], "--d-model"))
+            d = v;
+        else if (!strcmp(argv[i], "--context"))
+            T = v;
+        else if (!strcmp(argv[i], "--vocab"))
+            V = v;
+        else if (!strcmp(argv[i], "--batch"))
+            B = v;
+        else if (!strcmp(argv[i], "--reps"))
+            reps = v;
         else {
             fprintf(stderr, "bench_sgemm: unknown option %s\n", argv[i]);
             return 2;

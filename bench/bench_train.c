@@ -26,14 +26,22 @@ int main(int argc, char **argv) {
     int layers = 6, d = 384, heads = 6, T = 256, V = 8192, B = 8, steps = 10, warmup = 2;
     for (int i = 1; i + 1 < argc; i += 2) {
         int v = atoi(argv[i + 1]);
-        if (!strcmp(argv[i], "--layers")) layers = v;
-        else if (!strcmp(argv[i], "--d-model")) d = v;
-        else if (!strcmp(argv[i], "--heads")) heads = v;
-        else if (!strcmp(argv[i], "--context")) T = v;
-        else if (!strcmp(argv[i], "--vocab")) V = v;
-        else if (!strcmp(argv[i], "--batch")) B = v;
-        else if (!strcmp(argv[i], "--steps")) steps = v;
-        else if (!strcmp(argv[i], "--warmup")) warmup = v;
+        if (!strcmp(argv[i], "--layers"))
+            layers = v;
+        else if (!strcmp(argv[i], "--d-model"))
+            d = v;
+        else if (!strcmp(argv[i], "--heads"))
+            heads = v;
+        else if (!strcmp(argv[i], "--context"))
+            T = v;
+        else if (!strcmp(argv[i], "--vocab"))
+            V = v;
+        else if (!strcmp(argv[i], "--batch"))
+            B = v;
+        else if (!strcmp(argv[i], "--steps"))
+            steps = v;
+        else if (!strcmp(argv[i], "--warmup"))
+            warmup = v;
         else {
             fprintf(stderr, "bench_train: unknown option %s\n", argv[i]);
             return 2;
@@ -52,14 +60,16 @@ int main(int argc, char **argv) {
     }
     int *tokens = malloc(sizeof(int) * B * T), *targets = malloc(sizeof(int) * B * T);
     srand(1);
-    for (int i = 0; i < B * T; i++) tokens[i] = rand() % V, targets[i] = rand() % V;
+    for (int i = 0; i < B * T; i++)
+        tokens[i] = rand() % V, targets[i] = rand() % V;
     attn_batch batch = {.B = B, .T = T, .tokens = tokens, .targets = targets};
     double *times = malloc(sizeof(double) * steps);
     float loss = 0;
     for (int s = 0; s < warmup + steps; s++) {
         double t0 = now();
         attn_model_zero_grad(m);
-        if (attn_model_forward(m, &batch, 1, &loss) != ATTN_OK || attn_model_backward(m, 1) != ATTN_OK ||
+        if (attn_model_forward(m, &batch, 1, &loss) != ATTN_OK ||
+            attn_model_backward(m, 1) != ATTN_OK ||
             attn_optimizer_step(opt, m, 1e-4f, NULL) != ATTN_OK) {
             fprintf(stderr, "bench_train: %s\n", attn_last_error());
             return 1;
@@ -76,7 +86,8 @@ int main(int argc, char **argv) {
      * backward recomputes S and adds dV, dP, dQ, dK: 5 T^2 D). */
     double n_tok = (double)B * T, C = d;
     double gflop = (n_tok * (layers * 72.0 * C * C + 6.0 * C * V) +
-                    (double)layers * B * heads * 7.0 * T * T * (C / heads)) * 1e-9;
+                    (double)layers * B * heads * 7.0 * T * T * (C / heads)) *
+                   1e-9;
     printf("{\"impl\": \"attn\", \"threads\": %d, \"params\": %zu, \"step_s\": %.4f, "
            "\"tokens_per_s\": %.1f, \"gflop\": %.1f, \"gflops\": %.1f, \"peak_mb\": %.1f, "
            "\"loss\": %.4f, \"isa\": \"%s\"}\n",

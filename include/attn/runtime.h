@@ -20,13 +20,13 @@ const char *attn_version(void);
  * the CPU and OS support (cpuid + xgetbv), capped by the environment variable
  * ATTN_ISA=generic|avx2|avx512 or by attn_set_isa. All strings are static. */
 typedef struct {
-    const char *version;   /* attn_version() */
-    const char *isa;       /* the kernels in use: "generic", "avx2" or "avx512" */
-    const char *isa_best;  /* the best this CPU supports */
-    const char *isa_env;   /* ATTN_ISA as set in the environment, or NULL */
-    const char *cpu;       /* the CPU's model name (cpuid brand string), "" if unknown */
-    const char *blas;      /* the GEMM library and the kernels it chose ("OpenBLAS ... SkylakeX") */
-    int num_threads;       /* attn_get_num_threads() */
+    const char *version;  /* attn_version() */
+    const char *isa;      /* the kernels in use: "generic", "avx2" or "avx512" */
+    const char *isa_best; /* the best this CPU supports */
+    const char *isa_env;  /* ATTN_ISA as set in the environment, or NULL */
+    const char *cpu;      /* the CPU's model name (cpuid brand string), "" if unknown */
+    const char *blas;     /* the GEMM library and the kernels it chose ("OpenBLAS ... SkylakeX") */
+    int num_threads;      /* attn_get_num_threads() */
 } attn_runtime;
 attn_runtime attn_runtime_info(void);
 

@@ -45,8 +45,7 @@ static double act_ref(attn_act act, double x, double *grad) {
     switch (act) {
     case ATTN_ACT_GELU_TANH: {
         double t = tanh(GELU_S * (x + GELU_A * x * x * x));
-        if (grad)
-            *grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_A * x * x);
+        if (grad) *grad = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_A * x * x);
         return 0.5 * x * (1 + t);
     }
     case ATTN_ACT_GELU_ERF: {

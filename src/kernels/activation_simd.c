@@ -1,5 +1,5 @@
-/* kernels/activation_simd.c: GELU (tanh and erf forms) and ReLU, forward and backward, VW lanes at a
- * time with the vector math of kernels/vmath.h; the formulas and the reference are in
+/* kernels/activation_simd.c: GELU (tanh and erf forms) and ReLU, forward and backward, VW lanes at
+ * a time with the vector math of kernels/vmath.h; the formulas and the reference are in
  * kernels/activation.c. A ragged tail is one partial vector, so no element goes through libm. */
 #include "kernels/simd_decls.h"
 #include "kernels/vmath.h"

@@ -165,8 +165,7 @@ static void pack_head(const attn_sdpa_args *a, int b, int h, float *kh, float *v
 /* One query tile [i0, i0 + ni) of head (b, h); kh, vh: the head's keys and values packed as
  * (kend, Dp) rows (pack_head). */
 static void fwd_tile(const attn_sdpa_args *a, const fwd_ws *w, int b, int h, int i0, int ni,
-                     const float *kh, const float *vh, float *o, long o_bs, long o_rs,
-                     float *lse) {
+                     const float *kh, const float *vh, float *o, long o_bs, long o_rs, float *lse) {
     const int D = a->D, Dp = round_up(D, AT_VW), off = a->Tk - a->Tq;
     const float *q = a->q + b * a->q_bs + (long)h * D;
     int kend = visible_keys(a, b);
@@ -200,8 +199,8 @@ static void fwd_tile(const attn_sdpa_args *a, const fwd_ws *w, int b, int h, int
  * 64 times the work, so each (b, h, i) row walks its keys alone, ROW_KB at a time: scores
  * s_j = scale q.k_j, an online softmax across blocks (natural base), o = sum_j p_j v_j / l. */
 
-#define ROWS_MAX_TQ 4  /* at most this many query rows take this path */
-#define ROW_KB 128     /* keys per block of scores (on the stack) */
+#define ROWS_MAX_TQ 4           /* at most this many query rows take this path */
+#define ROW_KB 128              /* keys per block of scores (on the stack) */
 #define ROWS_PAR_MIN (1L << 22) /* multiply-adds below which the rows stay on one thread */
 
 SIMD_INLINE float dot_row(const float *x, const float *y, int D) {
@@ -281,7 +280,8 @@ static void fwd_rows(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, fl
                 o_bs, o_rs, lse);
 }
 
-void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse) {
+void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
+                                float *lse) {
     if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return;
     if (a->Tq <= ROWS_MAX_TQ) {
         fwd_rows(a, o, o_bs, o_rs, lse);
@@ -299,7 +299,8 @@ void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, lo
             failed = 1;
         }
         fwd_ws w = fwd_ws_carve(buf ? buf : stack_buf, D, Dp);
-        float *kv = malloc((size_t)2 * a->Tk * Dp * sizeof *kv); /* this thread's packed head */
+        /* this thread's packed head (+1: never a malloc(0), which may return NULL) */
+        float *kv = malloc(((size_t)2 * a->Tk * Dp + 1) * sizeof *kv);
         if (!kv) {
 #pragma omp atomic write
             failed = 1;
@@ -318,8 +319,9 @@ void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, lo
         free(kv);
         if (buf != stack_buf) free(buf);
     }
-    if (failed) attn_error(ATTN_ERR_NOMEM, "attn_sdpa_forward: no memory for D = %d tiles, Tk = %d",
-                           D, a->Tk);
+    if (failed)
+        attn_error(ATTN_ERR_NOMEM, "attn_sdpa_forward: no memory for D = %d tiles, Tk = %d", D,
+                   a->Tk);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -390,8 +392,8 @@ typedef struct {
 } bwd_rows;
 
 /* Key tile [j0, j0 + nj) against query tile [i0, i0 + ni): adds to w->dk, w->dv and to dQ. */
-static void bwd_pair(const bwd_head *hd, const bwd_ws *w, const bwd_rows *r, int j0, int nj,
-                     int i0, int ni) {
+static void bwd_pair(const bwd_head *hd, const bwd_ws *w, const bwd_rows *r, int j0, int nj, int i0,
+                     int ni) {
     const int D = hd->D, Dp = hd->Dp, mk = round_up(nj, AT_KR);
     const float *qi = r->q + (long)i0 * Dp, *doi = r->dout + (long)i0 * Dp;
     for (int i = 0; i < ni; i++) {
@@ -450,8 +452,8 @@ static void bwd_run_head(const bwd_head *hd, const bwd_ws *w, const bwd_rows *r)
 }
 
 void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
-                        const float *lse, const float *dout, float *dq, float *dk, float *dv,
-                        float *delta) {
+                                 const float *lse, const float *dout, float *dq, float *dk,
+                                 float *dv, float *delta) {
     if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return;
     const int D = a->D, Dp = round_up(D, AT_VW), heads = a->B * a->H;
     const long need = bwd_ws_floats(D, Dp);

@@ -217,8 +217,10 @@ typedef void (*at_accum_fn)(int K, const float *A, const float *B, long ldb, flo
     AT_ACCUM_FN(L, TAG, R, 5, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 6, ARS, ACS)
 #define AT_ACCUM_ROW(L, TAG)                                                                       \
-    {0, at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2, at_accum_##L##_##TAG##3,                 \
-     at_accum_##L##_##TAG##4, at_accum_##L##_##TAG##5, at_accum_##L##_##TAG##6}
+    {                                                                                              \
+        0, at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2, at_accum_##L##_##TAG##3,              \
+            at_accum_##L##_##TAG##4, at_accum_##L##_##TAG##5, at_accum_##L##_##TAG##6              \
+    }
 #define AT_ACCUM_LAYOUT(L, ARS, ACS)                                                               \
     AT_ACCUM_WIDTHS(L, r, 1, ARS, ACS)                                                             \
     AT_ACCUM_WIDTHS(L, b, AT_KR, ARS, ACS)                                                         \

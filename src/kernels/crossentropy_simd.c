@@ -1,4 +1,5 @@
-/* kernels/crossentropy_simd.c: softmax cross-entropy with ignore-index and label smoothing (PyTorch).
+/* kernels/crossentropy_simd.c: softmax cross-entropy with ignore-index and label smoothing
+ * (PyTorch).
  *
  * With q = (1 - e) onehot(y) + e / V and lse = logsumexp(x), the row loss is
  *     -sum_k q_k (x_k - lse) = (1 - e) (lse - x_y) + e (lse - mean_k x_k),
@@ -33,8 +34,9 @@ static double row_loss(const float *x, float lse, int y, int V, float smoothing)
 }
 
 // lse: (N), logits: (N, V), targets: (N); returns the sum of row losses, *count = counted rows
-double SIMD_FN(attn_crossentropy_forward)(float *lse, const float *logits, const int *targets, int N, int V,
-                                 int ignore_index, float smoothing, long *count) {
+double SIMD_FN(attn_crossentropy_forward)(float *lse, const float *logits, const int *targets,
+                                          int N, int V, int ignore_index, float smoothing,
+                                          long *count) {
     double total = 0.0;
     long counted = 0;
 #pragma omp parallel for schedule(static) reduction(+ : total, counted) if ((long)N * V > CE_PAR_MIN)
@@ -62,8 +64,8 @@ static void row_grad(float *d, const float *x, float lse, int y, int V, float sm
 
 // dlogits, logits: (N, V), lse, targets: (N)
 void SIMD_FN(attn_crossentropy_backward)(float *dlogits, const float *logits, const float *lse,
-                                const int *targets, int N, int V, int ignore_index, float smoothing,
-                                float scale) {
+                                         const int *targets, int N, int V, int ignore_index,
+                                         float smoothing, float scale) {
 #pragma omp parallel for schedule(static) if ((long)N * V > CE_PAR_MIN)
     for (int n = 0; n < N; n++) {
         float *d = dlogits + (long)n * V;

@@ -1,8 +1,8 @@
 /* kernels/isa.h: which instruction set the kernels run on, chosen once at run time.
  *
- * Every src/kernels/NAME_simd.c is compiled once per ISA (kernels/simd.h); each compilation exports a
- * table of its kernels, attn_kernels_<isa>. At the first call, attn_kernels() detects what the CPU
- * and the OS support (cpuid, and xgetbv for the register state the OS saves), caps that by the
+ * Every src/kernels/NAME_simd.c is compiled once per ISA (kernels/simd.h); each compilation exports
+ * a table of its kernels, attn_kernels_<isa>. At the first call, attn_kernels() detects what the
+ * CPU and the OS support (cpuid, and xgetbv for the register state the OS saves), caps that by the
  * environment variable ATTN_ISA=generic|avx2|avx512, and returns the best table; the public
  * kernels (attn_sdpa_forward, attn_activation_forward, ...) call through it.
  *

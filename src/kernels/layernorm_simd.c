@@ -34,7 +34,8 @@ static void layernorm_row(float *out, float *mean_out, float *rstd_out, const fl
 
 // out, inp: (N, C), weight, bias: (C), mean, rstd: (N) or NULL
 void SIMD_FN(attn_layernorm_forward)(float *out, float *mean, float *rstd, const float *inp,
-                            const float *weight, const float *bias, int N, int C, float eps) {
+                                     const float *weight, const float *bias, int N, int C,
+                                     float eps) {
 #pragma omp parallel for schedule(static) if ((long)N * C > LN_PAR_MIN)
     for (int n = 0; n < N; n++) {
         float m, r;
@@ -90,8 +91,8 @@ static void layernorm_dparams(float *dweight, float *dbias, const float *dout, c
 // dinp, dout, inp: (N, C), dweight, dbias, weight: (C), mean, rstd: (N); dinp/dweight/dbias may be
 // NULL
 void SIMD_FN(attn_layernorm_backward)(float *dinp, float *dweight, float *dbias, const float *dout,
-                             const float *inp, const float *weight, const float *mean,
-                             const float *rstd, int N, int C) {
+                                      const float *inp, const float *weight, const float *mean,
+                                      const float *rstd, int N, int C) {
     if (dinp) {
 #pragma omp parallel for schedule(static) if ((long)N * C > LN_PAR_MIN)
         for (int n = 0; n < N; n++) {

@@ -1,5 +1,6 @@
 /* kernels/linear.c: y = x W^T + b through attn_gemm, or attn_gemv_small for a few rows (decoding);
- * the bias and its gradient are the only loops here, both over contiguous rows so they vectorise. */
+ * the bias and its gradient are the only loops here, both over contiguous rows so they vectorise.
+ */
 #include "kernels/linear.h"
 #include "kernels/gemm.h"
 #include "kernels/gemv.h"
@@ -46,8 +47,8 @@ void attn_linear_forward(float *out, const float *inp, const float *weight, cons
 
 /* dinp (N, IC) = dout @ weight + beta dinp; dweight, dbias accumulate. */
 static void linear_backward(float beta, float *dinp, float *dweight, float *dbias,
-                            const float *dout, const float *inp, const float *weight, int N,
-                            int IC, int OC) {
+                            const float *dout, const float *inp, const float *weight, int N, int IC,
+                            int OC) {
     /* dinp (N, IC) (+)= dout (N, OC) @ weight (OC, IC) */
     if (dinp) attn_gemm(false, false, N, IC, OC, 1.0f, dout, OC, weight, IC, beta, dinp, IC);
     /* dweight (OC, IC) += dout^T (OC, N) @ inp (N, IC) */

@@ -1,6 +1,6 @@
 /* kernels/simd.h: the vector type the NAME_simd.c kernels are written in, for the ISA the including
- * file is compiled for. CMake compiles every src/kernels/NAME_simd.c once per ISA, each time with its
- * own flags and ATTN_SIMD_ISA set (docs/ARCHITECTURE.md, "Kernels per ISA"):
+ * file is compiled for. CMake compiles every src/kernels/NAME_simd.c once per ISA, each time with
+ * its own flags and ATTN_SIMD_ISA set (docs/ARCHITECTURE.md, "Kernels per ISA"):
  *
  *   ATTN_SIMD_ISA  flags                                         vf          VW   SIMD_FN(x)
  *   generic        none (x86-64 baseline: SSE2; any other CPU)   4 x float    4   x_generic
@@ -27,10 +27,13 @@
 
 #define SIMD_CAT2(a, b) a##_##b
 #define SIMD_CAT(a, b) SIMD_CAT2(a, b)
-/* The name of this ISA's variant of a kernel: SIMD_FN(attn_sdpa_forward) -> attn_sdpa_forward_avx2 */
+/* This ISA's name of a kernel: SIMD_FN(attn_sdpa_forward) -> attn_sdpa_forward_avx2 */
 #define SIMD_FN(name) SIMD_CAT(name, ATTN_SIMD_ISA)
 
 #define SIMD_INLINE static inline __attribute__((always_inline))
+
+/* The primitives stay one line each, a table to read down: */
+// clang-format off
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 /* ---------------------------------------------------------------------------------------------- */
@@ -118,7 +121,8 @@ SIMD_INLINE vf vabs(vf a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
 SIMD_INLINE vf vand(vf a, vf b) { return _mm256_and_ps(a, b); }
 SIMD_INLINE vf vor(vf a, vf b) { return _mm256_or_ps(a, b); }
 SIMD_INLINE vf vxor(vf a, vf b) { return _mm256_xor_ps(a, b); }
-SIMD_INLINE vf vround(vf a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+#define SIMD_NEAREST (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+SIMD_INLINE vf vround(vf a) { return _mm256_round_ps(a, SIMD_NEAREST); }
 SIMD_INLINE vm vlt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
 SIMD_INLINE vm vle(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
 SIMD_INLINE vm veq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
@@ -209,6 +213,8 @@ SIMD_INLINE float vhmax(vf a) {
 }
 #define SIMD_LDEXP_BY_BITS 1
 #endif
+
+// clang-format on
 
 #ifdef SIMD_LDEXP_BY_BITS
 /* x 2^n for integral n in [-150, 128], as two factors 2^(n/2) and 2^(n - n/2) that are both normal

@@ -1,4 +1,5 @@
-/* kernels/table_simd.c: this ISA's table of kernels (kernels/kernel_table.h), attn_kernels_<isa>. */
+/* kernels/table_simd.c: this ISA's table of kernels (kernels/kernel_table.h), attn_kernels_<isa>.
+ */
 #include "kernels/simd_decls.h"
 
 #define SIMD_STR2(x) #x

@@ -8,8 +8,8 @@
 
 void attn_ffn_forward(const attn_ffn_params *p, attn_act act, float *out, float *h, float *a,
                       const float *x, int N, int C, int F) {
-    attn_linear_forward(h, x, p->fc1_w, NULL, N, C, F);     // h (N, F) = x W1^T
-    attn_bias_act_forward(act, h, a, p->fc1_b, N, F);        // h += b1, a = act(h), one pass
+    attn_linear_forward(h, x, p->fc1_w, NULL, N, C, F); // h (N, F) = x W1^T
+    attn_bias_act_forward(act, h, a, p->fc1_b, N, F);   // h += b1, a = act(h), one pass
     attn_linear_forward(out, a, p->fc2_w, p->fc2_b, N, F, C);
 }
 

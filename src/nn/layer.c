@@ -170,8 +170,8 @@ static void sublayer_f_backward(const attn_layer_shape *s, const attn_layer_para
 
 /* The gradient g of a residual sum x + drop(f(.)) goes to both branches: din gets g (written when
  * din is a fresh scratch buffer, added when it is the caller's dx), df gets drop'(g). */
-static void split_residual_grad(const attn_layer_shape *s, const attn_sublayer_acts *sa,
-                                float *din, int din_fresh, float *df, const float *g, size_t NC) {
+static void split_residual_grad(const attn_layer_shape *s, const attn_sublayer_acts *sa, float *din,
+                                int din_fresh, float *df, const float *g, size_t NC) {
     if (din_fresh)
         memcpy(din, g, NC * sizeof(float));
     else

@@ -58,7 +58,8 @@ void attn_adamw_update_scaled(float *param, const float *grad, float grad_scale,
     if (n <= 0) return;
     const adamw_consts c = adamw_constants(lr, beta1, beta2, eps, t);
     const long chunk = 16384, chunks = (n + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static) num_threads(attn_get_num_threads()) if (n >= ADAMW_PARALLEL_MIN)
+#pragma omp parallel for schedule(static)                                                          \
+    num_threads(attn_get_num_threads()) if (n >= ADAMW_PARALLEL_MIN)
     for (long k = 0; k < chunks; k++)
         adamw_range(param, grad, grad_scale, m, v, k * chunk, k + 1 < chunks ? (k + 1) * chunk : n,
                     &c, weight_decay);
@@ -71,8 +72,8 @@ void attn_adamw_update_chunks(float *param, const float *grad, float grad_scale,
     const adamw_consts c = adamw_constants(lr, beta1, beta2, eps, t);
 #pragma omp parallel for schedule(static) num_threads(attn_get_num_threads()) if (n_chunks > 1)
     for (int k = 0; k < n_chunks; k++)
-        adamw_range(param, grad, grad_scale, m, v, chunks[k].offset,
-                    chunks[k].offset + chunks[k].n, &c, chunks[k].weight_decay);
+        adamw_range(param, grad, grad_scale, m, v, chunks[k].offset, chunks[k].offset + chunks[k].n,
+                    &c, chunks[k].weight_decay);
 }
 
 /* attn_adamw_update_scaled with grad_scale 1 (multiplying by 1.0f is exact). No errors. */

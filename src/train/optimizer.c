@@ -214,9 +214,10 @@ attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, fl
 
     attn_param first;
     ATTN_TRY(attn_model_tensor(m, 0, &first));
-    double norm = opt->n_chunks ? sqrt(attn_grad_sq_norm_chunks(first.grad, opt->chunks,
-                                                                 opt->n_chunks, opt->partial))
-                                : global_grad_norm(m, opt->n_tensors);
+    double norm =
+        opt->n_chunks
+            ? sqrt(attn_grad_sq_norm_chunks(first.grad, opt->chunks, opt->n_chunks, opt->partial))
+            : global_grad_norm(m, opt->n_tensors);
     if (grad_norm) *grad_norm = (float)norm;
     if (!isfinite(norm))
         return attn_error(ATTN_ERR_NUMERIC,

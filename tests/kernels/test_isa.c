@@ -112,10 +112,23 @@ static void check_sdpa_case(const attn_kernel_table *t, attn_rng *rng, int Tq, i
     float *q = tu_randn(rng, nq, 1.0f), *k = tu_randn(rng, nk, 1.0f), *v = tu_randn(rng, nk, 1.0f);
     float *dout = tu_randn(rng, nq, 1.0f);
     int kv_len[2] = {Tk, Tk / 2 + 1};
-    attn_sdpa_args a = {.B = B, .H = H, .Tq = Tq, .Tk = Tk, .D = D, .scale = 1.0f / sqrtf((float)D),
-                        .causal = causal, .kv_len = causal ? NULL : kv_len,
-                        .q = q, .q_bs = Tq * C, .q_rs = C, .k = k, .k_bs = Tk * C, .k_rs = C,
-                        .v = v, .v_bs = Tk * C, .v_rs = C};
+    attn_sdpa_args a = {.B = B,
+                        .H = H,
+                        .Tq = Tq,
+                        .Tk = Tk,
+                        .D = D,
+                        .scale = 1.0f / sqrtf((float)D),
+                        .causal = causal,
+                        .kv_len = causal ? NULL : kv_len,
+                        .q = q,
+                        .q_bs = Tq * C,
+                        .q_rs = C,
+                        .k = k,
+                        .k_bs = Tk * C,
+                        .k_rs = C,
+                        .v = v,
+                        .v_bs = Tk * C,
+                        .v_rs = C};
     float *o = tu_zeros(nq), *o_ref = tu_zeros(nq), *lse = tu_zeros((long)B * H * Tq);
     t->sdpa_forward(&a, o, Tq * C, C, lse);
     attn_sdpa_probs(&a, o_ref, Tq * C, C, NULL);

@@ -23,7 +23,9 @@ typedef struct {
     double max_ulp;
 } vmath_case;
 
-static double ref_exp2(double x) { return exp2(x); }
+static double ref_exp2(double x) {
+    return exp2(x);
+}
 
 static const vmath_case cases[] = {
     {"exp", offsetof(attn_kernel_table, vexp), exp, -104.0, 89.0, 1.5},
@@ -83,8 +85,8 @@ static void check_range(const attn_kernel_table *t, const vmath_case *c) {
 
 /* Special values; a partial vector (n = 11) also exercises the masked tail. */
 static void check_edges(const attn_kernel_table *t) {
-    const float in[11] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-45f, -1e-45f,
-                          88.73f, -103.5f, 1e-30f, -5.0f};
+    const float in[11] = {0.0f,    -0.0f,  INFINITY, -INFINITY, NAN,  1e-45f,
+                          -1e-45f, 88.73f, -103.5f,  1e-30f,    -5.0f};
     float y[11];
     t->vexp(y, in, 11);
     assert_true(y[0] == 1 && y[1] == 1 && isinf(y[2]) && y[3] == 0 && isnan(y[4]));
