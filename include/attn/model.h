@@ -9,7 +9,7 @@
  *     attn_model_zero_grad(m);
  *     attn_model_forward(m, &batch, 1, &loss);   // training mode: dropout on
  *     attn_model_backward(m, 1.0f);
- *     attn_optimizer_step(opt, m, lr);            // attn/train.h
+ *     attn_optimizer_step(opt, m, lr, NULL);      // attn/train.h; NULL: no gradient norm out
  *
  * A model is not safe to use from two threads at once; kernels use attn_get_num_threads() threads. */
 #ifndef ATTN_MODEL_H

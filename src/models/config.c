@@ -145,7 +145,7 @@ const char *attn_pool_name(attn_pool pool) {
 
 #define DEFINE_PARSE(fn, type, what, names)                                                        \
     attn_status fn(const char *name, type *out) {                                                  \
-        int v;                                                                                     \
+        int v = 0;                                                                                 \
         ATTN_TRY(parse_name(what, names, COUNT(names), name, &v));                                 \
         if (out) *out = (type)v;                                                                   \
         return ATTN_OK;                                                                            \
