@@ -22,30 +22,10 @@
 #include <time.h>
 
 #include "attn/runtime.h"
+#include "bench_util.h"
 #include "core/rng.h"
 #include "kernels/attention.h"
 #include "kernels/linear.h"
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Seconds on the wall clock, or of CPU time used by all of the process's threads. */
-static double now(clockid_t clock) {
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static double median(const double *x, int n) {
-    double *s = malloc((size_t)n * sizeof *s);
-    memcpy(s, x, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    double m = (s[(n - 1) / 2] + s[n / 2]) / 2;
-    free(s);
-    return m;
-}
 
 static float *alloc_floats(long n) {
     float *p = calloc((size_t)n, sizeof *p);
@@ -120,15 +100,15 @@ static void kernel_only(block *m, int iters, int warmup) {
     double *fwd = malloc((size_t)iters * sizeof *fwd), *bwd = malloc((size_t)iters * sizeof *bwd);
     forward(m);
     for (int it = -warmup; it < iters; it++) {
-        double t0 = now(CLOCK_MONOTONIC);
+        double t0 = bench_clock(CLOCK_MONOTONIC);
         attn_sdpa_forward(&a, m->o, (long)m->T * m->C, m->C, m->lse);
-        double t1 = now(CLOCK_MONOTONIC);
+        double t1 = bench_clock(CLOCK_MONOTONIC);
         attn_sdpa_backward(&a, m->o, (long)m->T * m->C, m->C, m->lse, m->dy, m->dqkv,
                            m->dqkv + m->C, m->dqkv + 2 * m->C, m->delta);
-        double t2 = now(CLOCK_MONOTONIC);
+        double t2 = bench_clock(CLOCK_MONOTONIC);
         if (it >= 0) fwd[it] = (t1 - t0) * 1e3, bwd[it] = (t2 - t1) * 1e3;
     }
-    double f = median(fwd, iters), b = median(bwd, iters);
+    double f = bench_median(fwd, iters), b = bench_median(bwd, iters);
     printf("{\"impl\": \"attn sdpa\", \"T\": %d, \"batch\": %d, \"heads\": %d, \"D\": %d, "
            "\"causal\": %d, \"threads\": %d, \"forward_ms\": %.2f, \"forward_gflops\": %.1f, "
            "\"backward_ms\": %.2f, \"backward_gflops\": %.1f}\n",
@@ -190,12 +170,12 @@ int main(int argc, char **argv) {
     }
     double *ms = malloc((size_t)iters * sizeof *ms), *cpu_ms = malloc((size_t)iters * sizeof *ms);
     for (int it = -warmup; it < iters; it++) {
-        double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+        double t0 = bench_clock(CLOCK_MONOTONIC), c0 = bench_clock(CLOCK_PROCESS_CPUTIME_ID);
         forward(&m);
         backward(&m);
         if (it >= 0) {
-            ms[it] = (now(CLOCK_MONOTONIC) - t0) * 1e3;
-            cpu_ms[it] = (now(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e3;
+            ms[it] = (bench_clock(CLOCK_MONOTONIC) - t0) * 1e3;
+            cpu_ms[it] = (bench_clock(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e3;
         }
     }
     struct rusage ru;
@@ -207,7 +187,8 @@ int main(int argc, char **argv) {
     printf("{\"impl\": \"attn\", \"T\": %d, \"batch\": %d, \"d_model\": %d, \"heads\": %d, "
            "\"causal\": %d, \"threads\": %d, \"median_ms\": %.2f, \"median_cpu_ms\": %.2f, "
            "\"ms\": [",
-           T, B, C, H, causal, attn_get_num_threads(), median(ms, iters), median(cpu_ms, iters));
+           T, B, C, H, causal, attn_get_num_threads(), bench_median(ms, iters),
+           bench_median(cpu_ms, iters));
     for (int i = 0; i < iters; i++)
         printf("%s%.2f", i ? ", " : "", ms[i]);
     printf("], \"peak_mb\": %.1f, \"check\": %.6g}\n", ru.ru_maxrss / 1024.0, check);

@@ -9,16 +9,11 @@
 #include <time.h>
 
 #include "attn/attn.h"
+#include "bench_util.h"
 #include "kernels/gemm.h"
 #include "kernels/gemv.h"
 
 #define COPIES 24
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 // out: (M, N) = x (M, K) @ w^T + b the way attn_linear_forward does it through a GEMM
 static void gemm_linear(float *out, const float *x, const float *w, const float *b, int M, int N,
@@ -35,10 +30,10 @@ static double time_us(product_fn fn, float *out, const float *x, const float *w,
                       int M, int N, int K, int reps) {
     for (int r = 0; r < COPIES; r++)
         fn(out, x, w + (long)r * N * K, b, M, N, K);
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < reps; r++)
         fn(out, x, w + (long)(r % COPIES) * N * K, b, M, N, K);
-    return (now() - t0) / reps * 1e6;
+    return (bench_now() - t0) / reps * 1e6;
 }
 
 int main(int argc, char **argv) {

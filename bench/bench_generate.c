@@ -13,19 +13,9 @@
 #include <time.h>
 
 #include "attn/attn.h"
+#include "bench_util.h"
 
 #define MAX_BATCHES 8
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* One generation of n_new tokens for each of B streams; seconds, or -1 on error. */
 static double run(const attn_model *m, int B, int n_new, attn_sampler *s, int *out, int *n_out) {
@@ -34,11 +24,11 @@ static double run(const attn_model *m, int B, int n_new, attn_sampler *s, int *o
     attn_sampler *samplers[64];
     for (int i = 0; i < B; i++)
         tokens[i] = i * 37 % V, prompts[i] = &tokens[i], ones[i] = 1, samplers[i] = s;
-    double t0 = now();
+    double t0 = bench_now();
     attn_status st = B == 1 ? attn_generate(m, tokens, 1, n_new, s, -1, NULL, NULL, out, n_out)
                             : attn_generate_batch(m, B, prompts, ones, n_new, samplers, -1, NULL,
                                                   NULL, out, n_out);
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (st != ATTN_OK) return -1;
     for (int i = 0; i < B; i++)
         if (n_out[i] != n_new) return -1;
@@ -101,8 +91,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench_generate: %s\n", attn_last_error());
                 return 1;
             }
-        qsort(times, runs, sizeof(double), cmp_double);
-        double med = times[runs / 2];
+        double med = bench_median(times, runs);
         printf("{\"impl\": \"attn\", \"threads\": %d, \"batch\": %d, \"new_tokens\": %d, "
                "\"tokens_per_s\": %.1f, \"ms_per_step\": %.3f, \"ms_per_token\": %.3f, "
                "\"params\": %zu}\n",

@@ -5,24 +5,10 @@
  * Prints one JSON line: GFLOP/s for square n = 1024, 2048, 4096 (median of reps), and for the
  * step's GEMMs (forward, dinp, dweight of every linear layer and the tied vocabulary projection;
  * not the attention's own products, which the fused kernel does). */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "attn/attn.h"
+#include "bench_util.h"
 #include "kernels/gemm.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static float *filled(long n) {
     float *p = malloc(sizeof(float) * n);
@@ -47,16 +33,15 @@ static int add_linear(shape *s, int n, int rows, int in, int out) {
 static double time_shapes(const shape *s, int n, int reps, float *A, float *B, float *C) {
     double *t = malloc(sizeof(double) * reps);
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < n; i++) {
             int lda = s[i].ta ? s[i].M : s[i].K, ldb = s[i].tb ? s[i].K : s[i].N;
             attn_gemm(s[i].ta, s[i].tb, s[i].M, s[i].N, s[i].K, 1.0f, A, lda, B, ldb, 0.0f, C,
                       s[i].N);
         }
-        if (r >= 0) t[r] = now() - t0;
+        if (r >= 0) t[r] = bench_now() - t0;
     }
-    qsort(t, reps, sizeof(double), cmp_double);
-    double med = t[reps / 2];
+    double med = bench_median(t, reps);
     free(t);
     return med;
 }
@@ -70,25 +55,9 @@ static double flops_of(const shape *s, int n) {
 
 int main(int argc, char **argv) {
     int layers = 6, d = 384, T = 256, V = 8192, B = 8, reps = 5;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        int v = atoi(argv[i + 1]);
-        if (!strcmp(argv[i], "--layers"))
-            layers = v;
-        else if (!strcmp(argv[i], "--d-model"))
-            d = v;
-        else if (!strcmp(argv[i], "--context"))
-            T = v;
-        else if (!strcmp(argv[i], "--vocab"))
-            V = v;
-        else if (!strcmp(argv[i], "--batch"))
-            B = v;
-        else if (!strcmp(argv[i], "--reps"))
-            reps = v;
-        else {
-            fprintf(stderr, "bench_sgemm: unknown option %s\n", argv[i]);
-            return 2;
-        }
-    }
+    const bench_opt opts[] = {{"layers", &layers}, {"d-model", &d}, {"context", &T},
+                              {"vocab", &V},       {"batch", &B},   {"reps", &reps}};
+    if (bench_parse(argc, argv, "bench_sgemm", opts, sizeof opts / sizeof opts[0])) return 2;
     if (reps < 1) reps = 1;
     attn_set_num_threads(0);
     long big = 4096L * 4096, rows = (long)B * T;

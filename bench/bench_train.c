@@ -3,50 +3,19 @@
  *   bench_train [--layers 6] [--d-model 384] [--heads 6] [--context 256] [--vocab 8192]
  *               [--batch 8] [--steps 10] [--warmup 2]
  * Prints one JSON line: median step seconds, tokens/s, peak RSS in MB. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <sys/resource.h>
-#include <time.h>
 
 #include "attn/attn.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv) {
     int layers = 6, d = 384, heads = 6, T = 256, V = 8192, B = 8, steps = 10, warmup = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        int v = atoi(argv[i + 1]);
-        if (!strcmp(argv[i], "--layers"))
-            layers = v;
-        else if (!strcmp(argv[i], "--d-model"))
-            d = v;
-        else if (!strcmp(argv[i], "--heads"))
-            heads = v;
-        else if (!strcmp(argv[i], "--context"))
-            T = v;
-        else if (!strcmp(argv[i], "--vocab"))
-            V = v;
-        else if (!strcmp(argv[i], "--batch"))
-            B = v;
-        else if (!strcmp(argv[i], "--steps"))
-            steps = v;
-        else if (!strcmp(argv[i], "--warmup"))
-            warmup = v;
-        else {
-            fprintf(stderr, "bench_train: unknown option %s\n", argv[i]);
-            return 2;
-        }
-    }
+    const bench_opt opts[] = {{"layers", &layers}, {"d-model", &d},    {"heads", &heads},
+                              {"context", &T},     {"vocab", &V},      {"batch", &B},
+                              {"steps", &steps},   {"warmup", &warmup}};
+    if (bench_parse(argc, argv, "bench_train", opts, sizeof opts / sizeof opts[0])) return 2;
+    if (steps < 1) steps = 1;
     attn_set_num_threads(0);
     attn_config c = attn_config_default(ATTN_ARCH_DECODER_LM);
     c.vocab_size = V, c.max_len = T, c.d_model = d, c.n_heads = heads, c.d_ff = 4 * d;
@@ -66,7 +35,7 @@ int main(int argc, char **argv) {
     double *times = malloc(sizeof(double) * steps);
     float loss = 0;
     for (int s = 0; s < warmup + steps; s++) {
-        double t0 = now();
+        double t0 = bench_now();
         attn_model_zero_grad(m);
         if (attn_model_forward(m, &batch, 1, &loss) != ATTN_OK ||
             attn_model_backward(m, 1) != ATTN_OK ||
@@ -74,10 +43,9 @@ int main(int argc, char **argv) {
             fprintf(stderr, "bench_train: %s\n", attn_last_error());
             return 1;
         }
-        if (s >= warmup) times[s - warmup] = now() - t0;
+        if (s >= warmup) times[s - warmup] = bench_now() - t0;
     }
-    qsort(times, steps, sizeof(double), cmp_double);
-    double med = times[steps / 2];
+    double med = bench_median(times, steps);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     /* The step's arithmetic: every linear layer's three products (forward, d input, d weight:
