@@ -30,11 +30,6 @@
 #define LN2 0.69314718055994531f
 #define NBV (AT_T / AT_VW) /* vectors across a tile row */
 
-/* Per-thread working memory comes from a stack buffer of this many floats (192 KiB) when the
- * tiles fit (D <= 128 when D is a multiple of the vector width), else from one malloc per thread.
- */
-#define STACK_FLOATS (48 * 1024)
-
 static int round_up(int x, int m) {
     return (x + m - 1) / m * m;
 }
@@ -78,10 +73,16 @@ static void mask_causal(float *S, int ni, int j0, int i0, int off) {
     }
 }
 
-/* Working memory of one thread: the stack buffer if `need` floats fit, else the heap (NULL if
- * that fails). */
-static float *thread_ws(float *stack_buf, long need) {
-    return need <= STACK_FLOATS ? stack_buf : malloc((size_t)need * sizeof(float));
+/* Working memory of one thread, `floats` of it in one cache-aligned block: its tiles and the
+ * packed rows of its head. NULL, and *failed set, when there is no memory. */
+static float *thread_alloc(long floats, int *failed) {
+    size_t bytes = ((size_t)floats * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes ? bytes : 64);
+    if (!p) {
+#pragma omp atomic write
+        *failed = 1;
+    }
+    return p;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -247,8 +248,7 @@ static void fwd_row(const attn_sdpa_args *a, int b, int h, int i, float *o, long
         for (; j + VW <= nb; j += VW)
             vstore(sc + j, v_exp(vsub(vload(sc + j), shift)));
         if (j < nb) vstore_n(sc + j, v_exp(vsub(vload_n(sc + j, nb - j), shift)), nb - j);
-        float r;
-        vstore_n(&r, v_exp(vset1(m - m_new)), 1); /* m = -inf at first: r = 0 */
+        float r = vm_exp1(m - m_new); /* m = -inf at first: r = 0 */
         l *= r;
         for (j = 0; j < nb; j++) {
             axpby_row(out, j == 0 ? r : 1.0f, sc[j], v + (long)(j0 + j) * a->v_rs, D);
@@ -259,25 +259,29 @@ static void fwd_row(const attn_sdpa_args *a, int b, int h, int i, float *o, long
     float inv = l > 0 ? 1.0f / l : 0.0f;
     axpby_row(out, inv, 0.0f, out, D);
     if (lse) {
-        float lg;
-        vstore_n(&lg, v_log(vset1(l)), 1);
-        lse[((long)b * a->H + h) * a->Tq + i] = l > 0 ? m + lg : -INFINITY;
+        lse[((long)b * a->H + h) * a->Tq + i] = l > 0 ? m + vm_log1(l) : -INFINITY;
     }
 }
 
+/* Row r = (b H + h) Tq + i of the B H Tq query rows. */
+static void fwd_row_at(const attn_sdpa_args *a, long r, float *o, long o_bs, long o_rs,
+                       float *lse) {
+    fwd_row(a, (int)(r / ((long)a->H * a->Tq)), (int)(r / a->Tq % a->H), (int)(r % a->Tq), o, o_bs,
+            o_rs, lse);
+}
+
+/* Serial (no OpenMP region at all) unless the rows are work enough to pay for waking a team. */
 static void fwd_rows(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse) {
     const long rows = (long)a->B * a->H * a->Tq;
     const long work = rows * a->Tk * a->D * 2;
     if (work < ROWS_PAR_MIN || attn_get_num_threads() < 2) { /* no team: waking one costs more */
         for (long r = 0; r < rows; r++)
-            fwd_row(a, (int)(r / ((long)a->H * a->Tq)), (int)(r / a->Tq % a->H), (int)(r % a->Tq),
-                    o, o_bs, o_rs, lse);
+            fwd_row_at(a, r, o, o_bs, o_rs, lse);
         return;
     }
 #pragma omp parallel for schedule(static) num_threads(attn_get_num_threads())
     for (long r = 0; r < rows; r++)
-        fwd_row(a, (int)(r / ((long)a->H * a->Tq)), (int)(r / a->Tq % a->H), (int)(r % a->Tq), o,
-                o_bs, o_rs, lse);
+        fwd_row_at(a, r, o, o_bs, o_rs, lse);
 }
 
 void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
@@ -292,32 +296,21 @@ void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, lo
     int failed = 0;
 #pragma omp parallel num_threads(attn_get_num_threads()) if (jobs > 1)
     {
-        float stack_buf[STACK_FLOATS] __attribute__((aligned(64)));
-        float *buf = thread_ws(stack_buf, need);
-        if (!buf) {
-#pragma omp atomic write
-            failed = 1;
-        }
-        fwd_ws w = fwd_ws_carve(buf ? buf : stack_buf, D, Dp);
-        /* this thread's packed head (+1: never a malloc(0), which may return NULL) */
-        float *kv = malloc(((size_t)2 * a->Tk * Dp + 1) * sizeof *kv);
-        if (!kv) {
-#pragma omp atomic write
-            failed = 1;
-        }
-        int packed = -1; /* the head in kv */
+        /* the tiles, then this thread's head packed: keys (Tk, Dp), values (Tk, Dp) */
+        float *buf = thread_alloc(need + 2L * a->Tk * Dp, &failed);
+        fwd_ws w = buf ? fwd_ws_carve(buf, D, Dp) : (fwd_ws){0};
+        float *kh = buf ? buf + need : NULL, *vh = buf ? kh + (long)a->Tk * Dp : NULL;
+        int packed = -1; /* the head in kh, vh */
 #pragma omp for schedule(dynamic, 1)
         for (long job = 0; job < jobs; job++) {
             int t = (int)(job % tiles), bh = (int)(job / tiles);
             int i0 = t * AT_T, ni = a->Tq - i0 < AT_T ? a->Tq - i0 : AT_T;
-            if (!buf || !kv) continue;
-            if (bh != packed) pack_head(a, bh / a->H, bh % a->H, kv, kv + (long)a->Tk * Dp);
+            if (!buf) continue;
+            if (bh != packed) pack_head(a, bh / a->H, bh % a->H, kh, vh);
             packed = bh;
-            fwd_tile(a, &w, bh / a->H, bh % a->H, i0, ni, kv, kv + (long)a->Tk * Dp, o, o_bs, o_rs,
-                     lse);
+            fwd_tile(a, &w, bh / a->H, bh % a->H, i0, ni, kh, vh, o, o_bs, o_rs, lse);
         }
-        free(kv);
-        if (buf != stack_buf) free(buf);
+        free(buf);
     }
     if (failed)
         attn_error(ATTN_ERR_NOMEM, "attn_sdpa_forward: no memory for D = %d tiles, Tk = %d", D,
@@ -460,20 +453,12 @@ void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o
     int failed = 0;
 #pragma omp parallel num_threads(attn_get_num_threads()) if (heads > 1)
     {
-        float stack_buf[STACK_FLOATS] __attribute__((aligned(64)));
-        float *buf = thread_ws(stack_buf, need);
-        if (!buf) {
-#pragma omp atomic write
-            failed = 1;
-        }
-        bwd_ws w = bwd_ws_carve(buf ? buf : stack_buf, D, Dp);
-        float *rows = malloc((size_t)3 * a->Tq * Dp * sizeof *rows); /* this thread's head */
-        if (!rows) {
-#pragma omp atomic write
-            failed = 1;
-        }
-        bwd_rows r = {rows, rows ? rows + (long)a->Tq * Dp : NULL,
-                      rows ? rows + 2L * a->Tq * Dp : NULL};
+        /* the tiles, then this thread's head packed: q, dO, dQ, each (Tq, Dp) */
+        float *buf = thread_alloc(need + 3L * a->Tq * Dp, &failed);
+        bwd_ws w = buf ? bwd_ws_carve(buf, D, Dp) : (bwd_ws){0};
+        long n = (long)a->Tq * Dp;
+        bwd_rows r = {buf ? buf + need : NULL, buf ? buf + need + n : NULL,
+                      buf ? buf + need + 2 * n : NULL};
 #pragma omp for schedule(dynamic, 1)
         for (int bh = 0; bh < heads; bh++) {
             int b = bh / a->H, h = bh % a->H;
@@ -501,10 +486,9 @@ void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o
                 .causal = a->causal,
                 .scale = a->scale,
             };
-            if (buf && rows) bwd_run_head(&hd, &w, &r);
+            if (buf) bwd_run_head(&hd, &w, &r);
         }
-        free(rows);
-        if (buf != stack_buf) free(buf);
+        free(buf);
     }
     if (failed)
         attn_error(ATTN_ERR_NOMEM, "attn_sdpa_backward: no memory for D = %d tiles, Tq = %d", D,

@@ -15,9 +15,8 @@
 
 // x: (V); logsumexp(x) = max + log(sum exp(x - max))
 static float row_logsumexp(const float *x, int V) {
-    float max = vm_array_max(x, V), lse;
-    vstore_n(&lse, vadd(vset1(max), v_log(vset1(vm_array_exp_sum(x, V, max)))), 1);
-    return lse;
+    float max = vm_array_max(x, V);
+    return max + vm_log1(vm_array_exp_sum(x, V, max));
 }
 
 // x: (V); the loss of one counted row with target y

@@ -135,6 +135,19 @@ SIMD_INLINE vf v_log(vf x) {
     return vsel(veq(x, vzero()), vset1(-INFINITY), y);
 }
 
+/* One float through the vector math, for the odd scalar (a row's log-sum-exp, a rescale factor)
+ * so that no kernel mixes libm's results with these. */
+SIMD_INLINE float vm_exp1(float x) {
+    float y;
+    vstore_n(&y, v_exp(vset1(x)), 1);
+    return y;
+}
+SIMD_INLINE float vm_log1(float x) {
+    float y;
+    vstore_n(&y, v_log(vset1(x)), 1);
+    return y;
+}
+
 /* max_k x[k] over n floats (-inf for n == 0). */
 SIMD_INLINE float vm_array_max(const float *x, int n) {
     vf m = vset1(-INFINITY);
