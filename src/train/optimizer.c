@@ -2,6 +2,7 @@
  * global-norm clipping, decay only on tensors with two or more dimensions (docs/FORMATS.md). */
 #include "attn/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -23,8 +24,8 @@ struct attn_optimizer {
     size_t n_params; /* total elements over every tensor */
     opt_slot *slots; /* (n_tensors) */
     float *moments;  /* ONE allocation of 2 * n_params floats: m, then v */
-    /* The model's tensors back to back in its arenas, in the slots' order: then every step runs as
-     * one pass over the arenas, cut into chunks (n_chunks == 0: tensor by tensor). */
+    /* The model's tensors lie back to back in its arenas, in the slots' order, so every step is
+     * one pass over the arenas, cut into chunks of one tensor each. */
     attn_adamw_chunk *chunks;
     double *partial; /* (n_chunks) scratch of the gradient norm */
     int n_chunks;
@@ -58,24 +59,29 @@ static attn_status check_params(const attn_adamw_params *p) {
     return ATTN_OK;
 }
 
-/* When m's tensors lie back to back in its arenas in the slots' order (as attn models lay them
- * out), cuts them into chunks of at most OPT_CHUNK elements of one tensor each; otherwise leaves
- * n_chunks 0. ATTN_ERR_NOMEM if the table cannot be allocated. */
+/* Cuts m's tensors, which lie back to back in its arenas in the slots' order (models/model.c lays
+ * them out so), into chunks of at most OPT_CHUNK elements of one tensor each. ATTN_ERR_INVALID
+ * if a tensor is not where that layout puts it, ATTN_ERR_NOMEM. */
 static attn_status make_chunks(attn_optimizer *opt, const attn_model *m) {
     attn_param first;
-    if (attn_model_tensor(m, 0, &first) != ATTN_OK) return ATTN_OK;
+    ATTN_TRY(attn_model_tensor(m, 0, &first));
     long count = 0;
     for (int i = 0; i < opt->n_tensors; i++) {
         attn_param p;
-        if (attn_model_tensor(m, i, &p) != ATTN_OK || p.data != first.data + opt->slots[i].offset ||
+        ATTN_TRY(attn_model_tensor(m, i, &p));
+        if (p.data != first.data + opt->slots[i].offset ||
             p.grad != first.grad + opt->slots[i].offset)
-            return ATTN_OK;
+            return attn_error(ATTN_ERR_INVALID,
+                              "attn_optimizer_create: tensor %d (%s) is not "
+                              "where the parameter arena puts it",
+                              i, p.name ? p.name : "?");
         count += ((long)p.size + OPT_CHUNK - 1) / OPT_CHUNK;
     }
-    if (count <= 0 || count > (1L << 30)) return ATTN_OK;
-    opt->chunks = malloc((size_t)count * sizeof *opt->chunks);
-    opt->partial = malloc((size_t)count * sizeof *opt->partial);
-    if (!opt->chunks || !opt->partial) return ATTN_ERR_NOMEM;
+    if (count > INT_MAX) return attn_error(ATTN_ERR_INVALID, "optimizer: %ld chunks", count);
+    opt->chunks = malloc((size_t)(count ? count : 1) * sizeof *opt->chunks);
+    opt->partial = malloc((size_t)(count ? count : 1) * sizeof *opt->partial);
+    if (!opt->chunks || !opt->partial)
+        return attn_error(ATTN_ERR_NOMEM, "attn_optimizer_create: out of memory");
     int k = 0;
     for (int i = 0; i < opt->n_tensors; i++) {
         const opt_slot *s = &opt->slots[i];
@@ -126,9 +132,10 @@ attn_status attn_optimizer_create(const attn_model *m, attn_adamw_params params,
         return attn_error(ATTN_ERR_NOMEM, "attn_optimizer_create: no memory for %zu moments",
                           2 * opt->n_params);
     }
-    if (make_chunks(opt, m) != ATTN_OK) {
+    attn_status st = make_chunks(opt, m);
+    if (st != ATTN_OK) {
         attn_optimizer_free(opt);
-        return attn_error(ATTN_ERR_NOMEM, "attn_optimizer_create: out of memory");
+        return st;
     }
     *out = opt;
     return ATTN_OK;
@@ -191,16 +198,6 @@ static attn_status check_model(const attn_optimizer *opt, const attn_model *m) {
     return ATTN_OK;
 }
 
-/* ‖g‖₂ over every gradient of m, accumulated in double. */
-static double global_grad_norm(const attn_model *m, int n) {
-    double sq = 0.0;
-    for (int i = 0; i < n; i++) {
-        attn_param p;
-        if (attn_model_tensor(m, i, &p) == ATTN_OK) sq += attn_grad_sq_norm(p.grad, (long)p.size);
-    }
-    return sqrt(sq);
-}
-
 /* One clipped AdamW update of every parameter of m with learning rate lr (see attn/train.h). The
  * clipping factor min(1, clip_norm / (‖g‖ + 1e-6)) is applied on the fly: m's gradients are read,
  * never changed. Allocates nothing. Errors: ATTN_ERR_INVALID (NULL, lr negative or non-finite),
@@ -215,9 +212,7 @@ attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, fl
     attn_param first;
     ATTN_TRY(attn_model_tensor(m, 0, &first));
     double norm =
-        opt->n_chunks
-            ? sqrt(attn_grad_sq_norm_chunks(first.grad, opt->chunks, opt->n_chunks, opt->partial))
-            : global_grad_norm(m, opt->n_tensors);
+        sqrt(attn_grad_sq_norm_chunks(first.grad, opt->chunks, opt->n_chunks, opt->partial));
     if (grad_norm) *grad_norm = (float)norm;
     if (!isfinite(norm))
         return attn_error(ATTN_ERR_NUMERIC,
@@ -231,21 +226,9 @@ attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, fl
         if (coef < 1.0) scale = (float)coef;
     }
     long t = opt->steps + 1;
-    if (opt->n_chunks) {
-        attn_adamw_update_chunks(first.data, first.grad, scale, opt->moments,
-                                 opt->moments + opt->n_params, opt->chunks, opt->n_chunks, lr,
-                                 hp->beta1, hp->beta2, hp->eps, t);
-        opt->steps = t;
-        return ATTN_OK;
-    }
-    for (int i = 0; i < opt->n_tensors; i++) {
-        attn_param p;
-        ATTN_TRY(attn_model_tensor(m, i, &p)); /* cannot fail: check_model read them all */
-        const opt_slot *s = &opt->slots[i];
-        float *mo = opt->moments + s->offset, *vo = opt->moments + opt->n_params + s->offset;
-        attn_adamw_update_scaled(p.data, p.grad, scale, mo, vo, (long)s->size, lr, hp->beta1,
-                                 hp->beta2, hp->eps, s->decay ? hp->weight_decay : 0.0f, t);
-    }
+    attn_adamw_update_chunks(first.data, first.grad, scale, opt->moments,
+                             opt->moments + opt->n_params, opt->chunks, opt->n_chunks, lr,
+                             hp->beta1, hp->beta2, hp->eps, t);
     opt->steps = t;
     return ATTN_OK;
 }
