@@ -207,19 +207,28 @@ typedef void (*at_accum_fn)(int K, const float *A, const float *B, long ldb, flo
         int K, const float *A, const float *B, long ldb, float *C, long ldc) {                     \
         at_accum_block(R, NV, ARS, ACS, K, A, B, ldb, C, ldc);                                     \
     }
-/* Every width 1..6 is made (a wider one than AT_NVMAX is never called), so the table's shape
- * does not depend on the ISA. */
-#define AT_ACCUM_WIDTHS(L, TAG, R, ARS, ACS)                                                       \
+/* Widths 1..3 always, 4..6 only where AT_NVMAX reaches them; the table keeps one shape (7 slots,
+ * 0 for a width that has no kernel and is never asked for). */
+#define AT_ACCUM_NARROW(L, TAG, R, ARS, ACS)                                                       \
     AT_ACCUM_FN(L, TAG, R, 1, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 2, ARS, ACS)                                                            \
-    AT_ACCUM_FN(L, TAG, R, 3, ARS, ACS)                                                            \
+    AT_ACCUM_FN(L, TAG, R, 3, ARS, ACS)
+#if AT_NVMAX > 3
+#define AT_ACCUM_WIDTHS(L, TAG, R, ARS, ACS)                                                       \
+    AT_ACCUM_NARROW(L, TAG, R, ARS, ACS)                                                           \
     AT_ACCUM_FN(L, TAG, R, 4, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 5, ARS, ACS)                                                            \
     AT_ACCUM_FN(L, TAG, R, 6, ARS, ACS)
+#define AT_ACCUM_WIDE(L, TAG)                                                                      \
+    at_accum_##L##_##TAG##4, at_accum_##L##_##TAG##5, at_accum_##L##_##TAG##6
+#else
+#define AT_ACCUM_WIDTHS AT_ACCUM_NARROW
+#define AT_ACCUM_WIDE(L, TAG) 0, 0, 0
+#endif
 #define AT_ACCUM_ROW(L, TAG)                                                                       \
     {                                                                                              \
         0, at_accum_##L##_##TAG##1, at_accum_##L##_##TAG##2, at_accum_##L##_##TAG##3,              \
-            at_accum_##L##_##TAG##4, at_accum_##L##_##TAG##5, at_accum_##L##_##TAG##6              \
+            AT_ACCUM_WIDE(L, TAG)                                                                  \
     }
 #define AT_ACCUM_LAYOUT(L, ARS, ACS)                                                               \
     AT_ACCUM_WIDTHS(L, r, 1, ARS, ACS)                                                             \
