@@ -29,6 +29,7 @@
 
 #include "attn/status.h"
 #include "attn/tokenizer.h"
+#include "attn/train.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -170,6 +171,37 @@ attn_status attn_batch_plan_make(const int *lengths, const long *idx, long n, in
 
 /* Frees the arrays and zeroes the plan; safe on a zeroed plan and on NULL. */
 void attn_batch_plan_free(attn_batch_plan *p);
+
+/* ---- batch sources for attn_train (attn/train.h) -------------------------------------------- */
+
+/* Language-model batches: batch i (process r of n) is B windows of T + 1 consecutive ids of
+ * ids[0..n_ids), tokens the first T and targets the last T, each window's start uniform in
+ * [0, n_ids - T - 1] from attn_rng(seed, i * n + r): a batch depends on (seed, i, r, n) only.
+ * An endless stream (batches_per_epoch 0). ids is borrowed: it must outlive the source.
+ * Errors: ATTN_ERR_INVALID (B or T < 1, fewer than T + 1 ids), ATTN_ERR_NOMEM. */
+attn_status attn_lm_windows_source(const int *ids, size_t n_ids, int B, int T, uint64_t seed,
+                                   attn_batch_source **out);
+
+typedef struct {
+    int batch;           /* examples per batch */
+    int bucket;          /* batches per length bucket (attn_batch_plan_make) */
+    int pad_id;          /* written after each example's ids */
+    float token_dropout; /* attn_token_dropout probability (0: off) */
+    int drop_id;         /* what a dropped token becomes ([MASK] or [UNK]); needed when > 0 */
+    uint64_t seed;
+} attn_cls_source_params;
+
+/* batch 32, bucket 50, pad 0, no token dropout, seed 1 */
+attn_cls_source_params attn_cls_source_default_params(void);
+
+/* Classifier batches, epoch after epoch: batch i is batch i mod E of epoch i / E (E =
+ * batches_per_epoch, the same every epoch), epochs ordered by attn_batch_plan_make with shuffling
+ * (stream: a constant + the epoch), token dropout of batch i from its own stream; process r of n
+ * gets rows [B r / n, B (r + 1) / n) of each batch. d is borrowed: it must outlive the source.
+ * Errors: ATTN_ERR_INVALID (no examples, batch or bucket < 1, token dropout without drop_id),
+ * ATTN_ERR_NOMEM. */
+attn_status attn_cls_source(const attn_cls_data *d, attn_cls_source_params p,
+                            attn_batch_source **out);
 
 #ifdef __cplusplus
 }

@@ -83,6 +83,17 @@ const float *attn_model_logits(const attn_model *m, int *rows, int *cols);
 /* Accumulates d(loss_scale * loss)/d(params) into the gradients (call attn_model_zero_grad first
  * unless accumulating micro-batches; pass loss_scale = 1/n_micro for a mean). */
 attn_status attn_model_backward(attn_model *m, float loss_scale);
+
+/* The loss of the last forward with targets as a sum over its counted targets (labels, or targets
+ * other than ATTN_IGNORE_INDEX) and their count; *loss of attn_model_forward is sum / count. Sums
+ * and counts add up over micro-batches and processes, so their ratio is the exact mean of a step
+ * however its examples were split (losses are sums with counts: docs/ARCHITECTURE.md). */
+attn_status attn_model_loss(const attn_model *m, double *sum, long *count);
+
+/* Accumulates d(scale * sum)/d(params), sum as attn_model_loss gives it. A step over micro-batches
+ * calls it with scale 1 for each and divides the gradient by the total count once
+ * (attn_optimizer_step_scaled); attn_model_backward(m, s) is attn_model_backward_sum(m, s / count). */
+attn_status attn_model_backward_sum(attn_model *m, float scale);
 void attn_model_zero_grad(attn_model *m);
 
 /* Sets the dropout generator: dropout masks of the next forward derive from (seed, stream). */

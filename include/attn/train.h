@@ -34,6 +34,12 @@ long attn_optimizer_steps(const attn_optimizer *opt);
  * returns ATTN_ERR_NUMERIC and changes nothing. */
 attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, float *grad_norm);
 
+/* attn_optimizer_step with the gradient taken as grad_scale * m's gradients (m's arrays are not
+ * changed): after attn_model_backward_sum over micro-batches, grad_scale = 1 / (their total count)
+ * makes the step's gradient the exact mean. *grad_norm is the norm of the scaled gradient. */
+attn_status attn_optimizer_step_scaled(attn_optimizer *opt, attn_model *m, float lr,
+                                       float grad_scale, float *grad_norm);
+
 typedef enum {
     ATTN_SCHEDULE_CONSTANT = 0, /* lr, after linear warm-up */
     ATTN_SCHEDULE_COSINE = 1,   /* linear warm-up to lr, cosine decay to min_lr at `total` */
@@ -85,6 +91,121 @@ attn_status attn_checkpoint_load(const char *path, attn_model **m, attn_optimize
 /* One metadata value of a checkpoint (malloc'd copy into *value, the caller frees);
  * ATTN_ERR_MISSING if the key is absent. */
 attn_status attn_checkpoint_read_meta(const char *path, const char *key, char **value);
+
+/* ---- the training loop ----------------------------------------------------------------------
+ *
+ * attn_train runs the steps of a run for every model family: each step takes `accum` micro-batches
+ * from a batch source, sums their losses and gradients (attn_model_backward_sum), and takes one
+ * AdamW step with the gradient divided by the step's total count, so a step's gradient is the exact
+ * mean over its targets however they were split. Micro-batch k of step s is batch number
+ * i = s * accum + k of the run, and its dropout is seeded by (seed, i): nothing but the parameters
+ * and AdamW's moments carries state from step to step, so a run resumed from a checkpoint sees the
+ * batches of an uninterrupted one and ends with the same parameters, bit for bit. */
+
+/* Where batches come from. The library makes sources for language-model windows
+ * (attn_lm_windows_source) and labelled texts (attn_cls_source); a caller may fill one in itself.
+ * next() fills *out with batch number `index` of the run for process `rank` of `n_ranks` (each
+ * process gets its own share); the same arguments always give the same batch, and the arrays *out
+ * points to are the source's, valid until the next call. */
+typedef struct attn_batch_source {
+    attn_status (*next)(void *self, long index, int rank, int n_ranks, attn_batch *out);
+    void (*free)(void *self); /* releases self (attn_batch_source_free); may be NULL */
+    long batches_per_epoch;   /* batches in one pass over the data; 0: an endless stream */
+    void *self;
+} attn_batch_source;
+
+/* Frees a source made by the library (src->free(src->self), then src); NULL is a no-op. */
+void attn_batch_source_free(attn_batch_source *src);
+
+/* What the progress callback is told about. */
+typedef enum {
+    ATTN_TRAIN_STEP = 0,  /* a step is done */
+    ATTN_TRAIN_EVAL = 1,  /* an evaluation is done: metric, is_best */
+    ATTN_TRAIN_SAVE = 2,  /* the checkpoint was written: path */
+    ATTN_TRAIN_STOP = 3,  /* `patience` evaluations without a better metric: the run stops */
+    ATTN_TRAIN_EPOCH = 4, /* an epoch is done (before its evaluation): epoch_loss */
+} attn_train_event;
+
+typedef struct {
+    attn_train_event event;
+    long step;         /* steps done (of the whole run, resumed part included) */
+    long total_steps;  /* the run's length */
+    long first_step;   /* the step this call started from (0, or where a resume began) */
+    int epoch;         /* 1-based epoch the step belongs to; 0 for an endless source */
+    int epochs;        /* epochs in the run; 0 for an endless source */
+    double loss;       /* the step's mean training loss */
+    long count;        /* targets the step's loss counted (tokens, or labelled examples) */
+    long correct;      /* classifier batches: rows whose argmax is the label; else -1 */
+    float lr;          /* learning rate of the step */
+    float grad_norm;   /* gradient norm before clipping */
+    long counted_run;  /* targets counted since this call began (rate = counted_run / seconds) */
+    double seconds;    /* since this call began */
+    double metric;     /* ATTN_TRAIN_EVAL: what on_eval returned */
+    int is_best;       /* ATTN_TRAIN_EVAL: the best so far (kept / saved) */
+    int since_best;    /* ATTN_TRAIN_EVAL / STOP: evaluations since the best */
+    double epoch_loss; /* ATTN_TRAIN_EPOCH: mean of the epoch's step losses */
+    const char *path;  /* ATTN_TRAIN_SAVE: the checkpoint written */
+} attn_train_progress;
+
+typedef struct {
+    long steps; /* optimizer steps in the whole run; 0: `epochs` passes over the source */
+    int epochs; /* with steps == 0 (needs a source with batches_per_epoch > 0) */
+    int accum;  /* micro-batches per step, >= 1 */
+    attn_schedule schedule; /* .total 0: the run's steps */
+    uint64_t seed;          /* dropout of batch i is seeded by (seed, i); also st->seed */
+    int rank, n_ranks;      /* this process's share of each batch (0 and 1: all of it) */
+
+    /* Evaluation: on_eval(m, progress, &metric, user) scores the model; *metric is compared with
+     * the best so far (a NaN metric, "nothing to measure", always counts as the best). */
+    long eval_every;      /* steps between evaluations; 0: none but those below */
+    int eval_each_epoch;  /* after every epoch (its last step) */
+    int eval_at_end;      /* after the last step (once, even if the above falls there too) */
+    int higher_is_better; /* metric direction (loss: 0, F1: 1) */
+    int patience;         /* this many evaluations without a better metric stop the run; 0: never */
+    int keep_best;        /* the parameters of the best evaluation are back in m at the return */
+
+    /* Checkpoints (atomic; the meta pairs go into each): NULL path: none. With save_best, the
+     * model is saved when an evaluation is the best so far; otherwise every save_every steps (0:
+     * never during the run) and at the end. Either way an aborted run leaves a checkpoint. */
+    const char *save_path;
+    long save_every;
+    int save_best;
+    int save_optimizer; /* moments in the checkpoint (what --resume needs) */
+    const attn_meta *meta;
+    int n_meta;
+
+    /* Callbacks; each may be NULL. abort() is polled before every step: nonzero ends the run with
+     * ATTN_ERR_ABORTED after the checkpoint is written. */
+    void (*progress)(const attn_train_progress *p, void *user);
+    int (*abort)(void *user);
+    attn_status (*on_eval)(attn_model *m, const attn_train_progress *p, double *metric, void *user);
+    void *user;
+} attn_train_params;
+
+/* steps 0, epochs 1, accum 1, a constant schedule at 1e-3 without warm-up, seed 1, one process,
+ * no evaluation, no checkpoint, no callbacks. */
+attn_train_params attn_train_default_params(void);
+
+typedef struct {
+    long steps_run;     /* steps this call took */
+    int epochs_done;    /* complete epochs of the whole run (0 for an endless source) */
+    int stopped_early;  /* by patience */
+    int saved;          /* the checkpoint was written at least once */
+    long saved_step;    /* the step of the parameters last written */
+    double recent_loss; /* mean of the last (up to 50) step losses; NaN if none */
+    double epoch_loss;  /* mean step loss of the last complete epoch; NaN if none */
+    double seconds;
+} attn_train_result;
+
+/* Trains m with opt from step st->step to the run's length (see above). st carries the run's
+ * state in and out (its seed is set from params.seed on a new run: st->step == 0); res may be NULL.
+ * Errors: ATTN_ERR_INVALID (bad parameters, a source without epochs for an epoch-based run, a
+ * batch the model refuses), ATTN_ERR_NUMERIC (the loss or gradient diverged: the step is named),
+ * ATTN_ERR_ABORTED (abort() asked; the checkpoint, if any, is written), a save's or a callback's
+ * error. */
+attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *src,
+                       const attn_train_params *params, attn_train_state *st,
+                       attn_train_result *res);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,15 @@ uint32_t attn_rng_below(attn_rng *rng, uint32_t n) {
     return (uint32_t)(((attn_rng_u64(rng) >> 32) * (uint64_t)n) >> 32);
 }
 
+long attn_rng_below_long(attn_rng *rng, long n) {
+    if (n <= (long)UINT32_MAX) return (long)attn_rng_below(rng, (uint32_t)n);
+    uint64_t u = (uint64_t)n, limit = UINT64_MAX - UINT64_MAX % u, v;
+    do
+        v = attn_rng_u64(rng);
+    while (v >= limit);
+    return (long)(v % u);
+}
+
 float attn_rng_normal(attn_rng *rng) {
     double u1 = ((double)(attn_rng_u64(rng) >> 11) + 0.5) * 0x1.0p-53;
     double u2 = (double)(attn_rng_u64(rng) >> 11) * 0x1.0p-53;

@@ -19,6 +19,8 @@ uint64_t attn_rng_u64(attn_rng *rng);
 float attn_rng_uniform(attn_rng *rng);
 /* Uniform integer in [0, n), n > 0. */
 uint32_t attn_rng_below(attn_rng *rng, uint32_t n);
+/* Uniform integer in [0, n), 0 < n <= 2^63 - 1, without bias (rejection sampling). */
+long attn_rng_below_long(attn_rng *rng, long n);
 /* Standard normal (Box-Muller). */
 float attn_rng_normal(attn_rng *rng);
 /* Fills x[n] with N(0, std^2). */

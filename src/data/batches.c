@@ -13,20 +13,10 @@
 #include "core/error.h"
 #include "core/rng.h"
 
-/* Uniform in [0, n) for n up to 2^63 (rejection sampling: no modulo bias). */
-static long below(attn_rng *rng, long n) {
-    if (n <= (long)UINT32_MAX) return (long)attn_rng_below(rng, (uint32_t)n);
-    uint64_t u = (uint64_t)n, limit = UINT64_MAX - UINT64_MAX % u, v;
-    do
-        v = attn_rng_u64(rng);
-    while (v >= limit);
-    return (long)(v % u);
-}
-
 /* Fisher-Yates over x[n]. */
 static void shuffle_longs(attn_rng *rng, long *x, long n) {
     for (long i = n - 1; i > 0; i--) {
-        long j = below(rng, i + 1), t = x[i];
+        long j = attn_rng_below_long(rng, i + 1), t = x[i];
         x[i] = x[j];
         x[j] = t;
     }

@@ -253,6 +253,7 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     if (!isfinite(mean))
         return attn_error(ATTN_ERR_NUMERIC, "loss is not finite (%g): training diverged", mean);
     if (loss) *loss = (float)mean;
+    m->loss_sum = sum;
     m->loss_count = count;
     m->can_backward = training;
     return ATTN_OK;
@@ -300,14 +301,26 @@ static void stack_backward(attn_model *m, attn_stack *st, float *dout, const att
                             attn_model_embed_scale(m));
 }
 
+attn_status attn_model_loss(const attn_model *m, double *sum, long *count) {
+    if (!m) return attn_error(ATTN_ERR_INVALID, "attn_model_loss: NULL model");
+    if (sum) *sum = m->loss_sum;
+    if (count) *count = m->loss_count;
+    return ATTN_OK;
+}
+
 attn_status attn_model_backward(attn_model *m, float loss_scale) {
+    if (!m) return attn_error(ATTN_ERR_INVALID, "attn_model_backward: NULL model");
+    return attn_model_backward_sum(m, m->loss_count ? loss_scale / (float)m->loss_count : 0.0f);
+}
+
+attn_status attn_model_backward_sum(attn_model *m, float scale) {
+    if (!m) return attn_error(ATTN_ERR_INVALID, "attn_model_backward_sum: NULL model");
     const attn_config *c = &m->cfg;
     if (!m->can_backward)
         return attn_error(ATTN_ERR_INVALID,
                           "backward needs a preceding training forward with targets");
     m->can_backward = 0;
     int C = c->d_model, rows = m->logit_rows;
-    float scale = m->loss_count ? loss_scale / (float)m->loss_count : 0.0f;
     /* dlogits overwrite the logits */
     attn_crossentropy_backward(m->logits, m->logits, m->lse, m->targets, rows, m->logit_cols,
                                ATTN_IGNORE_INDEX, c->label_smoothing, scale);

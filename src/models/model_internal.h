@@ -64,6 +64,7 @@ struct attn_model {
     float *dpooled;
     float *scratch;
 
+    double loss_sum;  /* sum of the last forward's per-target losses */
     long loss_count;  /* targets counted by the last forward's loss */
     int can_backward; /* last forward was training with targets */
     attn_rng rng;     /* dropout */

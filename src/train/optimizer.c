@@ -198,21 +198,25 @@ static attn_status check_model(const attn_optimizer *opt, const attn_model *m) {
     return ATTN_OK;
 }
 
-/* One clipped AdamW update of every parameter of m with learning rate lr (see attn/train.h). The
- * clipping factor min(1, clip_norm / (‖g‖ + 1e-6)) is applied on the fly: m's gradients are read,
- * never changed. Allocates nothing. Errors: ATTN_ERR_INVALID (NULL, lr negative or non-finite),
+/* One clipped AdamW update of every parameter of m with learning rate lr from the gradient
+ * g = grad_scale * (m's gradients) (see attn/train.h). The scale and the clipping factor
+ * min(1, clip_norm / (‖g‖ + 1e-6)) are applied on the fly: m's gradients are read, never changed.
+ * Allocates nothing. Errors: ATTN_ERR_INVALID (NULL, lr or grad_scale negative or non-finite),
  * ATTN_ERR_SHAPE (m is not the model opt was made for), ATTN_ERR_NUMERIC (non-finite gradient
  * norm; *grad_norm still receives it, nothing else changes). */
-attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, float *grad_norm) {
+attn_status attn_optimizer_step_scaled(attn_optimizer *opt, attn_model *m, float lr,
+                                       float grad_scale, float *grad_norm) {
     if (!opt || !m) return attn_error(ATTN_ERR_INVALID, "attn_optimizer_step: NULL argument");
     if (!(lr >= 0.0f && isfinite(lr)))
         return attn_error(ATTN_ERR_INVALID, "attn_optimizer_step: learning rate %g", lr);
+    if (!(grad_scale >= 0.0f && isfinite(grad_scale)))
+        return attn_error(ATTN_ERR_INVALID, "attn_optimizer_step: gradient scale %g", grad_scale);
     ATTN_TRY(check_model(opt, m));
 
     attn_param first;
     ATTN_TRY(attn_model_tensor(m, 0, &first));
-    double norm =
-        sqrt(attn_grad_sq_norm_chunks(first.grad, opt->chunks, opt->n_chunks, opt->partial));
+    double norm = (double)grad_scale * sqrt(attn_grad_sq_norm_chunks(first.grad, opt->chunks,
+                                                                     opt->n_chunks, opt->partial));
     if (grad_norm) *grad_norm = (float)norm;
     if (!isfinite(norm))
         return attn_error(ATTN_ERR_NUMERIC,
@@ -220,10 +224,10 @@ attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, fl
                           norm, opt->steps + 1);
 
     const attn_adamw_params *hp = &opt->params;
-    float scale = 1.0f;
+    float scale = grad_scale;
     if (hp->clip_norm > 0.0f) {
         double coef = hp->clip_norm / (norm + 1e-6);
-        if (coef < 1.0) scale = (float)coef;
+        if (coef < 1.0) scale = (float)(coef * (double)grad_scale);
     }
     long t = opt->steps + 1;
     attn_adamw_update_chunks(first.data, first.grad, scale, opt->moments,
@@ -231,4 +235,8 @@ attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, fl
                              hp->beta1, hp->beta2, hp->eps, t);
     opt->steps = t;
     return ATTN_OK;
+}
+
+attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, float *grad_norm) {
+    return attn_optimizer_step_scaled(opt, m, lr, 1.0f, grad_norm);
 }
