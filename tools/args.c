@@ -147,9 +147,13 @@ static int set_value(cli_opt *o, const char *text) {
         return CLI_OK;
     }
     case CLI_CHOICE:
+    case CLI_ENUM:
         for (const char *const *c = o->choices; *c; c++)
             if (strcmp(*c, text) == 0) {
-                *(const char **)o->dest = *c;
+                if (o->type == CLI_ENUM)
+                    *(int *)o->dest = (int)(c - o->choices);
+                else
+                    *(const char **)o->dest = *c;
                 return CLI_OK;
             }
         {
@@ -262,6 +266,9 @@ static void default_text(const cli_opt *o, char *buf, size_t n) {
         if (s) snprintf(buf, n, "%s", s);
         break;
     }
+    case CLI_ENUM:
+        snprintf(buf, n, "%s", o->choices[*(const int *)o->dest]);
+        break;
     case CLI_FLAG:
     case CLI_STRINGS:
     case CLI_SECTION:
@@ -282,6 +289,7 @@ static const char *meta_of(const cli_opt *o) {
     case CLI_STRINGS:
         return "TEXT";
     case CLI_CHOICE:
+    case CLI_ENUM:
         return "NAME";
     default:
         return "";
@@ -298,7 +306,7 @@ void cli_print_help(const cli_opt *opts, const cli_help *help) {
         }
         char left[64], def[128], choices[256] = "";
         snprintf(left, sizeof left, "--%s%s%s", o->name, takes_value(o) ? " " : "", meta_of(o));
-        if (o->type == CLI_CHOICE) {
+        if (o->type == CLI_CHOICE || o->type == CLI_ENUM) {
             for (const char *const *c = o->choices; *c; c++) {
                 strncat(choices, c == o->choices ? "" : "|", sizeof choices - strlen(choices) - 1);
                 strncat(choices, *c, sizeof choices - strlen(choices) - 1);

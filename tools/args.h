@@ -28,6 +28,7 @@ typedef enum {
     CLI_FLOAT,   /* float */
     CLI_STRING,  /* const char *, pointing into argv; NULL default prints no default */
     CLI_CHOICE,  /* const char *, one of `choices` */
+    CLI_ENUM,    /* an enum (int-sized) set to the index of the name in `choices` (attn_*_names) */
     CLI_FLAG,    /* int, set to 1 when present */
     CLI_STRINGS, /* cli_strings: a string option that may be given several times */
 } cli_type;

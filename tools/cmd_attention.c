@@ -98,22 +98,6 @@ static void free_strings(char **s, int n) {
     free(s);
 }
 
-/* The predicted label and its probability, from a plain forward pass. */
-static int predict(const cls_model *c, attn_batch *b, const char **label, double *prob) {
-    attn_status s = attn_model_forward(c->model, b, 0, NULL);
-    if (s != ATTN_OK) return cli_lib_error(s, "the model failed on the text");
-    int K = attn_model_config(c->model)->n_classes, best = 0;
-    const float *x = attn_model_logits(c->model, NULL, NULL);
-    for (int j = 1; j < K; j++)
-        if (x[j] > x[best]) best = j;
-    double sum = 0;
-    for (int j = 0; j < K; j++)
-        sum += exp((double)x[j] - (double)x[best]);
-    *label = attn_labels_name(c->labels, best);
-    *prob = 1.0 / sum;
-    return CLI_OK;
-}
-
 /* One heatmap per layer and head, then the JSON. */
 static int write_maps(const attention_args *a, const attn_maps *maps, char **tokens) {
     char path[4096], title[64];
@@ -133,36 +117,42 @@ static int write_maps(const attention_args *a, const attn_maps *maps, char **tok
 }
 
 /* Encodes the text, prints the prediction and writes the maps. */
-static int run(const attention_args *a, const cls_model *c) {
-    int max_len = attn_model_config(c->model)->max_len;
+static int run(const attention_args *a, attn_classifier *c) {
+    attn_model *model = attn_classifier_model(c);
+    const attn_tokenizer *tok = attn_classifier_tokenizer(c);
+    int max_len = attn_model_config(model)->max_len, K = attn_model_config(model)->n_classes;
     int *ids = malloc((size_t)max_len * sizeof *ids), n = 0, cut = 0;
     if (!ids) {
         cli_error("out of memory");
         return CLI_RUNTIME;
     }
-    attn_status s = attn_cls_encode_text(c->tok, a->text, strlen(a->text), max_len, ids, &n, &cut);
+    attn_status s = attn_cls_encode_text(tok, a->text, strlen(a->text), max_len, ids, &n, &cut);
     if (s != ATTN_OK) {
         free(ids);
         return cli_lib_error(s, "cannot tokenize the text");
     }
     attn_batch b = {.B = 1, .T = n, .tokens = ids, .lengths = &n};
     attn_maps maps = {0};
-    char **tokens = token_strings(c->tok, ids, n);
-    const char *label = NULL;
-    double prob = 0;
-    int rc = tokens ? CLI_OK : CLI_RUNTIME;
-    if (!tokens) cli_error("out of memory");
-    if (rc == CLI_OK) rc = predict(c, &b, &label, &prob);
+    char **tokens = token_strings(tok, ids, n);
+    int label = 0;
+    float *probs = malloc((size_t)K * sizeof *probs);
+    int rc = tokens && probs ? CLI_OK : CLI_RUNTIME;
+    if (rc) cli_error("out of memory");
     if (rc == CLI_OK &&
-        (s = attn_model_attention_maps(c->model, &b, ATTN_MAPS_ENCODER_SELF, &maps)) != ATTN_OK)
+        (s = attn_classifier_classify(c, a->text, strlen(a->text), &label, probs)) != ATTN_OK)
+        rc = cli_lib_error(s, "the model failed on the text");
+    if (rc == CLI_OK &&
+        (s = attn_model_attention_maps(model, &b, ATTN_MAPS_ENCODER_SELF, &maps)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot compute the attention maps");
     if (rc == CLI_OK) rc = write_maps(a, &maps, tokens);
     if (rc == CLI_OK) {
-        printf("%s\t%.4f\n", label, prob);
+        printf("%s\t%.4f\n", attn_labels_name(attn_classifier_labels(c), label),
+               (double)probs[label]);
         printf("%d tokens%s; wrote %d heatmaps %s/layer*_head*.png and %s/attention.json\n", n,
                cut ? " (cut to max_len)" : "", maps.n_layers * maps.n_heads, a->out, a->out);
     }
     attn_maps_free(&maps);
+    free(probs);
     free_strings(tokens, n);
     free(ids);
     return rc;
@@ -174,10 +164,11 @@ int cmd_attention(int argc, char **argv) {
     if (rc) return rc == CLI_HELP ? CLI_OK : rc;
     attn_status s = attn_set_num_threads(a.threads);
     if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
-    cls_model c;
-    if ((rc = cls_model_load(a.model, &c))) return rc;
+    attn_classifier *c;
+    if ((s = attn_classifier_load(a.model, &c)) != ATTN_OK)
+        return cli_lib_error(s, "cannot load model '%s'", a.model);
     rc = make_dir(a.out);
-    if (rc == CLI_OK) rc = run(&a, &c);
-    cls_model_free(&c);
+    if (rc == CLI_OK) rc = run(&a, c);
+    attn_classifier_free(c);
     return rc;
 }

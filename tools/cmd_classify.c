@@ -2,7 +2,7 @@
  *
  * The texts are the arguments, or else the lines of stdin (read to the end first; empty lines are
  * skipped). Each is encoded as in training ([CLS] + tokens, cut to the model's max_len) and the
- * whole set goes through the model in length-sorted batches (cls_ensemble_predict: with --model
+ * whole set goes through the model in length-sorted batches (attn_classifier_predict: with --model
  * given several times, the mean of the models' probabilities); the output keeps the input
  * order. */
 #define _POSIX_C_SOURCE 200809L /* getline */
@@ -110,8 +110,8 @@ static void free_stdin(attn_tsv *t) {
 }
 
 /* Prints the top K labels of one text (probs: its K_all probabilities). */
-static void print_text(const classify_args *a, const cls_model *c, const char *text, int truncated,
-                       const float *probs, int k_all) {
+static void print_text(const classify_args *a, const attn_labels *labels, const char *text,
+                       int truncated, const float *probs, int k_all) {
     int k = a->top < k_all ? a->top : k_all;
     int order[64], *idx = k <= 64 ? order : malloc((size_t)k * sizeof *idx);
     if (!idx) return;
@@ -131,13 +131,13 @@ static void print_text(const classify_args *a, const cls_model *c, const char *t
         printf(", \"truncated\": %s, \"top\": [", truncated ? "true" : "false");
         for (int j = 0; j < k; j++) {
             printf("%s{\"label\": ", j ? ", " : "");
-            cls_json_string(stdout, attn_labels_name(c->labels, idx[j]));
+            cls_json_string(stdout, attn_labels_name(labels, idx[j]));
             printf(", \"prob\": %.6f}", (double)probs[idx[j]]);
         }
         printf("]}\n");
     } else {
         for (int j = 0; j < k; j++)
-            printf("%s%s\t%.4f", j ? "\t" : "", attn_labels_name(c->labels, idx[j]),
+            printf("%s%s\t%.4f", j ? "\t" : "", attn_labels_name(labels, idx[j]),
                    (double)probs[idx[j]]);
         printf("\n");
     }
@@ -145,15 +145,17 @@ static void print_text(const classify_args *a, const cls_model *c, const char *t
 }
 
 /* Encodes every text of t, predicts them all in batches and prints them in input order. */
-static int classify(const classify_args *a, const cls_ensemble *e, const attn_tsv *t) {
-    int K = attn_model_config(e->m[0].model)->n_classes;
+static int classify(const classify_args *a, attn_classifier **members, const attn_tsv *t) {
+    const attn_labels *labels = attn_classifier_labels(members[0]);
+    int K = attn_labels_count(labels);
     attn_cls_data d;
     int *pred;
     float *probs;
-    int rc = cls_ensemble_predict(e, t, 0, 0, a->batch, &d, &pred, &probs);
-    if (rc) return rc;
+    attn_status s =
+        attn_classifier_predict(members, a->models.n, t, 0, 0, a->batch, &d, &pred, &probs);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot classify");
     for (long i = 0; i < d.n; i++)
-        print_text(a, &e->m[0], t->texts[i], d.truncated[i], probs + (size_t)i * K, K);
+        print_text(a, labels, t->texts[i], d.truncated[i], probs + (size_t)i * K, K);
     fflush(stdout);
     free(pred);
     free(probs);
@@ -175,8 +177,8 @@ int cmd_classify(int argc, char **argv) {
         free(texts);
         return cli_lib_error(s, "--threads %d", a.threads);
     }
-    cls_ensemble e;
-    if ((rc = cls_ensemble_load(a.models.v, a.models.n, &e))) {
+    attn_classifier **members;
+    if ((rc = cls_load_all(a.models.v, a.models.n, &members))) {
         free(texts);
         return rc;
     }
@@ -195,10 +197,10 @@ int cmd_classify(int argc, char **argv) {
         rc = read_stdin(&t);
         t.name = "<stdin>";
     }
-    if (rc == CLI_OK && t.n > 0) rc = classify(&a, &e, &t);
+    if (rc == CLI_OK && t.n > 0) rc = classify(&a, members, &t);
     if (n_texts == 0) free_stdin(&t);
     free(lines);
     free(texts);
-    cls_ensemble_free(&e);
+    cls_free_all(members, a.models.n);
     return rc;
 }

@@ -170,118 +170,57 @@ static void print_report(const eval_args *a, const attn_cls_data *d, const attn_
 
 /* --model (one, or an ensemble) on --data: predictions, report, output. */
 static int evaluate(const eval_args *a) {
-    cls_ensemble e;
+    attn_classifier **members = NULL;
     attn_tsv t = {0};
     attn_cls_data d = {0};
-    int *pred = NULL;
-    float *probs = NULL;
     attn_cls_report r = {0};
     char *formatted = NULL;
     int rc = cls_read_tsv(a->data, &t);
-    if (rc == CLI_OK) rc = cls_ensemble_load(a->models.v, a->models.n, &e);
-    if (rc) {
-        attn_tsv_free(&t);
-        return rc;
-    }
-    const cls_model *c = &e.m[0];
-    int K = attn_model_config(c->model)->n_classes;
-    rc = cls_ensemble_predict(&e, &t, 1, a->skip_unknown, a->batch, &d, &pred, &probs);
-    if (rc == CLI_OK) rc = cls_report(&d, pred, K, &r);
+    if (rc == CLI_OK) rc = cls_load_all(a->models.v, a->models.n, &members);
     attn_status s;
-    if (rc == CLI_OK && (s = attn_cls_report_format(&r, attn_labels_names(c->labels), a->json,
-                                                    &formatted)) != ATTN_OK)
+    if (rc == CLI_OK && (s = attn_classifier_evaluate(members, a->models.n, &t, a->skip_unknown,
+                                                      a->batch, &r, &d)) != ATTN_OK) {
+        if (strstr(attn_last_error(), ": label '")) /* already "FILE:LINE: label 'x' is not ..." */
+            cli_error("%s", attn_last_error()), rc = CLI_RUNTIME;
+        else
+            rc = cli_lib_error(s, "cannot evaluate on '%s'", a->data);
+    }
+    if (rc == CLI_OK &&
+        (s = attn_cls_report_format(&r, attn_labels_names(attn_classifier_labels(members[0])),
+                                    a->json, &formatted)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot format the report");
     if (rc == CLI_OK) print_report(a, &d, &r, formatted);
     free(formatted);
     attn_cls_report_free(&r);
-    free(pred);
-    free(probs);
     attn_cls_data_free(&d);
-    cls_ensemble_free(&e);
+    cls_free_all(members, a->models.n);
     attn_tsv_free(&t);
     return rc;
 }
 
 /* ---- cross-validation -------------------------------------------------------------------------*/
 
-/* The rows of t whose fold is (== k) or (!= k) as a view: pointers into t, which keeps owning
- * the strings; release with free_view. */
-static int make_view(const attn_tsv *t, const int *fold, int k, int in_fold, attn_tsv *view) {
-    memset(view, 0, sizeof *view);
-    view->labels = malloc(((size_t)t->n + 1) * sizeof *view->labels);
-    view->texts = malloc(((size_t)t->n + 1) * sizeof *view->texts);
-    view->lines = malloc(((size_t)t->n + 1) * sizeof *view->lines);
-    view->name = t->name;
-    if (!view->labels || !view->texts || !view->lines) {
-        cli_error("out of memory for %ld examples", t->n);
-        return CLI_RUNTIME;
-    }
-    for (long i = 0; i < t->n; i++)
-        if ((fold[i] == k) == in_fold) {
-            view->labels[view->n] = t->labels[i];
-            view->texts[view->n] = t->texts[i];
-            view->lines[view->n++] = t->lines[i];
-        }
-    return CLI_OK;
-}
-
-/* Frees a view made by make_view (the strings belong to the file it views). */
-static void free_view(attn_tsv *view) {
-    free(view->labels);
-    free(view->texts);
-    free(view->lines);
-    memset(view, 0, sizeof *view);
-}
-
 typedef struct {
-    long n_train, n_test;
-    int epochs;
-    double accuracy, macro_f1;
-} fold_result;
-
-/* Trains on every fold but k and scores fold k. labels: the set of the whole file. */
-static int run_fold(const eval_args *a, const attn_tsv *all, const attn_tsv *dev, const int *fold,
-                    int k, const attn_labels *labels, fold_result *out) {
-    attn_tsv train, test;
-    cls_model c = {0};
-    attn_cls_data d = {0};
-    attn_cls_report r = {0};
-    int *pred = NULL;
+    const eval_args *a;
+    cls_progress prog;
     char tag[32];
-    snprintf(tag, sizeof tag, "fold %d/%d", k + 1, a->folds);
-    int rc = make_view(all, fold, k, 0, &train);
-    if (rc == CLI_OK) rc = make_view(all, fold, k, 1, &test);
-    c.labels = (attn_labels *)labels; /* borrowed: taken back before cls_model_free */
-    if (rc == CLI_OK) rc = cls_tokenizer_make(&a->o, &train, &c.tok);
-    cls_target target = {NULL, all->name, a->dev, tag};
-    cls_result res;
-    if (rc == CLI_OK) rc = cls_train(&a->o, &c, &train, dev, &target, &res);
-    if (rc == CLI_OK) rc = cls_encode(&c, &test, a->o.max_len, 0, &d);
-    if (rc == CLI_OK && !(pred = malloc(((size_t)d.n + 1) * sizeof *pred))) {
-        cli_error("out of memory");
-        rc = CLI_RUNTIME;
-    }
-    if (rc == CLI_OK) rc = cls_predict(&c, &d, a->batch, pred, NULL);
-    if (rc == CLI_OK) rc = cls_report(&d, pred, attn_labels_count(labels), &r);
-    if (rc == CLI_OK) {
-        *out = (fold_result){train.n, test.n, res.epochs, r.accuracy, r.macro_f1};
-        if (!a->json)
-            printf("fold %d/%d  train %ld  test %ld  epochs %d  accuracy %.4f  macro_f1 %.4f\n",
-                   k + 1, a->folds, train.n, test.n, res.epochs, r.accuracy, r.macro_f1);
-        fflush(stdout);
-    }
-    attn_cls_report_free(&r);
-    free(pred);
-    attn_cls_data_free(&d);
-    c.labels = NULL;
-    cls_model_free(&c);
-    free_view(&train);
-    free_view(&test);
-    return rc;
+} folds_run;
+
+/* Before a fold: the tag of its progress lines; after: its line. */
+static void on_fold(int k, int n, const attn_fold_result *r, void *user) {
+    folds_run *f = user;
+    snprintf(f->tag, sizeof f->tag, "fold %d/%d", k + 1, n);
+    progress_init(&f->prog.bar, "ex", f->tag, f->a->o.quiet);
+    if (!r) return;
+    progress_finish(&f->prog.bar);
+    if (!f->a->json)
+        printf("fold %d/%d  train %ld  test %ld  epochs %d  accuracy %.4f  macro_f1 %.4f\n", k + 1,
+               n, r->n_train, r->n_test, r->epochs, r->accuracy, r->macro_f1);
+    fflush(stdout);
 }
 
 /* Mean and std (ddof 0) of one field over the folds, printed as text or as a JSON object. */
-static int summarise(const eval_args *a, const fold_result *f, int field, const char *name) {
+static int summarise(const eval_args *a, const attn_fold_result *f, int field, const char *name) {
     double x[1000], mean, std;
     for (int k = 0; k < a->folds; k++)
         x[k] = field == 0 ? f[k].accuracy : f[k].macro_f1;
@@ -295,7 +234,7 @@ static int summarise(const eval_args *a, const fold_result *f, int field, const 
 }
 
 /* The start of the --folds JSON object: the data, k and every fold (summarise adds the rest). */
-static void print_folds_json(const eval_args *a, const fold_result *f) {
+static void print_folds_json(const eval_args *a, const attn_fold_result *f) {
     printf("{\"data\": ");
     cls_json_string(stdout, a->data);
     printf(", \"k\": %d, \"folds\": [", a->folds);
@@ -307,37 +246,30 @@ static void print_folds_json(const eval_args *a, const fold_result *f) {
     printf("], ");
 }
 
-/* --folds K: assigns folds, runs every fold, prints each and the mean and std. */
+/* --folds K: every fold trained and scored (attn_classifier_kfold), then the mean and std. */
 static int cross_validate(const eval_args *a) {
     attn_tsv all = {0}, dev = {0};
-    attn_labels *labels = NULL;
-    int *fold = NULL;
-    fold_result f[1000];
+    attn_fold_result f[1000];
+    folds_run run = {.a = a};
+    attn_classifier_params p = a->o.p;
+    p.train.progress = cls_on_progress;
+    p.train.user = &run.prog;
     int rc = cls_read_tsv(a->data, &all);
     if (rc == CLI_OK && a->dev) rc = cls_read_tsv(a->dev, &dev);
-    attn_status s;
     if (rc == CLI_OK && all.n < a->folds) {
         cli_error("--folds %d needs at least %d examples; '%s' has %ld", a->folds, a->folds,
                   a->data, all.n);
         rc = CLI_USAGE;
     }
-    if (rc == CLI_OK && (s = attn_labels_from_tsv(&all, &labels)) != ATTN_OK)
-        rc = cli_lib_error(s, "cannot collect the labels of '%s'", a->data);
-    if (rc == CLI_OK && !(fold = malloc((size_t)all.n * sizeof *fold))) {
-        cli_error("out of memory");
-        rc = CLI_RUNTIME;
-    }
-    if (rc == CLI_OK && (s = attn_kfold_assign(all.n, a->folds, a->o.seed, fold)) != ATTN_OK)
-        rc = cli_lib_error(s, "cannot assign folds");
-    for (int k = 0; rc == CLI_OK && k < a->folds; k++)
-        rc = run_fold(a, &all, a->dev ? &dev : NULL, fold, k, labels, &f[k]);
+    attn_status s;
+    if (rc == CLI_OK && (s = attn_classifier_kfold(&all, a->dev ? &dev : NULL, a->folds, &p,
+                                                   a->batch, on_fold, &run, f)) != ATTN_OK)
+        rc = cli_lib_error(s, "cross-validation failed");
     if (rc == CLI_OK && a->json) print_folds_json(a, f);
     if (rc == CLI_OK) rc = summarise(a, f, 0, "accuracy");
     if (rc == CLI_OK && a->json) printf(", ");
     if (rc == CLI_OK) rc = summarise(a, f, 1, "macro_f1");
     if (rc == CLI_OK && a->json) printf("}\n");
-    free(fold);
-    attn_labels_free(labels);
     attn_tsv_free(&all);
     attn_tsv_free(&dev);
     return rc;

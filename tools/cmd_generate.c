@@ -16,7 +16,6 @@
 #include "args.h"
 #include "commands.h"
 #include "generate_prompts.h"
-#include "lm_model.h"
 
 typedef struct {
     const char *model, *prompt, *prompts;
@@ -139,7 +138,8 @@ int cmd_generate(int argc, char **argv) {
     attn_status s = attn_set_num_threads(a.threads);
     if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
     attn_model *m;
-    if ((rc = lm_model_load(a.model, &m))) return rc;
+    attn_status ls = attn_lm_load(a.model, &m);
+    if (ls != ATTN_OK) return cli_lib_error(ls, "cannot load model '%s'", a.model);
     if (a.prompts) {
         attn_sampler_params sp = {
             .temperature = a.temperature, .top_k = a.top_k, .top_p = a.top_p, .seed = a.seed};

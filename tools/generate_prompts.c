@@ -13,15 +13,15 @@
 #include <string.h>
 
 #include "args.h"
-#include "text_data.h"
 
 int prompt_lines_read(const char *path, int max_len, prompt_lines *out) {
     memset(out, 0, sizeof *out);
-    text_data d;
-    if (text_data_load(path, &d) != 0) {
-        cli_error("cannot read --prompts '%s': %s", path, strerror(errno));
-        return CLI_RUNTIME;
-    }
+    struct {
+        unsigned char *bytes;
+        size_t n;
+    } d;
+    attn_status s = attn_file_read(path, (void **)&d.bytes, &d.n);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot read --prompts");
     out->bytes = d.bytes;
     size_t lines = 0;
     for (size_t i = 0; i < d.n; i++)

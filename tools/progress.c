@@ -7,21 +7,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "args.h"
-
 #define TTY_INTERVAL 0.1   /* seconds between redraws on a terminal */
 #define PLAIN_INTERVAL 5.0 /* seconds between lines when stderr is not a terminal */
 
-void progress_init(progress *p, long first_step, long total, int quiet) {
-    p->first_step = first_step;
-    p->total = total;
+void progress_init(progress *p, const char *unit, const char *tag, int quiet) {
+    *p = (progress){.tag = tag, .unit = unit, .quiet = quiet, .t_last = -1e30};
     p->tty = isatty(STDERR_FILENO);
-    p->quiet = quiet;
-    p->drawn = 0;
-    p->t_start = cli_now();
-    p->t_last = -1e30;
-    p->loss_sum = 0;
-    p->loss_n = 0;
 }
 
 void progress_format_duration(double s, char *buf, int n) {
@@ -37,39 +28,38 @@ void progress_format_duration(double s, char *buf, int n) {
         snprintf(buf, (size_t)n, "%.1fs", s);
 }
 
-/* "12.3k" style rate. */
-static void format_rate(double r, char *buf, int n) {
-    if (r >= 1e6)
-        snprintf(buf, (size_t)n, "%.2fM", r / 1e6);
-    else if (r >= 1e3)
-        snprintf(buf, (size_t)n, "%.1fk", r / 1e3);
-    else
-        snprintf(buf, (size_t)n, "%.0f", r);
+static const char *tag_of(const progress *p, const char **sep) {
+    *sep = p->tag ? "  " : "";
+    return p->tag ? p->tag : "";
 }
 
-void progress_update(progress *p, long step, float loss, float lr, long tokens) {
+void progress_step(progress *p, const attn_train_progress *t) {
     if (p->quiet) return;
-    p->loss_sum += loss;
+    p->loss_sum += t->loss;
     p->loss_n++;
-    double now = cli_now();
-    int last = step >= p->total;
-    int first = step == p->first_step + 1;
+    if (t->correct >= 0) p->correct += t->correct, p->counted += t->count;
+    int last = t->step >= t->total_steps, first = t->step == t->first_step + 1;
     double interval = p->tty ? TTY_INTERVAL : PLAIN_INTERVAL;
-    if (!last && !first && now - p->t_last < interval) return;
+    if (!last && !first && t->seconds - p->t_last < interval) return;
 
-    double elapsed = now - p->t_start;
-    long done = step - p->first_step;
-    double eta = done > 0 ? elapsed / (double)done * (double)(p->total - step) : 0;
-    char rate[32], when[32];
-    format_rate(elapsed > 0 ? (double)tokens / elapsed : 0, rate, sizeof rate);
-    progress_format_duration(last ? elapsed : eta, when, sizeof when);
+    long done = t->step - t->first_step;
+    double eta = done > 0 ? t->seconds / (double)done * (double)(t->total_steps - t->step) : 0;
+    char when[32], epoch[48] = "", acc[32] = "", lr[32] = "";
+    progress_format_duration(last ? t->seconds : eta, when, sizeof when);
+    if (t->epochs > 0) snprintf(epoch, sizeof epoch, "epoch %d/%d  ", t->epoch, t->epochs);
+    if (p->counted > 0)
+        snprintf(acc, sizeof acc, "  acc %.3f", (double)p->correct / p->counted);
+    else
+        snprintf(lr, sizeof lr, "  lr %.2e", (double)t->lr);
     int width = 0;
-    for (long t = p->total; t > 0; t /= 10)
+    for (long s = t->total_steps; s > 0 && t->epochs == 0; s /= 10)
         width++;
-    char line[160];
-    snprintf(line, sizeof line, "step %*ld/%ld  loss %.4f  lr %.2e  %s tok/s  %s %s", width, step,
-             p->total, p->loss_sum / (double)p->loss_n, (double)lr, rate, last ? "took" : "ETA",
-             when);
+    const char *sep, *tag = tag_of(p, &sep);
+    char line[256];
+    snprintf(line, sizeof line, "%s%s%sstep %*ld/%ld  loss %.4f%s%s  %.0f %s/s  %s %s", tag, sep,
+             epoch, width, t->step, t->total_steps, p->loss_sum / (double)p->loss_n, acc, lr,
+             t->seconds > 0 ? (double)t->counted_run / t->seconds : 0.0, p->unit,
+             last ? "took" : "ETA", when);
     if (p->tty) {
         fprintf(stderr, "\r%s\033[K", line);
         p->drawn = 1;
@@ -77,14 +67,16 @@ void progress_update(progress *p, long step, float loss, float lr, long tokens) 
         fprintf(stderr, "%s\n", line);
     }
     fflush(stderr);
-    p->t_last = now;
+    p->t_last = t->seconds;
     p->loss_sum = 0;
-    p->loss_n = 0;
+    p->loss_n = p->correct = p->counted = 0;
 }
 
 void progress_message(progress *p, const char *fmt, ...) {
     if (p->quiet) return;
     if (p->drawn) fputs("\r\033[K", stderr);
+    const char *sep, *tag = tag_of(p, &sep);
+    fprintf(stderr, "%s%s", tag, sep);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -12,5 +12,7 @@
 #include "attn/metrics.h"
 #include "attn/viz.h"
 #include "attn/data.h"
+#include "attn/lm.h"
+#include "attn/classifier.h"
 
 #endif

@@ -52,10 +52,10 @@ typedef struct {
     attn_pos pos;
     attn_act act;
     attn_pool pool;
-    float dropout;    /* on embeddings, attention output and FFN output (residual dropout) */
+    float dropout; /* on embeddings, attention output and FFN output (residual dropout) */
     float ln_eps;
-    int scale_embeddings; /* nonzero: token embeddings times sqrt(d_model), as in the paper */
-    int pad_id;       /* id used to pad batches; it is never predicted as a target */
+    int scale_embeddings;  /* nonzero: token embeddings times sqrt(d_model), as in the paper */
+    int pad_id;            /* id used to pad batches; it is never predicted as a target */
     float label_smoothing; /* of the training loss, in [0, 1): q = (1 - e) onehot + e / classes */
 } attn_config;
 
@@ -72,6 +72,13 @@ const char *attn_pos_name(attn_pos pos);
 const char *attn_act_name(attn_act act);
 const char *attn_pool_name(attn_pool pool);
 /* The reverse: returns ATTN_ERR_INVALID for an unknown name. */
+/* Every name of an enum, NULL-terminated, at the index of its value (for option lists). */
+const char *const *attn_arch_names(void);
+const char *const *attn_norm_names(void);
+const char *const *attn_pos_names(void);
+const char *const *attn_act_names(void);
+const char *const *attn_pool_names(void);
+
 attn_status attn_arch_parse(const char *name, attn_arch *out);
 attn_status attn_norm_parse(const char *name, attn_norm *out);
 attn_status attn_pos_parse(const char *name, attn_pos *out);

@@ -35,6 +35,13 @@
 extern "C" {
 #endif
 
+/* ---- files ---------------------------------------------------------------------------------- */
+
+/* The whole file at path in a new buffer (*data, malloc'd, the caller frees; *size bytes, with one
+ * NUL after them not counted). Errors: ATTN_ERR_IO naming the path and the reason (missing, a
+ * directory, unreadable), ATTN_ERR_NOMEM. */
+attn_status attn_file_read(const char *path, void **data, size_t *size);
+
 /* ---- TSV files ------------------------------------------------------------------------------ */
 
 /* The rows of a "label<TAB>text" file. All strings live in one buffer owned by the struct. */

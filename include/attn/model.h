@@ -11,7 +11,8 @@
  *     attn_model_backward(m, 1.0f);
  *     attn_optimizer_step(opt, m, lr, NULL);      // attn/train.h; NULL: no gradient norm out
  *
- * A model is not safe to use from two threads at once; kernels use attn_get_num_threads() threads. */
+ * A model is not safe to use from two threads at once; kernels use attn_get_num_threads() threads.
+ */
 #ifndef ATTN_MODEL_H
 #define ATTN_MODEL_H
 
@@ -70,8 +71,8 @@ attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt);
 /* Runs the model. training != 0 enables dropout (seeded by attn_model_set_seed / step). If the
  * batch has targets (labels for the classifier), *loss receives the mean cross-entropy and a
  * backward pass is possible; loss may be NULL. The config's label smoothing applies to the
- * training loss only: with training == 0 the loss is the plain cross-entropy. Errors: shape/ids out of range (ATTN_ERR_INVALID),
- * non-finite loss (ATTN_ERR_NUMERIC). */
+ * training loss only: with training == 0 the loss is the plain cross-entropy. Errors: shape/ids out
+ * of range (ATTN_ERR_INVALID), non-finite loss (ATTN_ERR_NUMERIC). */
 attn_status attn_model_forward(attn_model *m, const attn_batch *batch, int training, float *loss);
 
 /* Logits of the last forward: (B, n_classes) for the classifier, (B, T, V) for the LM,
@@ -92,7 +93,8 @@ attn_status attn_model_loss(const attn_model *m, double *sum, long *count);
 
 /* Accumulates d(scale * sum)/d(params), sum as attn_model_loss gives it. A step over micro-batches
  * calls it with scale 1 for each and divides the gradient by the total count once
- * (attn_optimizer_step_scaled); attn_model_backward(m, s) is attn_model_backward_sum(m, s / count). */
+ * (attn_optimizer_step_scaled); attn_model_backward(m, s) is attn_model_backward_sum(m, s / count).
+ */
 attn_status attn_model_backward_sum(attn_model *m, float scale);
 void attn_model_zero_grad(attn_model *m);
 
@@ -105,9 +107,9 @@ typedef struct {
     const char *name;
     int ndim;
     int64_t shape[2];
-    float *data;  /* into the parameter arena */
-    float *grad;  /* into the gradient arena */
-    size_t size;  /* elements */
+    float *data; /* into the parameter arena */
+    float *grad; /* into the gradient arena */
+    size_t size; /* elements */
 } attn_param;
 attn_status attn_model_tensor(const attn_model *m, int i, attn_param *out);
 /* All parameters / gradients as one contiguous array of attn_model_num_params() floats. */

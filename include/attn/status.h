@@ -2,7 +2,8 @@
  *
  * Every fallible libattn function returns an attn_status: ATTN_OK (0) on success, a negative code
  * otherwise. The message describing the most recent failure on the calling thread is available from
- * attn_last_error() until the next failure overwrites it. Library code never prints and never exits. */
+ * attn_last_error() until the next failure overwrites it. Library code never prints and never
+ * exits. */
 #ifndef ATTN_STATUS_H
 #define ATTN_STATUS_H
 

@@ -35,9 +35,9 @@ typedef enum {
 } attn_special;
 
 typedef struct {
-    int vocab_size;     /* total, special tokens and the 256 byte tokens included */
-    int min_frequency;  /* merges of pairs seen fewer times are not learned */
-    int lowercase;      /* nonzero: NFC + lower-case before pre-tokenisation */
+    int vocab_size;    /* total, special tokens and the 256 byte tokens included */
+    int min_frequency; /* merges of pairs seen fewer times are not learned */
+    int lowercase;     /* nonzero: NFC + lower-case before pre-tokenisation */
 } attn_bpe_train_params;
 
 /* vocab_size 16000, min_frequency 2, lowercase 0 */

@@ -60,6 +60,8 @@ typedef struct {
 float attn_schedule_lr(const attn_schedule *s, long step);
 attn_status attn_schedule_parse(const char *name, attn_schedule_kind *out);
 const char *attn_schedule_name(attn_schedule_kind kind);
+/* Every schedule name, NULL-terminated, at the index of its kind. */
+const char *const *attn_schedule_names(void);
 
 /* Where a run stands; stored in checkpoints so --resume continues exactly. */
 typedef struct {
@@ -117,8 +119,12 @@ typedef struct attn_batch_source {
 /* Frees a source made by the library (src->free(src->self), then src); NULL is a no-op. */
 void attn_batch_source_free(attn_batch_source *src);
 
+/* Figures an evaluation may return; the first is the one compared (attn_train_params). */
+#define ATTN_TRAIN_METRICS 4
+
 /* What the progress callback is told about. */
 typedef enum {
+    ATTN_TRAIN_BEGIN = 5, /* before the first step of this call */
     ATTN_TRAIN_STEP = 0,  /* a step is done */
     ATTN_TRAIN_EVAL = 1,  /* an evaluation is done: metric, is_best */
     ATTN_TRAIN_SAVE = 2,  /* the checkpoint was written: path */
@@ -128,23 +134,25 @@ typedef enum {
 
 typedef struct {
     attn_train_event event;
-    long step;         /* steps done (of the whole run, resumed part included) */
-    long total_steps;  /* the run's length */
-    long first_step;   /* the step this call started from (0, or where a resume began) */
-    int epoch;         /* 1-based epoch the step belongs to; 0 for an endless source */
-    int epochs;        /* epochs in the run; 0 for an endless source */
-    double loss;       /* the step's mean training loss */
-    long count;        /* targets the step's loss counted (tokens, or labelled examples) */
-    long correct;      /* classifier batches: rows whose argmax is the label; else -1 */
-    float lr;          /* learning rate of the step */
-    float grad_norm;   /* gradient norm before clipping */
-    long counted_run;  /* targets counted since this call began (rate = counted_run / seconds) */
-    double seconds;    /* since this call began */
-    double metric;     /* ATTN_TRAIN_EVAL: what on_eval returned */
-    int is_best;       /* ATTN_TRAIN_EVAL: the best so far (kept / saved) */
-    int since_best;    /* ATTN_TRAIN_EVAL / STOP: evaluations since the best */
-    double epoch_loss; /* ATTN_TRAIN_EPOCH: mean of the epoch's step losses */
-    const char *path;  /* ATTN_TRAIN_SAVE: the checkpoint written */
+    const attn_model *model; /* the model being trained */
+    long batches_per_epoch;  /* the source's (0: endless) */
+    long step;               /* steps done (of the whole run, resumed part included) */
+    long total_steps;        /* the run's length */
+    long first_step;         /* the step this call started from (0, or where a resume began) */
+    int epoch;               /* 1-based epoch the step belongs to; 0 for an endless source */
+    int epochs;              /* epochs in the run; 0 for an endless source */
+    double loss;             /* the step's mean training loss */
+    long count;              /* targets the step's loss counted (tokens, or labelled examples) */
+    long correct;            /* classifier batches: rows whose argmax is the label; else -1 */
+    float lr;                /* learning rate of the step */
+    float grad_norm;         /* gradient norm before clipping */
+    long counted_run; /* targets counted since this call began (rate = counted_run / seconds) */
+    double seconds;   /* since this call began */
+    double metrics[ATTN_TRAIN_METRICS]; /* ATTN_TRAIN_EVAL: what on_eval returned ([0] counts) */
+    int is_best;                        /* ATTN_TRAIN_EVAL: the best so far (kept / saved) */
+    int since_best;                     /* ATTN_TRAIN_EVAL / STOP: evaluations since the best */
+    double epoch_loss;                  /* ATTN_TRAIN_EPOCH: mean of the epoch's step losses */
+    const char *path;                   /* ATTN_TRAIN_SAVE: the checkpoint written */
 } attn_train_progress;
 
 typedef struct {
@@ -155,8 +163,10 @@ typedef struct {
     uint64_t seed;          /* dropout of batch i is seeded by (seed, i); also st->seed */
     int rank, n_ranks;      /* this process's share of each batch (0 and 1: all of it) */
 
-    /* Evaluation: on_eval(m, progress, &metric, user) scores the model; *metric is compared with
-     * the best so far (a NaN metric, "nothing to measure", always counts as the best). */
+    /* Evaluation: on_eval(m, progress, metrics, user) scores the model into metrics[0..3] (NaN
+     * before the call; the task's own figures, e.g. loss and bits per byte, or macro-F1 and
+     * accuracy); metrics[0] is compared with the best so far (NaN, "nothing to measure", always
+     * counts as the best). */
     long eval_every;      /* steps between evaluations; 0: none but those below */
     int eval_each_epoch;  /* after every epoch (its last step) */
     int eval_at_end;      /* after the last step (once, even if the above falls there too) */
@@ -178,7 +188,8 @@ typedef struct {
      * ATTN_ERR_ABORTED after the checkpoint is written. */
     void (*progress)(const attn_train_progress *p, void *user);
     int (*abort)(void *user);
-    attn_status (*on_eval)(attn_model *m, const attn_train_progress *p, double *metric, void *user);
+    attn_status (*on_eval)(attn_model *m, const attn_train_progress *p, double *metrics,
+                           void *user);
     void *user;
 } attn_train_params;
 

@@ -39,12 +39,13 @@ attn_config attn_config_default(attn_arch arch) {
     return cfg;
 }
 
-static const char *const arch_names[] = {"classifier", "decoder_lm", "seq2seq"};
-static const char *const norm_names[] = {"pre", "post"};
-static const char *const pos_names[] = {"learned", "sinusoidal"};
-static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "relu"};
-static const char *const pool_names[] = {"cls", "mean"};
-#define COUNT(a) ((int)(sizeof(a) / sizeof(a)[0]))
+/* name[value], NULL-terminated (attn_*_names) */
+static const char *const arch_names[] = {"classifier", "decoder_lm", "seq2seq", NULL};
+static const char *const norm_names[] = {"pre", "post", NULL};
+static const char *const pos_names[] = {"learned", "sinusoidal", NULL};
+static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "relu", NULL};
+static const char *const pool_names[] = {"cls", "mean", NULL};
+#define COUNT(a) ((int)(sizeof(a) / sizeof(a)[0]) - 1)
 
 static attn_status check_enum(const char *field, int value, int count) {
     if (value < 0 || value >= count)
@@ -141,6 +142,22 @@ const char *attn_act_name(attn_act act) {
 }
 const char *attn_pool_name(attn_pool pool) {
     return name_of(pool_names, COUNT(pool_names), pool);
+}
+
+const char *const *attn_arch_names(void) {
+    return arch_names;
+}
+const char *const *attn_norm_names(void) {
+    return norm_names;
+}
+const char *const *attn_pos_names(void) {
+    return pos_names;
+}
+const char *const *attn_act_names(void) {
+    return act_names;
+}
+const char *const *attn_pool_names(void) {
+    return pool_names;
 }
 
 #define DEFINE_PARSE(fn, type, what, names)                                                        \

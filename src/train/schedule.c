@@ -54,12 +54,17 @@ float attn_schedule_lr(const attn_schedule *s, long step) {
 }
 
 /* "constant", "cosine" or "invsqrt" -> kind; ATTN_ERR_INVALID listing the choices otherwise. */
+/* name[kind], NULL-terminated */
+static const char *const schedule_names[] = {"constant", "cosine", "invsqrt", NULL};
+
+const char *const *attn_schedule_names(void) {
+    return schedule_names;
+}
+
 attn_status attn_schedule_parse(const char *name, attn_schedule_kind *out) {
-    static const attn_schedule_kind kinds[] = {ATTN_SCHEDULE_CONSTANT, ATTN_SCHEDULE_COSINE,
-                                               ATTN_SCHEDULE_INVSQRT};
-    for (size_t i = 0; name && i < sizeof kinds / sizeof kinds[0]; i++) {
-        if (strcmp(name, attn_schedule_name(kinds[i])) == 0) {
-            *out = kinds[i];
+    for (int i = 0; name && schedule_names[i]; i++) {
+        if (strcmp(name, schedule_names[i]) == 0) {
+            *out = (attn_schedule_kind)i;
             return ATTN_OK;
         }
     }

@@ -156,8 +156,11 @@ static attn_status evaluate(run *r, int *stop) {
     const attn_train_params *p = r->p;
     *stop = 0;
     if (!p->on_eval) return ATTN_OK;
-    double metric = NAN;
-    ATTN_TRY(p->on_eval(r->m, &r->prog, &metric, p->user));
+    double metrics[ATTN_TRAIN_METRICS];
+    for (int i = 0; i < ATTN_TRAIN_METRICS; i++)
+        metrics[i] = NAN;
+    ATTN_TRY(p->on_eval(r->m, &r->prog, metrics, p->user));
+    double metric = metrics[0];
     attn_train_state *st = r->st;
     int better = isnan(metric) || st->best_step == 0 || isnan(st->best_metric) ||
                  (p->higher_is_better ? metric > st->best_metric : metric < st->best_metric);
@@ -167,7 +170,7 @@ static attn_status evaluate(run *r, int *stop) {
         if (r->best) memcpy(r->best, attn_model_params(r->m), r->n_params * sizeof *r->best);
     }
     r->since_best = better ? 0 : r->since_best + 1;
-    r->prog.metric = metric;
+    memcpy(r->prog.metrics, metrics, sizeof metrics);
     r->prog.is_best = better;
     r->prog.since_best = r->since_best;
     if (better && p->save_path && p->save_best) ATTN_TRY(save(r));
@@ -247,13 +250,16 @@ attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *sr
     r->total = params->steps ? params->steps
                              : ((long)params->epochs * bpe + params->accum - 1) / params->accum;
     r->prog = (attn_train_progress){
+        .model = m,
+        .batches_per_epoch = bpe,
         .total_steps = r->total,
         .first_step = st->step,
         .step = st->step,
         .epochs = bpe > 0 ? (int)((r->total * params->accum + bpe - 1) / bpe) : 0,
         .correct = -1,
-        .metric = NAN,
         .epoch_loss = NAN};
+    for (int i = 0; i < ATTN_TRAIN_METRICS; i++)
+        r->prog.metrics[i] = NAN;
     attn_status s = ATTN_OK;
     if (params->keep_best) {
         r->n_params = attn_model_num_params(m);
@@ -261,7 +267,10 @@ attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *sr
             s = attn_error(ATTN_ERR_NOMEM, "attn_train: no room for a copy of %zu parameters",
                            r->n_params);
     }
-    if (s == ATTN_OK) s = train_loop(r);
+    if (s == ATTN_OK) {
+        tell(r, ATTN_TRAIN_BEGIN);
+        s = train_loop(r);
+    }
     if (r->best && st->best_step > 0 && (s == ATTN_OK || s == ATTN_ERR_ABORTED))
         memcpy(attn_model_params(m), r->best, r->n_params * sizeof *r->best);
     long n = r->n_recent < RECENT ? r->n_recent : RECENT;

@@ -214,11 +214,11 @@ static const double scripted[] = {3.0, 2.0, 2.5, 2.4, 1.0};
 static int n_evals;
 static float first_param_at[8];
 
-static attn_status scripted_eval(attn_model *m, const attn_train_progress *p, double *metric,
+static attn_status scripted_eval(attn_model *m, const attn_train_progress *p, double *metrics,
                                  void *user) {
     (void)p, (void)user;
     first_param_at[n_evals] = attn_model_params(m)[0];
-    *metric = scripted[n_evals++];
+    metrics[0] = scripted[n_evals++];
     return ATTN_OK;
 }
 

@@ -1,0 +1,141 @@
+/* attn/classifier.h: text classifiers as library calls: train one on "label<TAB>text" files, load
+ * it, label texts (alone or as an ensemble), score it, cross-validate.
+ *
+ * A classifier is a bundle: the model, the tokenizer it reads texts with and its label set. Its
+ * checkpoint is self-contained: besides the model it holds, as metadata, "task" = "classify",
+ * "tokenizer" = the tokenizer.json text and "labels" = the label names as a JSON list (id =
+ * position).
+ *
+ *     attn_tsv train, dev;   attn_tsv_read("train.tsv", &train);  attn_tsv_read("dev.tsv", &dev);
+ *     attn_classifier_params p = attn_classifier_default_params();   // epochs, model size, ...
+ *     p.train.save_path = "clf.safetensors";                          // the best epoch on dev
+ *     attn_classifier *c;
+ *     attn_classifier_train(&train, &dev, &p, &c, NULL);
+ *     attn_cls_report r;     attn_classifier_evaluate(&c, 1, &dev, 0, 64, &r, NULL);
+ *     int label;             attn_classifier_classify(c, "some text", 9, &label, NULL);
+ *     printf("%s %.3f\n", attn_labels_name(attn_classifier_labels(c), label), r.macro_f1);
+ */
+#ifndef ATTN_CLASSIFIER_H
+#define ATTN_CLASSIFIER_H
+
+#include "attn/data.h"
+#include "attn/metrics.h"
+#include "attn/model.h"
+#include "attn/tokenizer.h"
+#include "attn/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct attn_classifier attn_classifier;
+
+/* Loads a classifier checkpoint: a classifier model whose metadata holds a tokenizer (with [CLS])
+ * and labels that agree with it (vocabulary size, number of classes). Errors: attn_model_load's;
+ * ATTN_ERR_MISSING (no tokenizer or labels in the metadata); ATTN_ERR_FORMAT (they are invalid or
+ * disagree with the model); ATTN_ERR_INVALID (another model family). */
+attn_status attn_classifier_load(const char *path, attn_classifier **out);
+void attn_classifier_free(attn_classifier *c);
+
+/* The parts, owned by the classifier. */
+attn_model *attn_classifier_model(const attn_classifier *c);
+const attn_tokenizer *attn_classifier_tokenizer(const attn_classifier *c);
+const attn_labels *attn_classifier_labels(const attn_classifier *c);
+
+/* ---- training ----------------------------------------------------------------------------- */
+
+typedef struct {
+    attn_config model;       /* size and shape; vocab_size, n_classes, pad_id come from the data */
+    attn_train_params train; /* epochs, schedule (warmup < 0: 5% of the steps), patience, seed,
+                                save_path (the best epoch on dev), meta, callbacks */
+    attn_adamw_params adamw;
+    int batch;             /* texts per batch */
+    int bucket;            /* batches per length bucket */
+    float token_dropout;   /* in training, each token but [CLS] becomes [MASK] (else [UNK]) */
+    const char *tokenizer; /* tokenizer.json / vocab.txt (needs [CLS]), or NULL: a byte-level BPE
+                              of vocab_size tokens trained on the training texts */
+    int vocab_size;
+    int lowercase;         /* the trained BPE lower-cases (NFC) first */
+    const char *plot_path; /* PNG of the training loss and dev macro-F1 by step, or NULL */
+} attn_classifier_params;
+
+/* What `attn train classify` does by default: texts of up to 128 tokens, 2 encoder layers of
+ * width 128 with 4 heads, d_ff 512, dropout 0.1, pre-LN, learned positions, GELU, [CLS] pooling;
+ * a BPE of 8000 tokens; 10 epochs of batches of 32 (buckets of 50 batches), AdamW (lr 5e-4,
+ * weight decay 0.01, clip 1) with 5% warm-up then cosine to 0, patience 3, seed 1. */
+attn_classifier_params attn_classifier_default_params(void);
+
+typedef struct {
+    attn_train_result train; /* steps, epochs, early stop, losses, seconds */
+    int best_epoch;          /* of the kept model (1-based) */
+    double best_f1;          /* dev macro-F1 of the kept model (NaN without dev) */
+    double best_accuracy;    /* dev accuracy of the kept model (NaN without dev) */
+    long n_train;            /* training texts */
+    long n_truncated;        /* of them cut to max_len */
+} attn_classifier_result;
+
+/* Trains a classifier on train (dev may be NULL): labels are those of train and dev together,
+ * sorted (labels: a given set instead), the tokenizer is made as params say, each text becomes
+ * [CLS] + tokens cut to model.max_len. Epochs of length-bucketed batches (attn_cls_source) go
+ * through attn_train; after each epoch dev accuracy and macro-F1 are the evaluation
+ * (metrics[0] = macro-F1, metrics[1] = accuracy), the best epoch is kept (and saved, with the
+ * tokenizer and labels in the metadata) and `patience` epochs without a better one end the run;
+ * without dev the last epoch is kept. *out receives the classifier holding the kept parameters
+ * (also when the abort callback stopped the run: ATTN_ERR_ABORTED, the best checkpoint on disk).
+ * Errors: attn_train's; ATTN_ERR_INVALID (fewer than two labels, a text the tokenizer refuses, a
+ * dev label outside `labels`); the tokenizer's. */
+attn_status attn_classifier_train(const attn_tsv *train, const attn_tsv *dev,
+                                  const attn_labels *labels, const attn_classifier_params *params,
+                                  attn_classifier **out, attn_classifier_result *res);
+
+/* ---- prediction and evaluation ------------------------------------------------------------ */
+
+/* The label of one text (*label, may be NULL) and its class probabilities (probs: n_classes
+ * floats, may be NULL). A text longer than max_len tokens is cut as in training. */
+attn_status attn_classifier_classify(attn_classifier *c, const char *text, size_t len, int *label,
+                                     float *probs);
+
+/* Runs members[0..n) over the rows of t in batches of up to `batch` texts sorted by length; with
+ * n > 1 the members' softmax probabilities are averaged (an ensemble: every member must have
+ * member 0's labels in the same order; each reads the texts with its own tokenizer and max_len).
+ * labelled: t's labels are looked up (skip_unknown leaves out rows whose label the classifiers do
+ * not know; otherwise such a row is an error naming FILE:LINE); else labels are ignored.
+ * *pred (d->n ids) and *probs (d->n * K) are malloc'd for the caller; *d receives member 0's
+ * encoding (labels, lines, skipped rows), a text counted as truncated when any member cut it; the
+ * caller frees it with attn_cls_data_free. */
+attn_status attn_classifier_predict(attn_classifier *const *members, int n, const attn_tsv *t,
+                                    int labelled, int skip_unknown, int batch, attn_cls_data *d,
+                                    int **pred, float **probs);
+
+/* attn_classifier_predict of the labelled rows of t, then the classification report (accuracy,
+ * per-class precision / recall / F1, confusion) into *out (free with attn_cls_report_free). d may
+ * be NULL, else it receives the encoding as above. Errors: those of predict; ATTN_ERR_INVALID when
+ * no row is left to score. */
+attn_status attn_classifier_evaluate(attn_classifier *const *members, int n, const attn_tsv *t,
+                                     int skip_unknown, int batch, attn_cls_report *out,
+                                     attn_cls_data *d);
+
+/* ---- cross-validation --------------------------------------------------------------------- */
+
+typedef struct {
+    long n_train, n_test;
+    int epochs;
+    double accuracy, macro_f1;
+} attn_fold_result;
+
+/* k-fold cross-validation over the rows of all: folds dealt by attn_kfold_assign (seed
+ * params.train.seed); fold i trains a classifier from scratch with params (no checkpoint: the
+ * save_path is ignored) on the other folds (dev, which may be NULL, picks each fold's best epoch)
+ * and scores it on fold i; labels are those of all. on_fold (may be NULL) is called before each
+ * fold (r == NULL) and after it; out receives k results. Errors: ATTN_ERR_INVALID (k < 2, fewer
+ * rows than k), attn_classifier_train's and evaluate's. */
+attn_status attn_classifier_kfold(const attn_tsv *all, const attn_tsv *dev, int k,
+                                  const attn_classifier_params *params, int batch,
+                                  void (*on_fold)(int fold, int k, const attn_fold_result *r,
+                                                  void *user),
+                                  void *user, attn_fold_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
