@@ -3,7 +3,7 @@
  * The prompt is fed once; each new byte is printed as soon as it is sampled. When the model's
  * context (max_len) is full, the last half of the text is fed again as a fresh prompt and sampling
  * goes on, so --max-new is not limited by the context length. With --prompts FILE, every line of
- * FILE is continued instead, --batch lines decoded together (tools/generate_prompts.c). */
+ * FILE is continued instead, --batch lines decoded together (attn_lm_generate). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,6 @@
 
 #include "args.h"
 #include "commands.h"
-#include "generate_prompts.h"
 
 typedef struct {
     const char *model, *prompt, *prompts;
@@ -93,42 +92,60 @@ static int parse_args(int argc, char **argv, generate_args *a) {
     return CLI_OK;
 }
 
-static int print_byte(int token, void *user) {
-    (void)user;
+static int print_byte(int stream, int token, void *user) {
+    (void)stream, (void)user;
     putchar(token);
     fflush(stdout);
     return 0;
 }
 
-/* Generates a->max_new bytes after text[0..n) (capacity n + max_new), sliding the window when the
- * context fills up. */
-static int generate(const generate_args *a, const attn_model *m, attn_sampler *sampler, int *text,
-                    int n) {
-    int max_len = attn_model_config(m)->max_len;
-    int remaining = a->max_new;
-    while (remaining > 0) {
-        int start = 0, n_ctx = n;
-        if (max_len - n_ctx < 1) { /* no room: keep the last half of the context */
-            n_ctx = max_len / 2 > 0 ? max_len / 2 : 1;
-            start = n - n_ctx;
-        }
-        int room = max_len - n_ctx > 1 ? max_len - n_ctx : 1; /* max_len 1: a token at a time */
-        int want = remaining < room ? remaining : room;
-        int got = 0;
-        attn_status s = attn_generate(m, text + start, n_ctx, want, sampler, -1, print_byte, NULL,
-                                      text + n, &got);
-        if (s != ATTN_OK) {
-            putchar('\n');
-            fflush(stdout);
-            return cli_lib_error(s, "generation failed");
-        }
-        if (got <= 0) break;
-        n += got;
-        remaining -= got;
-    }
+/* --prompts: one line per prompt, its continuation up to the first newline (not printed). */
+static void print_line(int prompt, const int *ids, int n, void *user) {
+    (void)prompt, (void)user;
+    for (int t = 0; t < n; t++)
+        if (ids[t] != '\n') putchar(ids[t]);
     putchar('\n');
     fflush(stdout);
-    return CLI_OK;
+}
+
+/* The lines of path as prompts (an empty line: a newline), each at most max_len bytes: *ids
+ * holds them all, prompts[i] and n[i] (malloc'd arrays of *count) point into it. */
+static int read_lines(const char *path, int max_len, int **ids, int ***prompts, int **n,
+                      int *count) {
+    unsigned char *b;
+    size_t size, lines = 0;
+    attn_status s = attn_file_read(path, (void **)&b, &size);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot read --prompts");
+    for (size_t i = 0; i < size; i++)
+        lines += b[i] == '\n' || i + 1 == size; /* a last line without "\n" counts */
+    *ids = malloc((size + lines + 1) * sizeof **ids);
+    *prompts = malloc((lines + 1) * sizeof **prompts);
+    *n = malloc((lines + 1) * sizeof **n);
+    int rc = lines ? CLI_OK : CLI_RUNTIME, k = 0;
+    if (!lines) cli_error("--prompts '%s' is empty: it needs one prompt per line", path);
+    if (rc == CLI_OK && (!*ids || !*prompts || !*n || lines > 1u << 30)) {
+        cli_error("no room for the %zu lines of '%s'", lines, path);
+        rc = CLI_RUNTIME;
+    }
+    int *out = *ids;
+    for (size_t i = 0, begin = 0; rc == CLI_OK && i < size; i++) {
+        if (b[i] != '\n' && i + 1 < size) continue;
+        size_t end = b[i] == '\n' ? i : i + 1;
+        if (end > begin && b[end - 1] == '\r') end--;
+        if (end - begin > (size_t)max_len) {
+            cli_error("--prompts '%s': line %d has %zu bytes, more than the model's context of %d",
+                      path, k + 1, end - begin, max_len);
+            rc = CLI_RUNTIME;
+        }
+        (*prompts)[k] = out, (*n)[k] = end > begin ? (int)(end - begin) : 1;
+        for (size_t t = begin; t < end; t++)
+            *out++ = b[t];
+        if (end == begin) *out++ = '\n';
+        k++, begin = i + 1;
+    }
+    free(b);
+    *count = k;
+    return rc;
 }
 
 int cmd_generate(int argc, char **argv) {
@@ -138,38 +155,32 @@ int cmd_generate(int argc, char **argv) {
     attn_status s = attn_set_num_threads(a.threads);
     if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
     attn_model *m;
-    attn_status ls = attn_lm_load(a.model, &m);
-    if (ls != ATTN_OK) return cli_lib_error(ls, "cannot load model '%s'", a.model);
-    if (a.prompts) {
-        attn_sampler_params sp = {
-            .temperature = a.temperature, .top_k = a.top_k, .top_p = a.top_p, .seed = a.seed};
-        prompt_lines lines;
-        rc = prompt_lines_read(a.prompts, attn_model_config(m)->max_len, &lines);
-        if (rc == CLI_OK) rc = generate_prompts(m, &lines, a.batch, a.max_new, sp);
-        prompt_lines_free(&lines);
-        attn_model_free(m);
-        return rc;
-    }
-
-    const char *prompt = a.prompt && a.prompt[0] ? a.prompt : "\n";
-    size_t n_prompt = strlen(prompt);
-    int *text = malloc((n_prompt + (size_t)a.max_new) * sizeof(int));
-    attn_sampler_params sp = {
+    if ((s = attn_lm_load(a.model, &m)) != ATTN_OK)
+        return cli_lib_error(s, "cannot load model '%s'", a.model);
+    attn_lm_generate_params p = attn_lm_generate_default_params();
+    p.max_new = a.max_new, p.batch = a.batch;
+    p.sampler = (attn_sampler_params){
         .temperature = a.temperature, .top_k = a.top_k, .top_p = a.top_p, .seed = a.seed};
-    attn_sampler *sampler = NULL;
-    if (!text) {
-        cli_error("out of memory for %zu bytes of text", n_prompt + (size_t)a.max_new);
-        rc = CLI_RUNTIME;
-    } else if ((s = attn_sampler_create(256, sp, &sampler)) != ATTN_OK) {
-        rc = cli_lib_error(s, "invalid sampling settings");
-    } else {
-        for (size_t i = 0; i < n_prompt; i++)
-            text[i] = (unsigned char)prompt[i];
+    int *ids = NULL, **prompts = NULL, *n = NULL, count = 0;
+    if (a.prompts) {
+        p.stop_id = '\n', p.on_done = print_line;
+        rc = read_lines(a.prompts, attn_model_config(m)->max_len, &ids, &prompts, &n, &count);
+    } else { /* one prompt, printed, then each byte as it comes */
+        const char *text = a.prompt && a.prompt[0] ? a.prompt : "\n";
+        size_t len = strlen(text);
+        ids = malloc(len * sizeof *ids), prompts = malloc(sizeof *prompts), n = malloc(sizeof *n);
+        if (!ids || !prompts || !n) cli_error("out of memory"), rc = CLI_RUNTIME;
+        for (size_t i = 0; rc == CLI_OK && i < len; i++)
+            ids[i] = (unsigned char)text[i];
+        if (rc == CLI_OK) prompts[0] = ids, n[0] = (int)len, count = 1;
         if (a.prompt && a.prompt[0]) fputs(a.prompt, stdout);
-        rc = generate(&a, m, sampler, text, (int)n_prompt);
+        p.on_token = print_byte;
     }
-    attn_sampler_free(sampler);
-    free(text);
+    if (rc == CLI_OK && (s = attn_lm_generate(m, (const int *const *)prompts, n, count, &p)))
+        rc = cli_lib_error(s, "generation failed");
+    if (!a.prompts) putchar('\n');
+    fflush(stdout);
+    free(ids), free(prompts), free(n);
     attn_model_free(m);
     return rc;
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "attn/decode.h"
 #include "attn/model.h"
 #include "attn/train.h"
 
@@ -66,6 +67,35 @@ attn_status attn_lm_train(attn_model *m, attn_optimizer *opt, attn_train_state *
  * a decoder LM, n < 2, an id outside the vocabulary), the model's errors. */
 attn_status attn_lm_evaluate(attn_model *m, const int *ids, size_t n, int batch, double *loss,
                              long *count);
+
+/* ---- generation ---------------------------------------------------------------------------- */
+
+typedef struct {
+    int max_new;                 /* ids generated per prompt at most */
+    int stop_id;                 /* a prompt's continuation ends with this id (-1: none) */
+    int batch;                   /* prompts decoded together (attn_generate_batch) */
+    attn_sampler_params sampler; /* every prompt gets its own sampler made from these */
+    /* Each generated id as it is drawn (stream = the prompt's index); nonzero stops that prompt.
+     * May be NULL. */
+    attn_stream_callback on_token;
+    /* Each prompt's whole continuation, in prompt order, as soon as its batch is done. May be
+     * NULL. */
+    void (*on_done)(int prompt, const int *ids, int n, void *user);
+    void *user;
+} attn_lm_generate_params;
+
+/* 256 new ids, no stop id, batch 8, attn_sampler_default_params(), no callbacks. */
+attn_lm_generate_params attn_lm_generate_default_params(void);
+
+/* Continues prompts[i] (n_prompt[i] ids, at least 1) for every i < n, params.batch prompts at a
+ * time with attn_generate_batch. When a prompt's context is full, the last half of its text is
+ * fed again as a fresh prompt and generation goes on (a sliding window), so max_new is not bounded
+ * by the model's context. Prompt i gets the ids a lone call would give it with its own sampler
+ * (each sampler is made from params.sampler); a prompt longer than the context is cut to the last
+ * half of the context first. Errors: ATTN_ERR_INVALID (n < 1, an empty prompt, max_new < 0,
+ * batch < 1), ATTN_ERR_NOMEM, the sampler's, attn_generate_batch's (not a decoder LM). */
+attn_status attn_lm_generate(const attn_model *m, const int *const *prompts, const int *n_prompt,
+                             int n, const attn_lm_generate_params *params);
 
 #ifdef __cplusplus
 }
