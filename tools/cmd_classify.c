@@ -60,55 +60,6 @@ static int parse_args(int argc, char **argv, classify_args *a, const char ***tex
     return CLI_OK;
 }
 
-/* The non-blank lines of stdin as a label-less tsv (labels point at ""; lines are numbered). */
-static int read_stdin(attn_tsv *t) {
-    memset(t, 0, sizeof *t);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    long n_line = 0, room = 0;
-    int rc = CLI_OK;
-    while (rc == CLI_OK && (len = getline(&line, &cap, stdin)) >= 0) {
-        n_line++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (strspn(line, " \t\v\f") == (size_t)len) continue;
-        if (t->n == room) {
-            room = room ? 2 * room : 256;
-            char **texts = realloc(t->texts, (size_t)room * sizeof *texts);
-            long *lines = texts ? realloc(t->lines, (size_t)room * sizeof *lines) : NULL;
-            if (texts) t->texts = texts;
-            if (lines) t->lines = lines;
-            if (!texts || !lines) {
-                cli_error("out of memory after %ld lines of stdin", n_line);
-                rc = CLI_RUNTIME;
-                break;
-            }
-        }
-        if (!(t->texts[t->n] = strdup(line))) {
-            cli_error("out of memory after %ld lines of stdin", n_line);
-            rc = CLI_RUNTIME;
-            break;
-        }
-        t->lines[t->n++] = n_line;
-    }
-    free(line);
-    if (rc == CLI_OK && ferror(stdin)) {
-        cli_error("cannot read stdin");
-        rc = CLI_RUNTIME;
-    }
-    return rc;
-}
-
-/* Frees what read_stdin allocated. */
-static void free_stdin(attn_tsv *t) {
-    for (long i = 0; i < t->n; i++)
-        free(t->texts[i]);
-    free(t->texts);
-    free(t->lines);
-    memset(t, 0, sizeof *t);
-}
-
 /* Prints the top K labels of one text (probs: its K_all probabilities). */
 static void print_text(const classify_args *a, const attn_labels *labels, const char *text,
                        int truncated, const float *probs, int k_all) {
@@ -194,11 +145,15 @@ int cmd_classify(int argc, char **argv) {
             lines[i] = i + 1;
         t = (attn_tsv){.n = n_texts, .texts = (char **)texts, .lines = lines, .name = "argument"};
     } else {
-        rc = read_stdin(&t);
-        t.name = "<stdin>";
+        char *data = NULL;
+        size_t size;
+        if ((s = attn_file_read("-", (void **)&data, &size)) != ATTN_OK ||
+            (s = attn_tsv_parse_texts(data, size, "<stdin>", &t)) != ATTN_OK)
+            rc = cli_lib_error(s, "cannot read the texts");
+        free(data);
     }
     if (rc == CLI_OK && t.n > 0) rc = classify(&a, members, &t);
-    if (n_texts == 0) free_stdin(&t);
+    if (n_texts == 0) attn_tsv_free(&t);
     free(lines);
     free(texts);
     cls_free_all(members, a.models.n);

@@ -29,33 +29,10 @@ static const cli_help train_help = {
     "  attn tokenizer train --vocab-size 16000 --out tokenizer.json corpus/*.txt\n",
 };
 
-/* Reads the whole file (or stdin for "-") into a malloc'd buffer. */
+/* The whole file (or stdin for "-") in a malloc'd buffer. */
 static int read_file(const char *path, char **data, size_t *size) {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        cli_error("cannot open %s: %s", path, strerror(errno));
-        return CLI_RUNTIME;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *bigger = cap < ((size_t)1 << 40) ? realloc(buf, cap * 2) : NULL;
-        if (!bigger) free(buf);
-        buf = bigger;
-        cap *= 2;
-    }
-    const char *why = !buf ? "out of memory" : ferror(f) ? "read error" : NULL;
-    if (f != stdin) fclose(f);
-    if (why) {
-        free(buf);
-        cli_error("cannot read %s: %s", path, why);
-        return CLI_RUNTIME;
-    }
-    *data = buf;
-    *size = n;
-    return CLI_OK;
+    attn_status s = attn_file_read(path, (void **)data, size);
+    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot read %s", path);
 }
 
 static int cmd_train(int argc, char **argv) {

@@ -37,8 +37,8 @@ extern "C" {
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-/* The whole file at path in a new buffer (*data, malloc'd, the caller frees; *size bytes, with one
- * NUL after them not counted). Errors: ATTN_ERR_IO naming the path and the reason (missing, a
+/* The whole file at path ("-": standard input) in a new buffer (*data, malloc'd, the caller frees;
+ * *size bytes, with one NUL after them not counted). Errors: ATTN_ERR_IO naming the path and the reason (missing, a
  * directory, unreadable), ATTN_ERR_NOMEM. */
 attn_status attn_file_read(const char *path, void **data, size_t *size);
 
@@ -62,6 +62,10 @@ typedef struct {
  * Errors (ATTN_ERR_FORMAT, the message is "NAME:LINE: why", *out zeroed): a line with no tab, an
  * empty or white-space-only label or text, a NUL byte. ATTN_ERR_NOMEM. */
 attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_tsv *out);
+
+/* Unlabelled texts, one per line: the same rules, but the whole line is the text and every label
+ * is "" (no tab is needed and tabs stay in the text). Errors: a NUL byte; ATTN_ERR_NOMEM. */
+attn_status attn_tsv_parse_texts(const char *data, size_t len, const char *name, attn_tsv *out);
 
 /* Reads and parses the file at path (attn_tsv_parse with name = path). ATTN_ERR_IO names the path
  * and the reason when it cannot be read. */

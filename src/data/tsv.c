@@ -60,7 +60,10 @@ static char *put(char **dst, const char *b, const char *e) {
     return s;
 }
 
-attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_tsv *out) {
+/* Both parsers: labelled lines "label<TAB>text", or unlabelled ones (the whole line is the text,
+ * the label ""). */
+static attn_status parse(const char *data, size_t len, const char *name, int labelled,
+                         attn_tsv *out) {
     if (!out) return attn_error(ATTN_ERR_INVALID, "tsv: out is NULL");
     memset(out, 0, sizeof *out);
     if (!data && len > 0) return attn_error(ATTN_ERR_INVALID, "tsv: data is NULL");
@@ -72,12 +75,15 @@ attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_
         line++;
         if (blank(s.begin, s.end)) continue;
         const char *tab;
-        ATTN_TRY(check_line(s, name, line, &tab));
+        if (labelled)
+            ATTN_TRY(check_line(s, name, line, &tab));
+        else if (memchr(s.begin, '\0', (size_t)(s.end - s.begin)))
+            return attn_error(ATTN_ERR_FORMAT, "%s:%ld: the line holds a NUL byte", name, line);
         n++;
     }
     size_t name_len = strlen(name);
     out->name = malloc(name_len + 1);
-    out->buf = malloc(len + 1); /* the tab and the line end become the two NULs */
+    out->buf = malloc(len + 2); /* the tab (or an empty label) and the line end become NULs */
     out->labels = malloc(((size_t)n + 1) * sizeof *out->labels);
     out->texts = malloc(((size_t)n + 1) * sizeof *out->texts);
     out->lines = malloc(((size_t)n + 1) * sizeof *out->lines);
@@ -87,18 +93,33 @@ attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_
     }
     memcpy(out->name, name, name_len + 1);
     char *dst = out->buf;
+    out->buf[len + 1] = '\0'; /* the empty label of unlabelled lines */
     line = 0;
     for (const char *p = data; p < stop; p = next) {
         line_span s = next_line(p, stop, &next);
         line++;
         if (blank(s.begin, s.end)) continue;
-        const char *tab = memchr(s.begin, '\t', (size_t)(s.end - s.begin));
-        out->labels[out->n] = put(&dst, s.begin, tab);
-        out->texts[out->n] = put(&dst, tab + 1, s.end);
+        const char *text = s.begin;
+        if (labelled) {
+            const char *tab = memchr(s.begin, '\t', (size_t)(s.end - s.begin));
+            out->labels[out->n] = put(&dst, s.begin, tab);
+            text = tab + 1;
+        } else {
+            out->labels[out->n] = out->buf + len + 1;
+        }
+        out->texts[out->n] = put(&dst, text, s.end);
         out->lines[out->n] = line;
         out->n++;
     }
     return ATTN_OK;
+}
+
+attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_tsv *out) {
+    return parse(data, len, name, 1, out);
+}
+
+attn_status attn_tsv_parse_texts(const char *data, size_t len, const char *name, attn_tsv *out) {
+    return parse(data, len, name, 0, out);
 }
 
 attn_status attn_tsv_read(const char *path, attn_tsv *out) {
