@@ -17,7 +17,8 @@ attn_status attn_model_write_tensors(const attn_model *m, attn_st_writer *w) {
     free(config);
     for (int i = 0; st == ATTN_OK && i < m->n_tensors; i++) {
         const attn_tensor_info *t = &m->tensors[i];
-        st = attn_st_writer_add(w, t->name, ATTN_ST_F32, m->params + t->offset, t->ndim, t->shape);
+        st = attn_st_writer_add(w, t->name, ATTN_DTYPE_F32, m->params + t->offset, t->ndim,
+                                t->shape);
     }
     return st;
 }
@@ -27,9 +28,9 @@ static int is_optimizer_tensor(const char *name) {
 }
 
 /* Every tensor in the file must be one of the model's (or optimizer state). */
-static attn_status check_no_strangers(const attn_model *m, const attn_st_file *f) {
-    for (int i = 0; i < attn_st_count(f); i++) {
-        const char *name = attn_st_at(f, i)->name;
+static attn_status check_no_strangers(const attn_model *m, const attn_safetensors *f) {
+    for (int i = 0; i < attn_safetensors_count(f); i++) {
+        const char *name = attn_safetensors_at(f, i)->name;
         if (is_optimizer_tensor(name)) continue;
         int known = 0;
         for (int j = 0; j < m->n_tensors && !known; j++)
@@ -42,10 +43,10 @@ static attn_status check_no_strangers(const attn_model *m, const attn_st_file *f
     return ATTN_OK;
 }
 
-attn_status attn_model_from_st(const attn_st_file *f, attn_model **out) {
+attn_status attn_model_from_st(const attn_safetensors *f, attn_model **out) {
     *out = NULL;
-    const char *format = attn_st_metadata(f, "format");
-    const char *config_json = attn_st_metadata(f, "config");
+    const char *format = attn_safetensors_metadata(f, "format");
+    const char *config_json = attn_safetensors_metadata(f, "config");
     if (!config_json)
         return attn_error(ATTN_ERR_MISSING,
                           "no \"config\" in the metadata: not an attn checkpoint");
@@ -60,7 +61,7 @@ attn_status attn_model_from_st(const attn_st_file *f, attn_model **out) {
     st = check_no_strangers(m, f);
     for (int i = 0; st == ATTN_OK && i < m->n_tensors; i++) {
         const attn_tensor_info *t = &m->tensors[i];
-        st = attn_st_read_f32(f, t->name, m->params + t->offset, t->ndim, t->shape);
+        st = attn_safetensors_read_f32(f, t->name, m->params + t->offset, t->ndim, t->shape);
     }
     if (st != ATTN_OK) {
         attn_model_free(m);
@@ -81,11 +82,11 @@ attn_status attn_model_save(const attn_model *m, const char *path) {
 
 attn_status attn_model_load(const char *path, attn_model **out) {
     *out = NULL;
-    attn_st_file *f;
-    attn_status st = attn_st_open(path, &f);
+    attn_safetensors *f;
+    attn_status st = attn_safetensors_open(path, ATTN_SAFETENSORS_DEFAULT, &f);
     if (st != ATTN_OK) return st;
     st = attn_model_from_st(f, out);
-    attn_st_close(f);
+    attn_safetensors_close(f);
     if (st != ATTN_OK) return attn_error_context(st, "%s", path);
     return ATTN_OK;
 }

@@ -13,6 +13,6 @@ attn_status attn_model_write_tensors(const attn_model *m, attn_st_writer *w);
 /* Creates a model from an open file: config from the "config" metadata, every parameter by name
  * with shape checks. Tensors named "optim.*" are left for the caller; any other unknown tensor is
  * ATTN_ERR_FORMAT ("not a checkpoint of this model"), a missing one ATTN_ERR_MISSING. */
-attn_status attn_model_from_st(const attn_st_file *f, attn_model **out);
+attn_status attn_model_from_st(const attn_safetensors *f, attn_model **out);
 
 #endif
