@@ -181,7 +181,8 @@ attn_status attn_file_map(const char *path, void **data, size_t *size) {
     if (!path || !*path || !data || !size)
         return attn_error(ATTN_ERR_INVALID, "attn_file_map: NULL argument or empty path");
     int fd;
-    while ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR) {
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer just to be refused below */
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR) {
     }
     if (fd < 0) return io_error("cannot open", path, errno);
     struct stat st;

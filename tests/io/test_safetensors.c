@@ -46,11 +46,11 @@ static void assert_error_mentions(const char *needle) {
         fail_msg("error \"%s\" does not mention \"%s\"", attn_last_error(), needle);
 }
 
-/* A file: the 8-byte little-endian length of `header`, the header, then `data_len` bytes of data
- * (copied from data, or a counting pattern when data is NULL). malloc'd. */
-static unsigned char *build_file(const char *header, const void *data, size_t data_len,
-                                 size_t *size) {
-    size_t hlen = strlen(header);
+/* A file: the 8-byte little-endian length of the hlen bytes of `header`, the header, then
+ * `data_len` bytes of data (copied from data, or a counting pattern when data is NULL). malloc'd.
+ */
+static unsigned char *build_file_n(const char *header, size_t hlen, const void *data,
+                                   size_t data_len, size_t *size) {
     *size = 8 + hlen + data_len;
     unsigned char *buf = malloc(*size);
     assert_non_null(buf);
@@ -62,6 +62,11 @@ static unsigned char *build_file(const char *header, const void *data, size_t da
     return buf;
 }
 
+static unsigned char *build_file(const char *header, const void *data, size_t data_len,
+                                 size_t *size) {
+    return build_file_n(header, strlen(header), data, data_len, size);
+}
+
 static attn_status open_header(const char *header, size_t data_len, attn_safetensors **f) {
     size_t size;
     unsigned char *buf = build_file(header, NULL, data_len, &size);
@@ -70,17 +75,44 @@ static attn_status open_header(const char *header, size_t data_len, attn_safeten
     return s;
 }
 
-/* The file must be refused as malformed with a message containing both needles (or one). */
-static void expect_format(const char *header, size_t data_len, const char *needle,
-                          const char *needle2) {
-    attn_safetensors *f = (attn_safetensors *)1;
-    attn_status s = open_header(header, data_len, &f);
-    if (s != ATTN_ERR_FORMAT)
-        fail_msg("expected ATTN_ERR_FORMAT, got %d (%s) for header %s", s, attn_last_error(),
-                 header);
-    assert_null(f);
+static void expect_mentions(const char *needle, const char *needle2) {
     assert_error_mentions(needle);
     if (needle2) assert_error_mentions(needle2);
+}
+
+/* The bytes must be refused as malformed, with a message containing both needles (or one), from
+ * memory and as a file on disk in both modes (the message then also names the path). */
+static void expect_format_bytes(const unsigned char *buf, size_t size, const char *needle,
+                                const char *needle2) {
+    attn_safetensors *f = (attn_safetensors *)1;
+    attn_status s = attn_safetensors_open_memory(buf, size, &f);
+    if (s != ATTN_ERR_FORMAT)
+        fail_msg("expected ATTN_ERR_FORMAT, got %d (%s) for %.*s", s, attn_last_error(),
+                 (int)(size > 8 ? size - 8 : 0), (const char *)buf + 8);
+    assert_null(f);
+    expect_mentions(needle, needle2);
+    const char *path = in_dir("hostile.safetensors");
+    const void *parts[] = {buf};
+    assert_int_equal(attn_file_write_atomic(path, parts, &size, 1), ATTN_OK);
+    unsigned modes[] = {ATTN_SAFETENSORS_DEFAULT, ATTN_SAFETENSORS_MMAP};
+    for (int m = 0; m < 2; m++) {
+        f = (attn_safetensors *)1;
+        s = attn_safetensors_open(path, modes[m], &f);
+        if (s != ATTN_ERR_FORMAT)
+            fail_msg("mode %u: expected ATTN_ERR_FORMAT, got %d (%s)", modes[m], s,
+                     attn_last_error());
+        assert_null(f);
+        expect_mentions(needle, needle2);
+        assert_error_mentions("hostile.safetensors");
+    }
+}
+
+static void expect_format(const char *header, size_t data_len, const char *needle,
+                          const char *needle2) {
+    size_t size;
+    unsigned char *buf = build_file(header, NULL, data_len, &size);
+    expect_format_bytes(buf, size, needle, needle2);
+    free(buf);
 }
 
 /* ---- reading reference files ---- */
@@ -472,10 +504,13 @@ static void test_read_int(void **state) {
 #define ENTRY(dtype, shape, offsets)                                                               \
     "{\"dtype\":" dtype ",\"shape\":" shape ",\"data_offsets\":" offsets "}"
 
+/* Empty, 4 and 7 bytes: not even the header length. */
 static void test_bad_too_short(void **state) {
+    static const unsigned char bytes[8] = {2, 0, 0, 0, 0, 0, 0, 0};
+    expect_format_bytes(bytes, 0, "file is 0 bytes", "too short");
+    expect_format_bytes(bytes, 4, "file is 4 bytes", "too short");
+    expect_format_bytes(bytes, 7, "file is 7 bytes", "too short");
     attn_safetensors *f;
-    assert_int_equal(attn_safetensors_open_memory("\x02\0\0\0", 4, &f), ATTN_ERR_FORMAT);
-    assert_error_mentions("too short");
     assert_int_equal(attn_safetensors_open_memory(NULL, 0, &f), ATTN_ERR_FORMAT);
 }
 
@@ -483,10 +518,7 @@ static void test_bad_header_length_past_file(void **state) {
     size_t size;
     unsigned char *buf = build_file("{}", NULL, 0, &size);
     buf[0] = 3; /* claims 3 header bytes, 2 present */
-    attn_safetensors *f;
-    assert_int_equal(attn_safetensors_open_memory(buf, size, &f), ATTN_ERR_FORMAT);
-    assert_error_mentions("header length 3");
-    assert_error_mentions("past the end");
+    expect_format_bytes(buf, size, "header length 3", "past the end");
     free(buf);
 }
 
@@ -494,10 +526,7 @@ static void test_bad_header_length_absurd(void **state) {
     size_t size;
     unsigned char *buf = build_file("{}", NULL, 0, &size);
     memcpy(buf, "\0\0\0\0\0\0\0\x80", 8); /* 2^63 */
-    attn_safetensors *f;
-    assert_int_equal(attn_safetensors_open_memory(buf, size, &f), ATTN_ERR_FORMAT);
-    assert_error_mentions("9223372036854775808");
-    assert_error_mentions("limit");
+    expect_format_bytes(buf, size, "9223372036854775808", "limit");
     free(buf);
 }
 
@@ -556,6 +585,33 @@ static void test_bad_shape_product_overflow(void **state) {
     /* each dimension alone is a valid JSON integer (< 2^53); the product is not */
     expect_format("{" T("t") ENTRY("\"F32\"", "[4294967296,4294967296]", "[0,4]") "}", 4, "'t'",
                   "overflows");
+}
+static void test_bad_shape_product_overflows_int64(void **state) {
+    /* 3037000500^2 * 4 fits in a uint64 but not in an int64 (the format's offsets are signed) */
+    expect_format("{" T("t") ENTRY("\"F32\"", "[3037000500,3037000500]", "[0,4]") "}", 4, "'t'",
+                  "overflows");
+    expect_format("{" T("t") ENTRY("\"F64\"", "[1048576,1048576,1048576]", "[0,8]") "}", 8, "'t'",
+                  "overflows");
+}
+static void test_bad_name_with_nul(void **state) {
+    /* cJSON would cut both names at the NUL: two tensors called "a" */
+    expect_format("{" T("a\\u0000x") ENTRY("\"U8\"", "[1]", "[0,1]") "," T("a\\u0000y")
+                      ENTRY("\"U8\"", "[1]", "[1,2]") "}",
+                  2, "NUL character at byte 3", NULL);
+    expect_format("{\"__metadata__\":{\"k\":\"v\\u0000w\"}}", 0, "NUL character", NULL);
+    static const char raw[] = "{\"a\0b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+    size_t size;
+    unsigned char *buf = build_file_n(raw, sizeof raw - 1, NULL, 1, &size);
+    expect_format_bytes(buf, size, "NUL character at byte 3", NULL);
+    free(buf);
+}
+/* An escaped backslash followed by "u0000" is the text \u0000, not a NUL. */
+static void test_escaped_backslash_is_not_nul(void **state) {
+    attn_safetensors *f;
+    assert_int_equal(open_header("{" T("a\\\\u0000") ENTRY("\"U8\"", "[1]", "[0,1]") "}", 1, &f),
+                     ATTN_OK);
+    assert_string_equal(attn_safetensors_at(f, 0)->name, "a\\u0000");
+    attn_safetensors_close(f);
 }
 static void test_bad_offsets_missing(void **state) {
     expect_format("{" T("t") "{\"dtype\":\"F32\",\"shape\":[1]}}", 4, "'t'",
@@ -770,6 +826,9 @@ int main(void) {
         cmocka_unit_test(test_bad_shape_element_not_number),
         cmocka_unit_test(test_bad_shape_huge),
         cmocka_unit_test(test_bad_shape_product_overflow),
+        cmocka_unit_test(test_bad_shape_product_overflows_int64),
+        cmocka_unit_test(test_bad_name_with_nul),
+        cmocka_unit_test(test_escaped_backslash_is_not_nul),
         cmocka_unit_test(test_bad_offsets_missing),
         cmocka_unit_test(test_bad_offsets_not_pair),
         cmocka_unit_test(test_bad_offsets_not_array),
