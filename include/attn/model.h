@@ -11,7 +11,8 @@
  *     attn_model_backward(m, 1.0f);
  *     attn_optimizer_step(opt, m, lr, NULL);      // attn/train.h; NULL: no gradient norm out
  *
- * A model is not safe to use from two threads at once; kernels use attn_get_num_threads() threads. */
+ * A model is not safe to use from two threads at once; kernels use attn_get_num_threads() threads.
+ */
 #ifndef ATTN_MODEL_H
 #define ATTN_MODEL_H
 
@@ -70,8 +71,8 @@ attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt);
 /* Runs the model. training != 0 enables dropout (seeded by attn_model_set_seed / step). If the
  * batch has targets (labels for the classifier), *loss receives the mean cross-entropy and a
  * backward pass is possible; loss may be NULL. The config's label smoothing applies to the
- * training loss only: with training == 0 the loss is the plain cross-entropy. Errors: shape/ids out of range (ATTN_ERR_INVALID),
- * non-finite loss (ATTN_ERR_NUMERIC). */
+ * training loss only: with training == 0 the loss is the plain cross-entropy. Errors: shape/ids out
+ * of range (ATTN_ERR_INVALID), non-finite loss (ATTN_ERR_NUMERIC). */
 attn_status attn_model_forward(attn_model *m, const attn_batch *batch, int training, float *loss);
 
 /* Logits of the last forward: (B, n_classes) for the classifier, (B, T, V) for the LM,
@@ -88,15 +89,19 @@ void attn_model_zero_grad(attn_model *m);
 /* Sets the dropout generator: dropout masks of the next forward derive from (seed, stream). */
 void attn_model_set_seed(attn_model *m, uint64_t seed, uint64_t stream);
 
+/* The most dimensions a parameter may have. Today's models use 1 (biases, LayerNorm) and 2
+ * (weights, embeddings); convolutions (the speech front end) need up to 4. */
+#define ATTN_PARAM_MAX_DIMS 4
+
 /* Parameter table, in docs/FORMATS.md order. */
 int attn_model_num_tensors(const attn_model *m);
 typedef struct {
     const char *name;
-    int ndim;
-    int64_t shape[2];
-    float *data;  /* into the parameter arena */
-    float *grad;  /* into the gradient arena */
-    size_t size;  /* elements */
+    int ndim;                           /* 1 to ATTN_PARAM_MAX_DIMS */
+    int64_t shape[ATTN_PARAM_MAX_DIMS]; /* shape[ndim..] are 0 */
+    float *data;                        /* into the parameter arena */
+    float *grad;                        /* into the gradient arena */
+    size_t size;                        /* elements */
 } attn_param;
 attn_status attn_model_tensor(const attn_model *m, int i, attn_param *out);
 /* All parameters / gradients as one contiguous array of attn_model_num_params() floats. */

@@ -32,6 +32,7 @@ static float *declare(layout_walk *w, float **grad, const char *prefix, const ch
     if (w->table) {
         attn_tensor_info *t = &w->table[w->n];
         snprintf(t->name, sizeof t->name, "%s%s", prefix, suffix);
+        memset(t->shape, 0, sizeof t->shape);
         t->ndim = ndim;
         t->shape[0] = d0;
         t->shape[1] = ndim == 2 ? d1 : 0;
@@ -128,7 +129,7 @@ static void init_params(attn_model *m, uint64_t seed) {
         if (is_ln_weight) {
             for (size_t j = 0; j < t->size; j++)
                 p[j] = 1.0f;
-        } else if (t->ndim == 2) {
+        } else if (t->ndim >= 2) {
             attn_rng_fill_normal(&rng, p, (long)t->size, 0.02f);
         } else {
             memset(p, 0, t->size * sizeof(float));
@@ -238,8 +239,7 @@ attn_status attn_model_tensor(const attn_model *m, int i, attn_param *out) {
     const attn_tensor_info *t = &m->tensors[i];
     out->name = t->name;
     out->ndim = t->ndim;
-    out->shape[0] = t->shape[0];
-    out->shape[1] = t->shape[1];
+    memcpy(out->shape, t->shape, sizeof out->shape);
     out->data = m->params + t->offset;
     out->grad = m->grads + t->offset;
     out->size = t->size;

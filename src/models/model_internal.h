@@ -14,9 +14,9 @@
 
 typedef struct {
     char name[ATTN_MAX_NAME];
-    int ndim;
-    int64_t shape[2];
-    size_t offset, size; /* in floats, within the parameter (and gradient) arena */
+    int ndim;                           /* 1 to ATTN_PARAM_MAX_DIMS */
+    int64_t shape[ATTN_PARAM_MAX_DIMS]; /* shape[ndim..] are 0 */
+    size_t offset, size;                /* in floats, within the parameter (and gradient) arena */
 } attn_tensor_info;
 
 /* One stack of layers (the encoder or the decoder) with its embedding and final LayerNorm. */
