@@ -109,7 +109,8 @@ attn_status attn_safetensors_open_memory(const void *buf, size_t size, attn_safe
 void attn_safetensors_close(attn_safetensors *f);
 
 /* The number of tensors (0 for NULL), and the i-th (0 <= i < count, else NULL) in the order of
- * the file's header. */
+ * the file's header. The tensors lie in one array: attn_safetensors_at(f, i) is
+ * attn_safetensors_at(f, 0) + i, so a pointer from attn_safetensors_find gives its index. */
 int attn_safetensors_count(const attn_safetensors *f);
 const attn_safetensors_tensor *attn_safetensors_at(const attn_safetensors *f, int i);
 
