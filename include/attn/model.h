@@ -52,7 +52,11 @@ typedef struct {
 attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model **out);
 
 /* Loads a checkpoint (docs/FORMATS.md): config from the metadata, every parameter by name and
- * shape. Extra tensors other than optimizer moments, or missing ones, are an error. */
+ * shape, checked against the file before the model is allocated. Errors: ATTN_ERR_IO /
+ * ATTN_ERR_FORMAT (unreadable or malformed file, or a tensor other than optimizer moments that
+ * the model lacks), ATTN_ERR_MISSING / ATTN_ERR_SHAPE (a parameter the config describes is absent
+ * or of another shape), ATTN_ERR_NUMERIC (a NaN or infinite parameter), ATTN_ERR_INVALID (a bad
+ * config), ATTN_ERR_NOMEM; each message names the path and the tensor. */
 attn_status attn_model_load(const char *path, attn_model **out);
 
 /* ---- loading weights of another layout (Hugging Face GPT-2, BERT, ...) by a name map ----

@@ -125,6 +125,11 @@ int attn_safetensors_metadata_count(const attn_safetensors *f);
 void attn_safetensors_metadata_at(const attn_safetensors *f, int i, const char **key,
                                   const char **value);
 
+/* Checks, without reading any data, what attn_safetensors_read_f32 checks (below) and returns the
+ * same errors: so a caller can validate every tensor before allocating room for them. */
+attn_status attn_safetensors_check_f32(const attn_safetensors *f, const char *name, int ndim,
+                                       const int64_t *shape);
+
 /* Copies tensor `name` into dst (product(shape) floats, owned by the caller) after checking, in
  * this order:
  *   it exists                                         else ATTN_ERR_MISSING

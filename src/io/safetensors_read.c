@@ -30,10 +30,10 @@ static float half_to_float(uint16_t h) {
     return v;
 }
 
-attn_status attn_safetensors_read_f32(const attn_safetensors *f, const char *name, float *dst,
-                                      int ndim, const int64_t *shape) {
-    if (!f || !name || !dst || ndim < 0 || ndim > ATTN_SAFETENSORS_MAX_DIMS || (!shape && ndim > 0))
-        return attn_error(ATTN_ERR_INVALID, "attn_safetensors_read_f32: bad arguments for '%s'",
+attn_status attn_safetensors_check_f32(const attn_safetensors *f, const char *name, int ndim,
+                                       const int64_t *shape) {
+    if (!f || !name || ndim < 0 || ndim > ATTN_SAFETENSORS_MAX_DIMS || (!shape && ndim > 0))
+        return attn_error(ATTN_ERR_INVALID, "attn_safetensors_check_f32: bad arguments for '%s'",
                           name ? name : "(null)");
     const attn_safetensors_tensor *t = attn_safetensors_find(f, name);
     if (!t) return attn_error(ATTN_ERR_MISSING, "tensor '%s' is missing", name);
@@ -51,6 +51,16 @@ attn_status attn_safetensors_read_f32(const attn_safetensors *f, const char *nam
                           attn_st_format_shape(got, sizeof got, t->ndim, t->shape),
                           attn_st_format_shape(want, sizeof want, ndim, shape));
     }
+    return ATTN_OK;
+}
+
+attn_status attn_safetensors_read_f32(const attn_safetensors *f, const char *name, float *dst,
+                                      int ndim, const int64_t *shape) {
+    if (!dst)
+        return attn_error(ATTN_ERR_INVALID, "attn_safetensors_read_f32: NULL dst for '%s'",
+                          name ? name : "(null)");
+    ATTN_TRY(attn_safetensors_check_f32(f, name, ndim, shape));
+    const attn_safetensors_tensor *t = attn_safetensors_find(f, name);
     const unsigned char *src = t->data;
     int64_t n = numel(t);
     switch (t->dtype) {

@@ -75,6 +75,15 @@ struct attn_model {
  * seeded with 0. Errors as attn_model_create. */
 attn_status attn_model_create_uninit(const attn_config *cfg, attn_model **out);
 
+/* Calls visit(user, t) for each parameter of the model of cfg, in table order (t's name, shape,
+ * offset and size as the model would have them; t is valid during the call only), without
+ * allocating anything, so that a file can be checked against a config before the arenas exist.
+ * Stops at the first error visit returns and returns it. Errors: as attn_config_validate, or
+ * visit's. */
+attn_status attn_model_each_tensor(const attn_config *cfg,
+                                   attn_status (*visit)(void *user, const attn_tensor_info *t),
+                                   void *user);
+
 /* The shape of one layer of stack st at (B, T) over a memory of Tk positions, with the
  * config's dropout (the layer applies it only in training). */
 attn_layer_shape attn_stack_shape(const attn_model *m, const attn_stack *st, int B, int T, int Tk);

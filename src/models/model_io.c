@@ -1,6 +1,7 @@
 /* models/model_io.c: a model's parameters to and from safetensors (docs/FORMATS.md). */
 #include "models/model_io.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,23 @@ static attn_status check_no_strangers(const attn_model *m, const attn_safetensor
     return ATTN_OK;
 }
 
+/* One parameter of the config's model must be in the file as a float tensor of its shape. */
+static attn_status check_in_file(void *file, const attn_tensor_info *t) {
+    return attn_safetensors_check_f32(file, t->name, t->ndim, t->shape);
+}
+
+attn_status attn_model_check_finite(const attn_model *m) {
+    for (int i = 0; i < m->n_tensors; i++) {
+        const attn_tensor_info *t = &m->tensors[i];
+        const float *p = m->params + t->offset;
+        for (size_t j = 0; j < t->size; j++)
+            if (!isfinite(p[j]))
+                return attn_error(ATTN_ERR_NUMERIC, "tensor '%s' holds %s at element %zu", t->name,
+                                  isnan(p[j]) ? "a NaN" : "an infinity", j);
+    }
+    return ATTN_OK;
+}
+
 attn_status attn_model_from_st(const attn_safetensors *f, attn_model **out) {
     *out = NULL;
     const char *format = attn_safetensors_metadata(f, "format");
@@ -56,6 +74,14 @@ attn_status attn_model_from_st(const attn_safetensors *f, attn_model **out) {
     attn_config cfg;
     attn_status st = attn_config_from_json(config_json, &cfg);
     if (st != ATTN_OK) return attn_error_context(st, "checkpoint config");
+    /* Before allocating what the config asks for, the file must hold all of it: a corrupt or
+     * hostile config cannot make a small file allocate gigabytes. */
+    st = attn_model_each_tensor(&cfg, check_in_file, (void *)f);
+    if (st != ATTN_OK)
+        return attn_error_context(st,
+                                  "the file does not hold the model its config describes "
+                                  "(%s, d_model %d, %d layers)",
+                                  attn_arch_name(cfg.arch), cfg.d_model, cfg.n_layers);
     attn_model *m;
     ATTN_TRY(attn_model_create_uninit(&cfg, &m)); /* every parameter is read below, or m freed */
     st = check_no_strangers(m, f);
@@ -63,6 +89,7 @@ attn_status attn_model_from_st(const attn_safetensors *f, attn_model **out) {
         const attn_tensor_info *t = &m->tensors[i];
         st = attn_safetensors_read_f32(f, t->name, m->params + t->offset, t->ndim, t->shape);
     }
+    if (st == ATTN_OK) st = attn_model_check_finite(m);
     if (st != ATTN_OK) {
         attn_model_free(m);
         return st;

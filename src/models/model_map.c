@@ -5,7 +5,9 @@
  *   1. resolve: expand each entry's "{l}" into concrete (our tensor, file tensor) pairs;
  *   2. check:   block shapes agree, each of our tensors is covered exactly once, no stray file
  *               tensors (unless allowed);
- *   3. copy:    read each file tensor as f32 and copy its block, transposed or not, into ours. */
+ *   3. copy:    read each file tensor as f32 and copy its block, transposed or not, into ours.
+ * Passes 1 and 2 run on the parameter table alone (attn_model_each_tensor); the model, whose size
+ * the config alone decides, is allocated only once the file is known to hold all of it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "attn/safetensors.h"
 #include "core/error.h"
 #include "models/model_internal.h"
+#include "models/model_io.h"
 
 #define MAX_PARTS 64 /* parts of one tensor are tracked in a 64-bit mask */
 
@@ -29,7 +32,7 @@ typedef struct {
     int64_t shape[ATTN_SAFETENSORS_MAX_DIMS];
 } block;
 
-/* One concrete copy: our tensor `dst` (an index into m->tensors) <- file tensor `src`. */
+/* One concrete copy: our tensor `dst` (an index into the parameter table) <- file tensor `src`. */
 typedef struct {
     int entry, layer; /* where it came from, for messages (layer -1: no "{l}") */
     int dst;
@@ -49,9 +52,29 @@ static int expand(char *buf, size_t cap, const char *pattern, int layer) {
     return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
-static int find_ours(const attn_model *m, const char *name) {
-    for (int i = 0; i < m->n_tensors; i++)
-        if (!strcmp(m->tensors[i].name, name)) return i;
+/* Our parameter table, gathered from the config before the model exists. */
+typedef struct {
+    attn_tensor_info *t;
+    int n, cap;
+    attn_arch arch;
+} table;
+
+static attn_status gather(void *user, const attn_tensor_info *t) {
+    table *tb = user;
+    if (tb->n == tb->cap) {
+        int bigger = tb->cap ? 2 * tb->cap : 64;
+        attn_tensor_info *grown = realloc(tb->t, (size_t)bigger * sizeof *grown);
+        if (!grown) return attn_error(ATTN_ERR_NOMEM, "map: out of memory");
+        tb->t = grown;
+        tb->cap = bigger;
+    }
+    tb->t[tb->n++] = *t;
+    return ATTN_OK;
+}
+
+static int find_ours(const table *m, const char *name) {
+    for (int i = 0; i < m->n; i++)
+        if (!strcmp(m->t[i].name, name)) return i;
     return -1;
 }
 
@@ -77,7 +100,7 @@ static attn_status check_part(int e, const char *which, const attn_map_part *p) 
 }
 
 /* Appends the copies of entry e (one, or one per layer) to *copies (grown as needed). */
-static attn_status resolve_entry(const attn_model *m, const attn_safetensors *f, int e,
+static attn_status resolve_entry(const table *m, const attn_safetensors *f, int e,
                                  const attn_name_map *map, map_copy **copies, int *n, int *cap) {
     if (!map->ours || !map->theirs)
         return attn_error(ATTN_ERR_INVALID, "map entry %d: NULL name", e);
@@ -101,7 +124,7 @@ static attn_status resolve_entry(const attn_model *m, const attn_safetensors *f,
             if (layer > 0) return ATTN_OK; /* past the last layer */
             return attn_error(ATTN_ERR_INVALID,
                               "map entry %d: '%s' is not a tensor of this model (%s)", e, ours,
-                              attn_arch_name(m->cfg.arch));
+                              attn_arch_name(m->arch));
         }
         const attn_safetensors_tensor *src = attn_safetensors_find(f, theirs);
         if (!src)
@@ -165,9 +188,9 @@ static const char *describe(char *buf, size_t cap, const block *b, const attn_ma
 
 /* Sets c's blocks (ours: into, the file's: from), which must agree (after the transpose, if any).
  */
-static attn_status check_shapes(const attn_model *m, map_copy *c) {
+static attn_status check_shapes(const table *m, map_copy *c) {
     block *dst = &c->into, *src = &c->from;
-    const attn_tensor_info *t = &m->tensors[c->dst];
+    const attn_tensor_info *t = &m->t[c->dst];
     const char *bad = cut_block(t->ndim, t->shape, &c->map->into, dst);
     if (bad)
         return attn_error(ATTN_ERR_SHAPE, "map entry %d: our '%s': %s", c->entry, t->name, bad);
@@ -201,9 +224,9 @@ typedef struct {
     uint64_t parts;
 } coverage;
 
-static attn_status cover(const attn_model *m, coverage *cv, const map_copy *c) {
+static attn_status cover(const table *m, coverage *cv, const map_copy *c) {
     const attn_map_part *p = &c->map->into;
-    const char *name = m->tensors[c->dst].name;
+    const char *name = m->t[c->dst].name;
     if (cv->first_entry >= 0 && (cv->axis == ATTN_MAP_WHOLE || p->axis == ATTN_MAP_WHOLE ||
                                  cv->axis != p->axis || cv->n != p->n))
         return attn_error(
@@ -220,17 +243,16 @@ static attn_status cover(const attn_model *m, coverage *cv, const map_copy *c) {
     return ATTN_OK;
 }
 
-static attn_status check_covered(const attn_model *m, const coverage *cv) {
-    for (int i = 0; i < m->n_tensors; i++) {
+static attn_status check_covered(const table *m, const coverage *cv) {
+    for (int i = 0; i < m->n; i++) {
         if (cv[i].first_entry < 0)
-            return attn_error(ATTN_ERR_MISSING, "our '%s' is filled by no map entry",
-                              m->tensors[i].name);
+            return attn_error(ATTN_ERR_MISSING, "our '%s' is filled by no map entry", m->t[i].name);
         int n = cv[i].axis == ATTN_MAP_WHOLE ? 1 : cv[i].n;
         for (int k = 0; k < n; k++)
             if (!(cv[i].parts >> k & 1))
                 return attn_error(ATTN_ERR_MISSING,
-                                  "our '%s' part %d of %d is filled by no map entry",
-                                  m->tensors[i].name, k, n);
+                                  "our '%s' part %d of %d is filled by no map entry", m->t[i].name,
+                                  k, n);
     }
     return ATTN_OK;
 }
@@ -295,27 +317,51 @@ static attn_status copy_all(attn_model *m, const attn_safetensors *f, const map_
 
 /* ---- the entry point ---- */
 
-static attn_status fill_mapped(attn_model *m, const attn_safetensors *f, const attn_name_map *map,
-                               int n_map, unsigned flags) {
-    map_copy *copies = NULL;
-    int n = 0, cap = 0;
+/* Passes 1 and 2 against our table (no model allocated yet: the file bounds what follows). */
+static attn_status plan(const table *tb, const attn_safetensors *f, const attn_name_map *map,
+                        int n_map, unsigned flags, map_copy **copies, int *n) {
+    int cap = 0;
     attn_status st = ATTN_OK;
     for (int e = 0; st == ATTN_OK && e < n_map; e++)
-        st = resolve_entry(m, f, e, &map[e], &copies, &n, &cap);
-    coverage *cv = st == ATTN_OK ? malloc((size_t)m->n_tensors * sizeof *cv) : NULL;
+        st = resolve_entry(tb, f, e, &map[e], copies, n, &cap);
+    coverage *cv = st == ATTN_OK ? malloc(((size_t)tb->n + 1) * sizeof *cv) : NULL;
     if (st == ATTN_OK && !cv) st = attn_error(ATTN_ERR_NOMEM, "map: out of memory");
-    for (int i = 0; st == ATTN_OK && i < m->n_tensors; i++)
+    for (int i = 0; st == ATTN_OK && i < tb->n; i++)
         cv[i] = (coverage){-1, ATTN_MAP_WHOLE, 0, 0};
-    for (int i = 0; st == ATTN_OK && i < n; i++) {
-        st = check_shapes(m, &copies[i]);
-        if (st == ATTN_OK) st = cover(m, &cv[copies[i].dst], &copies[i]);
+    for (int i = 0; st == ATTN_OK && i < *n; i++) {
+        st = check_shapes(tb, &(*copies)[i]);
+        if (st == ATTN_OK) st = cover(tb, &cv[(*copies)[i].dst], &(*copies)[i]);
     }
-    if (st == ATTN_OK) st = check_covered(m, cv);
-    if (st == ATTN_OK && !(flags & ATTN_MAP_ALLOW_UNUSED)) st = check_unused(f, copies, n);
-    if (st == ATTN_OK) st = copy_all(m, f, copies, n);
+    if (st == ATTN_OK) st = check_covered(tb, cv);
+    if (st == ATTN_OK && !(flags & ATTN_MAP_ALLOW_UNUSED)) st = check_unused(f, *copies, *n);
     free(cv);
-    free(copies);
     return st;
+}
+
+static attn_status load_from(const attn_safetensors *f, const attn_config *cfg,
+                             const attn_name_map *map, int n_map, unsigned flags,
+                             attn_model **out) {
+    table tb = {.arch = cfg->arch};
+    map_copy *copies = NULL;
+    int n = 0;
+    attn_status st = attn_model_each_tensor(cfg, gather, &tb);
+    if (st == ATTN_OK) st = plan(&tb, f, map, n_map, flags, &copies, &n);
+    attn_model *m = NULL;
+    /* every parameter is filled (the map covers each once), or m is freed */
+    if (st == ATTN_OK) st = attn_model_create_uninit(cfg, &m);
+    if (st == ATTN_OK && m->n_tensors != tb.n)
+        st = attn_error(ATTN_ERR_INVALID, "map: the model has %d tensors, its table %d",
+                        m->n_tensors, tb.n);
+    if (st == ATTN_OK) st = copy_all(m, f, copies, n);
+    if (st == ATTN_OK) st = attn_model_check_finite(m);
+    free(copies);
+    free(tb.t);
+    if (st != ATTN_OK) {
+        attn_model_free(m);
+        return st;
+    }
+    *out = m;
+    return ATTN_OK;
 }
 
 attn_status attn_model_load_mapped(const char *path, const attn_config *cfg,
@@ -329,14 +375,7 @@ attn_status attn_model_load_mapped(const char *path, const attn_config *cfg,
     attn_safetensors *f;
     unsigned mode = flags & ATTN_MAP_MMAP ? ATTN_SAFETENSORS_MMAP : ATTN_SAFETENSORS_DEFAULT;
     ATTN_TRY(attn_safetensors_open(path, mode, &f));
-    attn_model *m = NULL;
-    attn_status st = attn_model_create_uninit(cfg, &m); /* every parameter is filled, or m freed */
-    if (st == ATTN_OK) st = fill_mapped(m, f, map, n_map, flags);
+    attn_status st = load_from(f, cfg, map, n_map, flags, out);
     attn_safetensors_close(f);
-    if (st != ATTN_OK) {
-        attn_model_free(m);
-        return attn_error_context(st, "%s", path);
-    }
-    *out = m;
-    return ATTN_OK;
+    return st == ATTN_OK ? ATTN_OK : attn_error_context(st, "%s", path);
 }

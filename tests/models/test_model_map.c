@@ -9,6 +9,7 @@
 
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,12 +425,28 @@ static void test_bad_maps(void **state) {
     attn_model_free(m);
 }
 
+/* A non-finite value is refused, naming our tensor, however it arrived. */
+static void test_non_finite(void **state) {
+    attn_config c = tiny(ATTN_ARCH_DECODER_LM, ATTN_NORM_PRE);
+    attn_model *m, *back = (attn_model *)1;
+    assert_int_equal(attn_model_create(&c, 11, &m), ATTN_OK);
+    attn_param p;
+    param(m, "decoder.layers.1.ffn.fc2.weight", &p);
+    p.data[5] = INFINITY;
+    write_gpt2(m, 0);
+    assert_int_equal(attn_model_load_mapped(path, &c, gpt2_map, N_GPT2, 0, &back),
+                     ATTN_ERR_NUMERIC);
+    assert_null(back);
+    assert_error_mentions("'decoder.layers.1.ffn.fc2.weight'");
+    assert_error_mentions("an infinity");
+    attn_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gpt2_layout),
-        cmocka_unit_test(test_split_both_sides),
-        cmocka_unit_test(test_bert_layout),
-        cmocka_unit_test(test_bad_maps),
+        cmocka_unit_test(test_gpt2_layout), cmocka_unit_test(test_split_both_sides),
+        cmocka_unit_test(test_bert_layout), cmocka_unit_test(test_bad_maps),
+        cmocka_unit_test(test_non_finite),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
