@@ -34,7 +34,7 @@ typedef struct {
 
 /* One concrete copy: our tensor `dst` (an index into the parameter table) <- file tensor `src`. */
 typedef struct {
-    int entry, layer; /* where it came from, for messages (layer -1: no "{l}") */
+    int entry; /* the map entry it came from, for messages */
     int dst;
     const attn_safetensors_tensor *src;
     const attn_name_map *map;
@@ -78,13 +78,6 @@ static int find_ours(const table *m, const char *name) {
     return -1;
 }
 
-/* "" or " (layer 3)" for messages. */
-static const char *layer_note(char *buf, size_t cap, int layer) {
-    if (layer < 0) return "";
-    snprintf(buf, cap, " (layer %d)", layer);
-    return buf;
-}
-
 /* ---- pass 1: resolve ---- */
 
 static attn_status check_part(int e, const char *which, const attn_map_part *p) {
@@ -115,7 +108,7 @@ static attn_status resolve_entry(const table *m, const attn_safetensors *f, int 
     ATTN_TRY(check_part(e, "from", &map->from));
     ATTN_TRY(check_part(e, "into", &map->into));
     for (int layer = pattern ? 0 : -1;; layer++) {
-        char ours[ATTN_MAX_NAME], theirs[1024], note[32];
+        char ours[ATTN_MAX_NAME], theirs[1024];
         if (expand(ours, sizeof ours, map->ours, layer) != 0 ||
             expand(theirs, sizeof theirs, map->theirs, layer) != 0)
             return attn_error(ATTN_ERR_INVALID, "map entry %d: a name is too long", e);
@@ -128,8 +121,8 @@ static attn_status resolve_entry(const table *m, const attn_safetensors *f, int 
         }
         const attn_safetensors_tensor *src = attn_safetensors_find(f, theirs);
         if (!src)
-            return attn_error(ATTN_ERR_MISSING, "tensor '%s' (for our '%s'%s) is not in the file",
-                              theirs, ours, layer_note(note, sizeof note, layer));
+            return attn_error(ATTN_ERR_MISSING, "tensor '%s' (for our '%s') is not in the file",
+                              theirs, ours);
         if (*n == *cap) {
             int bigger = *cap ? 2 * *cap : 64;
             map_copy *grown = realloc(*copies, (size_t)bigger * sizeof *grown);
@@ -137,8 +130,7 @@ static attn_status resolve_entry(const table *m, const attn_safetensors *f, int 
             *copies = grown;
             *cap = bigger;
         }
-        (*copies)[(*n)++] =
-            (map_copy){.entry = e, .layer = layer, .dst = dst, .src = src, .map = map};
+        (*copies)[(*n)++] = (map_copy){.entry = e, .dst = dst, .src = src, .map = map};
         if (layer < 0) return ATTN_OK;
     }
 }

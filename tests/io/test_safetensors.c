@@ -786,6 +786,18 @@ static void test_fuzz_mutations(void **state) {
             assert_null(f);
             assert_true(strlen(attn_last_error()) > 0);
         }
+        /* one in 32 also as a mapped file: the same verdict */
+        if (it % 32 == 0) {
+            const char *path = in_dir("fuzz.safetensors");
+            FILE *fp = fopen(path, "wb");
+            assert_non_null(fp);
+            assert_int_equal(fwrite(buf, 1, size, fp), size);
+            assert_int_equal(fclose(fp), 0);
+            attn_safetensors *g = NULL;
+            assert_int_equal(attn_safetensors_open(path, ATTN_SAFETENSORS_MMAP, &g), s);
+            if (g) touch_all(g);
+            attn_safetensors_close(g);
+        }
     }
     /* sanity: the loop exercised both outcomes */
     assert_true(accepted > 0 && accepted < iters);
