@@ -6,6 +6,7 @@
 #include "attn/runtime.h"
 #include "attn/config.h"
 #include "attn/model.h"
+#include "attn/safetensors.h"
 #include "attn/train.h"
 #include "attn/decode.h"
 #include "attn/tokenizer.h"

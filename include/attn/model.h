@@ -52,8 +52,81 @@ typedef struct {
 attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model **out);
 
 /* Loads a checkpoint (docs/FORMATS.md): config from the metadata, every parameter by name and
- * shape. Extra tensors other than optimizer moments, or missing ones, are an error. */
+ * shape, checked against the file before the model is allocated. Errors: ATTN_ERR_IO /
+ * ATTN_ERR_FORMAT (unreadable or malformed file, or a tensor other than optimizer moments that
+ * the model lacks), ATTN_ERR_MISSING / ATTN_ERR_SHAPE (a parameter the config describes is absent
+ * or of another shape), ATTN_ERR_NUMERIC (a NaN or infinite parameter), ATTN_ERR_INVALID (a bad
+ * config), ATTN_ERR_NOMEM; each message names the path and the tensor. */
 attn_status attn_model_load(const char *path, attn_model **out);
+
+/* ---- loading weights of another layout (Hugging Face GPT-2, BERT, ...) by a name map ----
+ *
+ * A map is a table: each entry fills (a block of) one of our tensors from (a block of) one of
+ * the file's, optionally transposed. docs/FORMATS.md ("Loading other layouts") has the rules and
+ * an example. In short:
+ *   - "{l}" in `ours` and `theirs` stands for the layer index: the entry is applied for l = 0, 1,
+ *     ... as long as our name exists (at least once);
+ *   - `from` picks part k of n of the file's tensor along its rows (first dimension) or columns
+ *     (second, 2-D only); `into` picks the part of ours it fills; {0} means the whole tensor;
+ *   - every one of our tensors must be filled exactly once (all n parts, or the whole); the file
+ *     may hold tensors no entry reads only with ATTN_MAP_ALLOW_UNUSED.
+ * GPT-2's fused Conv1D c_attn (C, 3C), y = x W + b, is our packed in_proj (3C, C), y = x W^T + b:
+ *     {"decoder.layers.{l}.self_attn.in_proj.weight", "h.{l}.attn.c_attn.weight",
+ * ATTN_MAP_TRANSPOSE} BERT's separate query, key and value (C, C) fill its three row blocks:
+ *     {"encoder.layers.{l}.self_attn.in_proj.weight", "...layer.{l}.attention.self.query.weight",
+ *      ATTN_MAP_AS_IS, {0}, {ATTN_MAP_ROWS, 0, 3}}   // key: part 1 of 3, value: part 2 of 3 */
+typedef enum {
+    ATTN_MAP_AS_IS = 0,     /* the file's block has the shape of our block */
+    ATTN_MAP_TRANSPOSE = 1, /* the file's 2-D block (b, a) is our block (a, b) transposed */
+} attn_map_transform;
+
+typedef enum {
+    ATTN_MAP_WHOLE = 0, /* all of the tensor */
+    ATTN_MAP_ROWS = 1,  /* part k of n along the first dimension (any number of dimensions) */
+    ATTN_MAP_COLS = 2,  /* part k of n along the second dimension (2-D tensors only) */
+} attn_map_axis;
+
+/* Part k of n (0 <= k < n <= 64) along `axis`; k and n are ignored for ATTN_MAP_WHOLE. The
+ * dimension split must be a multiple of n. */
+typedef struct {
+    attn_map_axis axis;
+    int k, n;
+} attn_map_part;
+
+typedef struct {
+    const char *ours;   /* our tensor name (docs/FORMATS.md), "{l}" for the layer index */
+    const char *theirs; /* the file's tensor name, with "{l}" exactly when `ours` has it */
+    attn_map_transform transform;
+    attn_map_part from; /* the block of the file's tensor read */
+    attn_map_part into; /* the block of our tensor written */
+} attn_name_map;
+
+typedef enum {
+    ATTN_MAP_ALLOW_UNUSED = 1, /* file tensors that no entry reads are not an error */
+    ATTN_MAP_MMAP = 2,         /* map the file (attn/safetensors.h, ATTN_SAFETENSORS_MMAP) */
+} attn_map_flag;
+
+/* Creates the model of `cfg` and fills every parameter from the safetensors file at `path` through
+ * the n_map entries of `map` (read, not kept). The file's metadata is not read; its float tensors
+ * (F32, F64, F16, BF16) are converted to f32. Everything is checked before any parameter is
+ * written: the map covers each of our tensors exactly once, every file tensor named exists, and
+ * every block's shape agrees. flags: ATTN_MAP_ALLOW_UNUSED | ATTN_MAP_MMAP. On success *out is a
+ * new model the caller frees with attn_model_free; on failure *out is NULL.
+ * Errors (the message starts with the path):
+ *   ATTN_ERR_INVALID  a bad argument or config, unknown flags, or a bad entry: a name of ours that
+ *                     is not in the model, "{l}" in one name only, a part out of range, a transpose
+ *                     or column split of a tensor that is not 2-D, a tensor of ours filled twice
+ *                     or by parts of different splits
+ *   ATTN_ERR_MISSING  a file tensor named by the map is absent, or one of our tensors (or a part
+ *                     of it) is filled by no entry (the message names it)
+ *   ATTN_ERR_SHAPE    a block's shape does not match (the message names both tensors and shapes),
+ *                     or a split dimension is not a multiple of n
+ *   ATTN_ERR_FORMAT   the file is malformed, a tensor read is not a float dtype, or the file has a
+ *                     tensor no entry reads (without ATTN_MAP_ALLOW_UNUSED)
+ *   ATTN_ERR_IO, ATTN_ERR_NOMEM */
+attn_status attn_model_load_mapped(const char *path, const attn_config *cfg,
+                                   const attn_name_map *map, int n_map, unsigned flags,
+                                   attn_model **out);
 
 /* Writes config + parameters (no optimizer state) atomically. See attn_checkpoint_save in
  * attn/train.h for training checkpoints. */
@@ -101,15 +174,19 @@ void attn_model_zero_grad(attn_model *m);
 /* Sets the dropout generator: dropout masks of the next forward derive from (seed, stream). */
 void attn_model_set_seed(attn_model *m, uint64_t seed, uint64_t stream);
 
+/* The most dimensions a parameter may have. Today's models use 1 (biases, LayerNorm) and 2
+ * (weights, embeddings); convolutions (the speech front end) need up to 4. */
+#define ATTN_PARAM_MAX_DIMS 4
+
 /* Parameter table, in docs/FORMATS.md order. */
 int attn_model_num_tensors(const attn_model *m);
 typedef struct {
     const char *name;
-    int ndim;
-    int64_t shape[2];
-    float *data; /* into the parameter arena */
-    float *grad; /* into the gradient arena */
-    size_t size; /* elements */
+    int ndim;                           /* 1 to ATTN_PARAM_MAX_DIMS */
+    int64_t shape[ATTN_PARAM_MAX_DIMS]; /* shape[ndim..] are 0 */
+    float *data;                        /* into the parameter arena */
+    float *grad;                        /* into the gradient arena */
+    size_t size;                        /* elements */
 } attn_param;
 attn_status attn_model_tensor(const attn_model *m, int i, attn_param *out);
 /* All parameters / gradients as one contiguous array of attn_model_num_params() floats. */

@@ -1,4 +1,5 @@
-/* io/file.c: whole-file reads and atomic replacement (write temp, fsync, rename, fsync dir). */
+/* io/file.c: whole-file reads, read-only mappings, and atomic replacement (write temp, fsync,
+ * rename, fsync dir). */
 #define _POSIX_C_SOURCE 200809L /* fsync, fchmod, O_CLOEXEC, O_DIRECTORY, XSI strerror_r */
 
 #include "io/file.h"
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,25 +69,39 @@ static attn_status read_sized(int fd, const char *path, size_t size, unsigned ch
     return ATTN_OK;
 }
 
-/* A pipe or other stream: grow the buffer geometrically until end of file. */
-static attn_status read_stream(int fd, const char *path, unsigned char **out, size_t *size) {
+static attn_status too_long(const char *path, size_t max_bytes) {
+    return attn_error(ATTN_ERR_IO, "cannot read %s: longer than the limit of %zu bytes", path,
+                      max_bytes);
+}
+
+/* A pipe or other stream: grow the buffer geometrically until end of file, reading at most
+ * max_bytes + 1 bytes (one more than allowed tells "too long" from "exactly the limit"). */
+static attn_status read_stream(int fd, const char *path, size_t max_bytes, unsigned char **out,
+                               size_t *size) {
     size_t cap = 1 << 16, len = 0;
+    if (max_bytes < SIZE_MAX - 2 && cap > max_bytes + 2) cap = max_bytes + 2;
     unsigned char *buf = malloc(cap);
     if (!buf) return attn_error(ATTN_ERR_NOMEM, "reading %s: cannot allocate %zu bytes", path, cap);
     for (;;) {
+        if (len > max_bytes) {
+            free(buf);
+            return too_long(path, max_bytes);
+        }
         if (len + 1 >= cap) {
             if (cap > SIZE_MAX / 2) {
                 free(buf);
                 return attn_error(ATTN_ERR_IO, "reading %s: too large to hold in memory", path);
             }
-            unsigned char *bigger = realloc(buf, cap * 2);
+            size_t bigger_cap = cap * 2;
+            if (max_bytes < SIZE_MAX - 2 && bigger_cap > max_bytes + 2) bigger_cap = max_bytes + 2;
+            unsigned char *bigger = realloc(buf, bigger_cap);
             if (!bigger) {
                 free(buf);
                 return attn_error(ATTN_ERR_NOMEM, "reading %s: cannot allocate %zu bytes", path,
-                                  cap * 2);
+                                  bigger_cap);
             }
             buf = bigger;
-            cap *= 2;
+            cap = bigger_cap;
         }
         ssize_t n = read(fd, buf + len, cap - 1 - len);
         if (n < 0 && errno == EINTR) continue;
@@ -103,7 +119,10 @@ static attn_status read_stream(int fd, const char *path, unsigned char **out, si
     return ATTN_OK;
 }
 
-attn_status attn_file_read_all(const char *path, void **data, size_t *size) {
+/* Reads `path` whole: a regular file of up to max_regular bytes by its size, anything else as a
+ * stream of up to max_stream bytes. */
+static attn_status read_file(const char *path, size_t max_regular, size_t max_stream, void **data,
+                             size_t *size) {
     if (!path || !*path || !data || !size)
         return attn_error(ATTN_ERR_INVALID, "attn_file_read_all: NULL argument or empty path");
     int fd;
@@ -132,16 +151,73 @@ attn_status attn_file_read_all(const char *path, void **data, size_t *size) {
                               "cannot read %s: %jd bytes is too large to hold in memory", path,
                               (intmax_t)st.st_size);
         }
+        if ((uintmax_t)st.st_size > (uintmax_t)max_regular) {
+            close(fd);
+            return too_long(path, max_regular);
+        }
         len = (size_t)st.st_size;
         s = read_sized(fd, path, len, &buf);
     } else {
-        s = read_stream(fd, path, &buf, &len);
+        s = read_stream(fd, path, max_stream, &buf, &len);
     }
     close(fd);
     if (s != ATTN_OK) return s;
     *data = buf;
     *size = len;
     return ATTN_OK;
+}
+
+attn_status attn_file_read_all(const char *path, void **data, size_t *size) {
+    return read_file(path, SIZE_MAX, ATTN_FILE_MAX_STREAM, data, size);
+}
+
+attn_status attn_file_read_max(const char *path, size_t max_bytes, void **data, size_t *size) {
+    return read_file(path, max_bytes, max_bytes, data, size);
+}
+
+/* ---- mapping ---- */
+
+attn_status attn_file_map(const char *path, void **data, size_t *size) {
+    if (!path || !*path || !data || !size)
+        return attn_error(ATTN_ERR_INVALID, "attn_file_map: NULL argument or empty path");
+    int fd;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer just to be refused below */
+    while ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 && errno == EINTR) {
+    }
+    if (fd < 0) return io_error("cannot open", path, errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return io_error("cannot stat", path, err);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return attn_error(ATTN_ERR_IO, "cannot map %s: %s, not a regular file", path,
+                          S_ISDIR(st.st_mode) ? "a directory" : "a pipe, device or socket");
+    }
+    if (st.st_size < 0 || (uintmax_t)st.st_size >= (uintmax_t)PTRDIFF_MAX) {
+        close(fd);
+        return attn_error(ATTN_ERR_IO, "cannot map %s: %jd bytes is too large to address", path,
+                          (intmax_t)st.st_size);
+    }
+    void *p = NULL;
+    if (st.st_size > 0) {
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int err = errno;
+            close(fd);
+            return io_error("cannot map", path, err);
+        }
+    }
+    close(fd); /* the mapping outlives the descriptor */
+    *data = p;
+    *size = (size_t)st.st_size;
+    return ATTN_OK;
+}
+
+void attn_file_unmap(void *data, size_t size) {
+    if (data) munmap(data, size);
 }
 
 /* ---- atomic write ---- */

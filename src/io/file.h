@@ -9,19 +9,48 @@
 
 #include "attn/status.h"
 
+/* The most attn_file_read_all reads from a file that is not a regular one (a pipe, a FIFO, a
+ * character device, a /proc file): such a file has no size to check first, so without a bound
+ * /dev/zero or an endless pipe would grow the buffer until malloc fails. 256 MiB is far above any
+ * tokenizer, config or dataset piped in practice; bigger inputs must be regular files. */
+#define ATTN_FILE_MAX_STREAM ((size_t)256 << 20)
+
 /* Reads the whole of the file at `path` into a new buffer.
  *
  * On success *data is a malloc'd buffer of *size bytes that the caller frees with free(); one extra
  * NUL byte follows the last byte read (not counted in *size), so a text file can be used as a C
  * string directly. An empty file gives *size == 0 and a buffer holding just the NUL. Regular files
- * are read by their size; pipes and other streams are read until end of file.
+ * are read by their size (any size memory can hold); pipes and other streams are read until end of
+ * file, at most ATTN_FILE_MAX_STREAM bytes.
  *
  * Errors (*data and *size are left untouched):
  *   ATTN_ERR_INVALID  a NULL argument or an empty path
  *   ATTN_ERR_IO       the file is missing or cannot be opened, is a directory, a read fails, the
- *                     file changed size while being read, or it is too large to address in memory
+ *                     file changed size while being read, it is too large to address in memory,
+ *                     or it is a stream longer than ATTN_FILE_MAX_STREAM (the message gives the
+ *                     limit)
  *   ATTN_ERR_NOMEM    the buffer could not be allocated */
 attn_status attn_file_read_all(const char *path, void **data, size_t *size);
+
+/* As attn_file_read_all, but any file (regular or not) longer than max_bytes is ATTN_ERR_IO with
+ * the limit in the message; a stream is read no further than max_bytes + 1 bytes. */
+attn_status attn_file_read_max(const char *path, size_t max_bytes, void **data, size_t *size);
+
+/* Maps the regular file at `path` read-only (MAP_PRIVATE) instead of reading it: *data points at
+ * its *size bytes until attn_file_unmap(*data, *size). An empty file gives *data == NULL and
+ * *size == 0 (there is nothing to map). The length is fixed when mapped: if another process later
+ * truncates the file, touching a page past its new end raises SIGBUS (POSIX offers no way to turn
+ * that into an error); replacing the file by rename, as attn_file_write_atomic does, is safe.
+ *
+ * Errors (*data and *size are left untouched):
+ *   ATTN_ERR_INVALID  a NULL argument or an empty path
+ *   ATTN_ERR_IO       the file is missing or cannot be opened, is a directory, is not a regular
+ *                     file (a pipe, FIFO or device: read those with attn_file_read_all), is too
+ *                     large to address, or mmap fails */
+attn_status attn_file_map(const char *path, void **data, size_t *size);
+
+/* Releases a mapping made by attn_file_map. NULL is a no-op. */
+void attn_file_unmap(void *data, size_t size);
 
 /* Replaces the file at `path` with the concatenation of nparts buffers (parts[i], sizes[i] bytes;
  * parts[i] may be NULL when sizes[i] == 0). nparts may be 0, which writes an empty file.

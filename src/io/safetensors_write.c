@@ -16,10 +16,10 @@
 
 typedef struct {
     char *name;
-    attn_st_dtype dtype;
+    attn_dtype dtype;
     const void *data;
     int ndim;
-    int64_t shape[ATTN_ST_MAX_DIMS];
+    int64_t shape[ATTN_SAFETENSORS_MAX_DIMS];
     size_t nbytes;
 } writer_entry;
 
@@ -52,16 +52,16 @@ void attn_st_writer_free(attn_st_writer *w) {
     free(w);
 }
 
-attn_status attn_st_writer_add(attn_st_writer *w, const char *name, attn_st_dtype dtype,
+attn_status attn_st_writer_add(attn_st_writer *w, const char *name, attn_dtype dtype,
                                const void *data, int ndim, const int64_t *shape) {
     if (!w || !name || !*name)
         return attn_error(ATTN_ERR_INVALID, "safetensors writer: NULL writer or empty name");
     if (strcmp(name, "__metadata__") == 0)
         return attn_error(ATTN_ERR_INVALID, "safetensors writer: '__metadata__' is reserved");
-    if (attn_st_dtype_size(dtype) == 0)
+    if (attn_dtype_size(dtype) == 0)
         return attn_error(ATTN_ERR_INVALID, "safetensors writer: tensor '%s': unknown dtype %d",
                           name, (int)dtype);
-    if (ndim < 0 || ndim > ATTN_ST_MAX_DIMS || (ndim > 0 && !shape))
+    if (ndim < 0 || ndim > ATTN_SAFETENSORS_MAX_DIMS || (ndim > 0 && !shape))
         return attn_error(ATTN_ERR_INVALID, "safetensors writer: tensor '%s': bad ndim %d", name,
                           ndim);
     if (attn_st_index_find(&w->by_name, name) >= 0)
@@ -74,7 +74,7 @@ attn_status attn_st_writer_add(attn_st_writer *w, const char *name, attn_st_dtyp
                               name, i, (long long)shape[i]);
         e.shape[i] = shape[i];
     }
-    if (attn_st_shape_nbytes(ndim, e.shape, attn_st_dtype_size(dtype), &e.nbytes) != 0)
+    if (attn_st_shape_nbytes(ndim, e.shape, attn_dtype_size(dtype), &e.nbytes) != 0)
         return attn_error(ATTN_ERR_INVALID, "safetensors writer: tensor '%s': size overflows",
                           name);
     if (!data && e.nbytes > 0)
@@ -162,11 +162,11 @@ static char *header_json(const attn_st_writer *w) {
     uint64_t offset = 0;
     for (int i = 0; ok && i < w->ntensors; i++) {
         const writer_entry *e = &w->tensors[i];
-        uint64_t dims[ATTN_ST_MAX_DIMS], where[2] = {offset, offset + e->nbytes};
+        uint64_t dims[ATTN_SAFETENSORS_MAX_DIMS], where[2] = {offset, offset + e->nbytes};
         for (int d = 0; d < e->ndim; d++)
             dims[d] = (uint64_t)e->shape[d];
         cJSON *entry = cJSON_AddObjectToObject(root, e->name);
-        ok = entry && cJSON_AddStringToObject(entry, "dtype", attn_st_dtype_name(e->dtype));
+        ok = entry && cJSON_AddStringToObject(entry, "dtype", attn_dtype_name(e->dtype));
         cJSON *shape = ok ? cJSON_AddArrayToObject(entry, "shape") : NULL;
         cJSON *offsets = shape ? cJSON_AddArrayToObject(entry, "data_offsets") : NULL;
         ok = offsets != NULL;
@@ -185,11 +185,11 @@ static attn_status build_header(const attn_st_writer *w, unsigned char **out, si
     char *json = header_json(w);
     if (!json) return attn_error(ATTN_ERR_NOMEM, "safetensors writer: out of memory");
     size_t len = strlen(json), padded = (len + 7) & ~(size_t)7;
-    if (padded > ATTN_ST_MAX_HEADER) {
+    if (padded > ATTN_SAFETENSORS_MAX_HEADER) {
         cJSON_free(json);
         return attn_error(ATTN_ERR_INVALID,
                           "safetensors writer: the header would be %zu bytes, over the limit of %d",
-                          padded, ATTN_ST_MAX_HEADER);
+                          padded, ATTN_SAFETENSORS_MAX_HEADER);
     }
     unsigned char *buf = malloc(8 + padded);
     if (!buf) {

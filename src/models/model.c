@@ -15,12 +15,16 @@
 /* ---- parameter table ---------------------------------------------------------------------- */
 
 /* Walks the tensors of docs/FORMATS.md in order. The first walk (table == NULL) only counts;
- * the second records names and offsets and points the model's views into the arenas. */
+ * the second records names and offsets and points the model's views into the arenas. A walk with
+ * `visit` (and no table) shows each tensor to it instead, until it returns an error. */
 typedef struct {
     attn_model *m;
     attn_tensor_info *table;
     int n;
     size_t used;
+    attn_status (*visit)(void *user, const attn_tensor_info *t);
+    void *user;
+    attn_status status;
 } layout_walk;
 
 /* Declares tensor prefix + suffix of shape (d0) or (d0, d1); returns its place in the arena
@@ -29,16 +33,21 @@ static float *declare(layout_walk *w, float **grad, const char *prefix, const ch
                       int ndim, int64_t d0, int64_t d1) {
     size_t size = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
     float *p = NULL;
-    if (w->table) {
-        attn_tensor_info *t = &w->table[w->n];
+    attn_tensor_info shown, *t = w->table ? &w->table[w->n] : w->visit ? &shown : NULL;
+    if (t) {
         snprintf(t->name, sizeof t->name, "%s%s", prefix, suffix);
+        memset(t->shape, 0, sizeof t->shape);
         t->ndim = ndim;
         t->shape[0] = d0;
         t->shape[1] = ndim == 2 ? d1 : 0;
         t->offset = w->used;
         t->size = size;
+    }
+    if (w->table) {
         p = w->m->params + w->used;
         if (grad) *grad = w->m->grads + w->used;
+    } else if (w->visit && w->status == ATTN_OK) {
+        w->status = w->visit(w->user, &shown);
     }
     w->n++;
     w->used += size;
@@ -128,7 +137,7 @@ static void init_params(attn_model *m, uint64_t seed) {
         if (is_ln_weight) {
             for (size_t j = 0; j < t->size; j++)
                 p[j] = 1.0f;
-        } else if (t->ndim == 2) {
+        } else if (t->ndim >= 2) {
             attn_rng_fill_normal(&rng, p, (long)t->size, 0.02f);
         } else {
             memset(p, 0, t->size * sizeof(float));
@@ -136,14 +145,8 @@ static void init_params(attn_model *m, uint64_t seed) {
     }
 }
 
-/* The model of cfg with its arenas and tables; the parameters are initialised from seed when
- * init is set, else left as malloc gave them (the caller fills every one). */
-static attn_status model_create(const attn_config *cfg, uint64_t seed, int init, attn_model **out) {
-    *out = NULL;
-    ATTN_TRY(attn_config_validate(cfg));
-    attn_get_num_threads(); /* applies ATTN_NUM_THREADS on first use */
-    attn_model *m = calloc(1, sizeof *m);
-    if (!m) return attn_error(ATTN_ERR_NOMEM, "model: out of memory");
+/* The config and the stacks' depths: all the parameter table depends on. */
+static void set_stacks(attn_model *m, const attn_config *cfg) {
     m->cfg = *cfg;
     switch (cfg->arch) {
     case ATTN_ARCH_CLASSIFIER:
@@ -159,6 +162,29 @@ static attn_status model_create(const attn_config *cfg, uint64_t seed, int init,
         m->dec.causal = m->dec.cross = 1;
         break;
     }
+}
+
+attn_status attn_model_each_tensor(const attn_config *cfg,
+                                   attn_status (*visit)(void *user, const attn_tensor_info *t),
+                                   void *user) {
+    ATTN_TRY(attn_config_validate(cfg));
+    attn_model shell; /* no arenas: the walk only reads cfg and the depths */
+    memset(&shell, 0, sizeof shell);
+    set_stacks(&shell, cfg);
+    layout_walk w = {.m = &shell, .visit = visit, .user = user};
+    walk_layout(&w);
+    return w.status;
+}
+
+/* The model of cfg with its arenas and tables; the parameters are initialised from seed when
+ * init is set, else left as malloc gave them (the caller fills every one). */
+static attn_status model_create(const attn_config *cfg, uint64_t seed, int init, attn_model **out) {
+    *out = NULL;
+    ATTN_TRY(attn_config_validate(cfg));
+    attn_get_num_threads(); /* applies ATTN_NUM_THREADS on first use */
+    attn_model *m = calloc(1, sizeof *m);
+    if (!m) return attn_error(ATTN_ERR_NOMEM, "model: out of memory");
+    set_stacks(m, cfg);
     layout_walk w = {.m = m};
     walk_layout(&w); /* count */
     m->n_tensors = w.n;
@@ -238,8 +264,7 @@ attn_status attn_model_tensor(const attn_model *m, int i, attn_param *out) {
     const attn_tensor_info *t = &m->tensors[i];
     out->name = t->name;
     out->ndim = t->ndim;
-    out->shape[0] = t->shape[0];
-    out->shape[1] = t->shape[1];
+    memcpy(out->shape, t->shape, sizeof out->shape);
     out->data = m->params + t->offset;
     out->grad = m->grads + t->offset;
     out->size = t->size;

@@ -14,9 +14,9 @@
 
 typedef struct {
     char name[ATTN_MAX_NAME];
-    int ndim;
-    int64_t shape[2];
-    size_t offset, size; /* in floats, within the parameter (and gradient) arena */
+    int ndim;                           /* 1 to ATTN_PARAM_MAX_DIMS */
+    int64_t shape[ATTN_PARAM_MAX_DIMS]; /* shape[ndim..] are 0 */
+    size_t offset, size;                /* in floats, within the parameter (and gradient) arena */
 } attn_tensor_info;
 
 /* One stack of layers (the encoder or the decoder) with its embedding and final LayerNorm. */
@@ -75,6 +75,15 @@ struct attn_model {
  * caller must write every one of them before use. Gradients are zero, the dropout generator is
  * seeded with 0. Errors as attn_model_create. */
 attn_status attn_model_create_uninit(const attn_config *cfg, attn_model **out);
+
+/* Calls visit(user, t) for each parameter of the model of cfg, in table order (t's name, shape,
+ * offset and size as the model would have them; t is valid during the call only), without
+ * allocating anything, so that a file can be checked against a config before the arenas exist.
+ * Stops at the first error visit returns and returns it. Errors: as attn_config_validate, or
+ * visit's. */
+attn_status attn_model_each_tensor(const attn_config *cfg,
+                                   attn_status (*visit)(void *user, const attn_tensor_info *t),
+                                   void *user);
 
 /* The shape of one layer of stack st at (B, T) over a memory of Tk positions, with the
  * config's dropout (the layer applies it only in training). */

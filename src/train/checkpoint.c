@@ -204,9 +204,9 @@ static attn_status add_optimizer(attn_st_writer *w, const attn_model *m,
         char name[MAX_TENSOR_NAME];
         if (snprintf(name, sizeof name, "optim.m.%s", p.name) >= (int)sizeof name)
             return attn_error(ATTN_ERR_INVALID, "checkpoint: tensor name %s is too long", p.name);
-        ATTN_TRY(attn_st_writer_add(w, name, ATTN_ST_F32, mo, p.ndim, p.shape));
+        ATTN_TRY(attn_st_writer_add(w, name, ATTN_DTYPE_F32, mo, p.ndim, p.shape));
         name[6] = 'v'; /* "optim.v.NAME" */
-        ATTN_TRY(attn_st_writer_add(w, name, ATTN_ST_F32, vo, p.ndim, p.shape));
+        ATTN_TRY(attn_st_writer_add(w, name, ATTN_DTYPE_F32, vo, p.ndim, p.shape));
     }
     char *json;
     ATTN_TRY(optimizer_to_json(opt, &json));
@@ -259,9 +259,9 @@ attn_status attn_checkpoint_save(const char *path, const attn_model *m, const at
  * metadata, every moment tensor by name with m's shapes, and no other "optim.*" tensor.
  * *out is owned by the caller. Errors: ATTN_ERR_MISSING (no optimizer state, or a moment tensor
  * absent), ATTN_ERR_FORMAT, ATTN_ERR_SHAPE, ATTN_ERR_INVALID (bad hyper-parameters), NOMEM. */
-static attn_status load_optimizer(const attn_st_file *f, const attn_model *m,
+static attn_status load_optimizer(const attn_safetensors *f, const attn_model *m,
                                   attn_optimizer **out) {
-    const char *json = attn_st_metadata(f, "optimizer");
+    const char *json = attn_safetensors_metadata(f, "optimizer");
     if (!json) return attn_error(ATTN_ERR_MISSING, "no optimizer state in the checkpoint");
     attn_adamw_params params;
     long steps;
@@ -278,13 +278,13 @@ static attn_status load_optimizer(const attn_st_file *f, const attn_model *m,
         if (rc == ATTN_OK) rc = attn_optimizer_moments(opt, i, &mo, &vo, NULL);
         if (rc == ATTN_OK && snprintf(name, sizeof name, "optim.m.%s", p.name) >= (int)sizeof name)
             rc = attn_error(ATTN_ERR_INVALID, "tensor name %s is too long", p.name);
-        if (rc == ATTN_OK) rc = attn_st_read_f32(f, name, mo, p.ndim, p.shape);
+        if (rc == ATTN_OK) rc = attn_safetensors_read_f32(f, name, mo, p.ndim, p.shape);
         name[6] = 'v';
-        if (rc == ATTN_OK) rc = attn_st_read_f32(f, name, vo, p.ndim, p.shape);
+        if (rc == ATTN_OK) rc = attn_safetensors_read_f32(f, name, vo, p.ndim, p.shape);
     }
     int n_optim = 0;
-    for (int i = 0; i < attn_st_count(f); i++)
-        n_optim += strncmp(attn_st_at(f, i)->name, "optim.", 6) == 0;
+    for (int i = 0; i < attn_safetensors_count(f); i++)
+        n_optim += strncmp(attn_safetensors_at(f, i)->name, "optim.", 6) == 0;
     if (rc == ATTN_OK && n_optim != 2 * n)
         rc = attn_error(ATTN_ERR_FORMAT, "%d optimizer tensors for a model of %d tensors", n_optim,
                         n);
@@ -299,10 +299,10 @@ static attn_status load_optimizer(const attn_st_file *f, const attn_model *m,
 
 /* Reads the model (and optionally the optimizer and state) from an open file. Outputs are
  * written only on success; on failure nothing is left allocated. */
-static attn_status load_from(const attn_st_file *f, attn_model **m, attn_optimizer **opt,
+static attn_status load_from(const attn_safetensors *f, attn_model **m, attn_optimizer **opt,
                              attn_train_state *st) {
     attn_train_state state = {0};
-    const char *state_json = attn_st_metadata(f, "train_state");
+    const char *state_json = attn_safetensors_metadata(f, "train_state");
     if (st && state_json) ATTN_TRY(train_state_from_json(state_json, &state));
     attn_model *model;
     ATTN_TRY(attn_model_from_st(f, &model));
@@ -329,10 +329,10 @@ attn_status attn_checkpoint_load(const char *path, attn_model **m, attn_optimize
     if (m) *m = NULL;
     if (opt) *opt = NULL;
     if (!path || !m) return attn_error(ATTN_ERR_INVALID, "attn_checkpoint_load: NULL path or m");
-    attn_st_file *f;
-    ATTN_TRY(attn_st_open(path, &f));
+    attn_safetensors *f;
+    ATTN_TRY(attn_safetensors_open(path, ATTN_SAFETENSORS_DEFAULT, &f));
     attn_status rc = load_from(f, m, opt, st);
-    attn_st_close(f);
+    attn_safetensors_close(f);
     if (rc != ATTN_OK) return attn_error_context(rc, "loading checkpoint %s", path);
     return ATTN_OK;
 }
@@ -344,10 +344,10 @@ attn_status attn_checkpoint_read_meta(const char *path, const char *key, char **
     if (value) *value = NULL;
     if (!path || !key || !value)
         return attn_error(ATTN_ERR_INVALID, "attn_checkpoint_read_meta: NULL argument");
-    attn_st_file *f;
-    ATTN_TRY(attn_st_open(path, &f));
+    attn_safetensors *f;
+    ATTN_TRY(attn_safetensors_open(path, ATTN_SAFETENSORS_DEFAULT, &f));
     attn_status rc = ATTN_OK;
-    const char *v = attn_st_metadata(f, key);
+    const char *v = attn_safetensors_metadata(f, key);
     if (!v) {
         rc = attn_error(ATTN_ERR_MISSING, "checkpoint %s has no metadata \"%s\"", path, key);
     } else {
@@ -358,6 +358,6 @@ attn_status attn_checkpoint_read_meta(const char *path, const char *key, char **
         else
             rc = attn_error(ATTN_ERR_NOMEM, "checkpoint metadata: out of memory");
     }
-    attn_st_close(f);
+    attn_safetensors_close(f);
     return rc;
 }

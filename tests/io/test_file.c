@@ -210,6 +210,78 @@ static void test_read_large_binary(void **state) {
     free(buf);
 }
 
+/* Without a bound, /dev/zero would grow the buffer until malloc fails. */
+static void test_read_endless_stream_is_bounded(void **state) {
+    if (access("/dev/zero", R_OK) != 0) skip();
+    void *data = (void *)1;
+    size_t size = 7;
+    assert_int_equal(attn_file_read_max("/dev/zero", 100000, &data, &size), ATTN_ERR_IO);
+    assert_error_mentions("/dev/zero");
+    assert_error_mentions("limit of 100000 bytes");
+    assert_ptr_equal(data, (void *)1);
+    /* the default bound, ATTN_FILE_MAX_STREAM */
+    assert_int_equal(attn_file_read_all("/dev/zero", &data, &size), ATTN_ERR_IO);
+    char want[64];
+    snprintf(want, sizeof want, "limit of %zu bytes", ATTN_FILE_MAX_STREAM);
+    assert_error_mentions(want);
+    assert_int_equal(size, 7);
+}
+
+/* The limit is exact for regular files and streams alike: max_bytes is allowed, one more is not. */
+static void test_read_max_is_exact(void **state) {
+    const char *path = in_dir("ten.txt");
+    write_string(path, "0123456789");
+    void *data;
+    size_t size;
+    assert_int_equal(attn_file_read_max(path, 10, &data, &size), ATTN_OK);
+    assert_int_equal(size, 10);
+    free(data);
+    assert_int_equal(attn_file_read_max(path, 9, &data, &size), ATTN_ERR_IO);
+    assert_error_mentions("ten.txt");
+    assert_error_mentions("limit of 9 bytes");
+    if (access("/proc/self/status", R_OK) != 0) return;
+    assert_int_equal(attn_file_read_max("/proc/self/status", 16, &data, &size), ATTN_ERR_IO);
+    assert_error_mentions("limit of 16 bytes");
+}
+
+static void test_map_regular_file(void **state) {
+    const char *path = in_dir("mapped.txt");
+    write_string(path, "mapped bytes");
+    void *data;
+    size_t size;
+    assert_int_equal(attn_file_map(path, &data, &size), ATTN_OK);
+    assert_int_equal(size, 12);
+    assert_memory_equal(data, "mapped bytes", 12);
+    /* replacing the file by rename leaves the mapping as it was */
+    write_string(path, "other");
+    assert_memory_equal(data, "mapped bytes", 12);
+    attn_file_unmap(data, size);
+
+    write_string(path, "");
+    assert_int_equal(attn_file_map(path, &data, &size), ATTN_OK);
+    assert_null(data);
+    assert_int_equal(size, 0);
+    attn_file_unmap(data, size);
+}
+
+static void test_map_refuses_what_is_not_a_regular_file(void **state) {
+    void *data = (void *)1;
+    size_t size = 7;
+    assert_int_equal(attn_file_map(dir, &data, &size), ATTN_ERR_IO);
+    assert_error_mentions("directory");
+    assert_error_mentions("not a regular file");
+    assert_int_equal(attn_file_map(in_dir("absent"), &data, &size), ATTN_ERR_IO);
+    assert_error_mentions("No such file");
+    if (access("/dev/zero", R_OK) == 0) {
+        assert_int_equal(attn_file_map("/dev/zero", &data, &size), ATTN_ERR_IO);
+        assert_error_mentions("/dev/zero");
+        assert_error_mentions("not a regular file");
+    }
+    assert_ptr_equal(data, (void *)1);
+    assert_int_equal(size, 7);
+    assert_int_equal(attn_file_map(NULL, &data, &size), ATTN_ERR_INVALID);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_then_read_parts),
@@ -224,6 +296,10 @@ int main(void) {
         cmocka_unit_test(test_read_bad_arguments),
         cmocka_unit_test(test_read_proc_file),
         cmocka_unit_test(test_read_large_binary),
+        cmocka_unit_test(test_read_endless_stream_is_bounded),
+        cmocka_unit_test(test_read_max_is_exact),
+        cmocka_unit_test(test_map_regular_file),
+        cmocka_unit_test(test_map_refuses_what_is_not_a_regular_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -46,11 +46,11 @@ static void assert_error_mentions(const char *needle) {
         fail_msg("error \"%s\" does not mention \"%s\"", attn_last_error(), needle);
 }
 
-/* A file: the 8-byte little-endian length of `header`, the header, then `data_len` bytes of data
- * (copied from data, or a counting pattern when data is NULL). malloc'd. */
-static unsigned char *build_file(const char *header, const void *data, size_t data_len,
-                                 size_t *size) {
-    size_t hlen = strlen(header);
+/* A file: the 8-byte little-endian length of the hlen bytes of `header`, the header, then
+ * `data_len` bytes of data (copied from data, or a counting pattern when data is NULL). malloc'd.
+ */
+static unsigned char *build_file_n(const char *header, size_t hlen, const void *data,
+                                   size_t data_len, size_t *size) {
     *size = 8 + hlen + data_len;
     unsigned char *buf = malloc(*size);
     assert_non_null(buf);
@@ -62,25 +62,57 @@ static unsigned char *build_file(const char *header, const void *data, size_t da
     return buf;
 }
 
-static attn_status open_header(const char *header, size_t data_len, attn_st_file **f) {
+static unsigned char *build_file(const char *header, const void *data, size_t data_len,
+                                 size_t *size) {
+    return build_file_n(header, strlen(header), data, data_len, size);
+}
+
+static attn_status open_header(const char *header, size_t data_len, attn_safetensors **f) {
     size_t size;
     unsigned char *buf = build_file(header, NULL, data_len, &size);
-    attn_status s = attn_st_open_memory(buf, size, f);
+    attn_status s = attn_safetensors_open_memory(buf, size, f);
     free(buf);
     return s;
 }
 
-/* The file must be refused as malformed with a message containing both needles (or one). */
-static void expect_format(const char *header, size_t data_len, const char *needle,
-                          const char *needle2) {
-    attn_st_file *f = (attn_st_file *)1;
-    attn_status s = open_header(header, data_len, &f);
-    if (s != ATTN_ERR_FORMAT)
-        fail_msg("expected ATTN_ERR_FORMAT, got %d (%s) for header %s", s, attn_last_error(),
-                 header);
-    assert_null(f);
+static void expect_mentions(const char *needle, const char *needle2) {
     assert_error_mentions(needle);
     if (needle2) assert_error_mentions(needle2);
+}
+
+/* The bytes must be refused as malformed, with a message containing both needles (or one), from
+ * memory and as a file on disk in both modes (the message then also names the path). */
+static void expect_format_bytes(const unsigned char *buf, size_t size, const char *needle,
+                                const char *needle2) {
+    attn_safetensors *f = (attn_safetensors *)1;
+    attn_status s = attn_safetensors_open_memory(buf, size, &f);
+    if (s != ATTN_ERR_FORMAT)
+        fail_msg("expected ATTN_ERR_FORMAT, got %d (%s) for %.*s", s, attn_last_error(),
+                 (int)(size > 8 ? size - 8 : 0), (const char *)buf + 8);
+    assert_null(f);
+    expect_mentions(needle, needle2);
+    const char *path = in_dir("hostile.safetensors");
+    const void *parts[] = {buf};
+    assert_int_equal(attn_file_write_atomic(path, parts, &size, 1), ATTN_OK);
+    unsigned modes[] = {ATTN_SAFETENSORS_DEFAULT, ATTN_SAFETENSORS_MMAP};
+    for (int m = 0; m < 2; m++) {
+        f = (attn_safetensors *)1;
+        s = attn_safetensors_open(path, modes[m], &f);
+        if (s != ATTN_ERR_FORMAT)
+            fail_msg("mode %u: expected ATTN_ERR_FORMAT, got %d (%s)", modes[m], s,
+                     attn_last_error());
+        assert_null(f);
+        expect_mentions(needle, needle2);
+        assert_error_mentions("hostile.safetensors");
+    }
+}
+
+static void expect_format(const char *header, size_t data_len, const char *needle,
+                          const char *needle2) {
+    size_t size;
+    unsigned char *buf = build_file(header, NULL, data_len, &size);
+    expect_format_bytes(buf, size, needle, needle2);
+    free(buf);
 }
 
 /* ---- reading reference files ---- */
@@ -106,49 +138,49 @@ static void test_read_reference_layout(void **state) {
     unsigned char *buf = build_file(header, data, sizeof data, &size);
     assert_int_equal((8 + padded) % 8, 0);
 
-    attn_st_file *f;
-    assert_int_equal(attn_st_open_memory(buf, size, &f), ATTN_OK);
+    attn_safetensors *f;
+    assert_int_equal(attn_safetensors_open_memory(buf, size, &f), ATTN_OK);
     free(buf); /* the file holds its own copy */
-    assert_int_equal(attn_st_count(f), 2);
-    const attn_st_tensor *t0 = attn_st_at(f, 0), *t1 = attn_st_at(f, 1);
+    assert_int_equal(attn_safetensors_count(f), 2);
+    const attn_safetensors_tensor *t0 = attn_safetensors_at(f, 0), *t1 = attn_safetensors_at(f, 1);
     assert_string_equal(t0->name, "ids");
-    assert_int_equal(t0->dtype, ATTN_ST_I64);
+    assert_int_equal(t0->dtype, ATTN_DTYPE_I64);
     assert_int_equal(t0->ndim, 1);
     assert_int_equal(t0->shape[0], 3);
     assert_int_equal(t0->nbytes, 24);
     assert_memory_equal(t0->data, ids, 24);
     assert_string_equal(t1->name, "w");
-    assert_int_equal(t1->dtype, ATTN_ST_F32);
+    assert_int_equal(t1->dtype, ATTN_DTYPE_F32);
     assert_int_equal(t1->ndim, 2);
     assert_int_equal(t1->shape[0], 2);
     assert_int_equal(t1->shape[1], 2);
-    assert_ptr_equal(attn_st_find(f, "w"), t1);
-    assert_null(attn_st_find(f, "nope"));
-    assert_null(attn_st_at(f, 2));
-    assert_null(attn_st_at(f, -1));
-    assert_string_equal(attn_st_metadata(f, "format"), "pt");
-    assert_null(attn_st_metadata(f, "config"));
-    assert_int_equal(attn_st_metadata_count(f), 1);
+    assert_ptr_equal(attn_safetensors_find(f, "w"), t1);
+    assert_null(attn_safetensors_find(f, "nope"));
+    assert_null(attn_safetensors_at(f, 2));
+    assert_null(attn_safetensors_at(f, -1));
+    assert_string_equal(attn_safetensors_metadata(f, "format"), "pt");
+    assert_null(attn_safetensors_metadata(f, "config"));
+    assert_int_equal(attn_safetensors_metadata_count(f), 1);
 
     float got[4];
     int64_t shape[2] = {2, 2};
-    assert_int_equal(attn_st_read_f32(f, "w", got, 2, shape), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_f32(f, "w", got, 2, shape), ATTN_OK);
     assert_memory_equal(got, w, sizeof w);
     int got_ids[3];
-    assert_int_equal(attn_st_read_int(f, "ids", got_ids, 3), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_int(f, "ids", got_ids, 3), ATTN_OK);
     assert_int_equal(got_ids[0], 7);
     assert_int_equal(got_ids[1], -2);
     assert_int_equal(got_ids[2], 1 << 30);
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 /* Whitespace in the header (a pretty-printed writer), an empty header, empty tensors that share
  * an offset, unused bytes between tensors, and a scalar are all valid. */
 static void test_read_lenient_but_valid(void **state) {
-    attn_st_file *f;
+    attn_safetensors *f;
     assert_int_equal(open_header("{}", 0, &f), ATTN_OK);
-    assert_int_equal(attn_st_count(f), 0);
-    attn_st_close(f);
+    assert_int_equal(attn_safetensors_count(f), 0);
+    attn_safetensors_close(f);
 
     assert_int_equal(open_header("{\n  \"__metadata__\": {},\n"
                                  "  \"s\": {\"dtype\": \"F32\", \"shape\": [], "
@@ -159,20 +191,22 @@ static void test_read_lenient_but_valid(void **state) {
                                  "\"data_offsets\": [12, 12]}\n}\n   \t",
                                  16, &f),
                      ATTN_OK);
-    assert_int_equal(attn_st_count(f), 3);
-    assert_int_equal(attn_st_at(f, 0)->ndim, 0);
-    assert_int_equal(attn_st_at(f, 0)->nbytes, 4);
-    assert_int_equal(attn_st_at(f, 1)->nbytes, 0);
+    assert_int_equal(attn_safetensors_count(f), 3);
+    assert_int_equal(attn_safetensors_at(f, 0)->ndim, 0);
+    assert_int_equal(attn_safetensors_at(f, 0)->nbytes, 4);
+    assert_int_equal(attn_safetensors_at(f, 1)->nbytes, 0);
     float s;
-    assert_int_equal(attn_st_read_f32(f, "s", &s, 0, NULL), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_f32(f, "s", &s, 0, NULL), ATTN_OK);
     unsigned char want[4] = {8, 9, 10, 11};
     assert_memory_equal(&s, want, 4);
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 static void test_open_file_and_errors_name_the_path(void **state) {
-    attn_st_file *f;
-    assert_int_equal(attn_st_open(in_dir("missing.safetensors"), &f), ATTN_ERR_IO);
+    attn_safetensors *f;
+    assert_int_equal(
+        attn_safetensors_open(in_dir("missing.safetensors"), ATTN_SAFETENSORS_DEFAULT, &f),
+        ATTN_ERR_IO);
     assert_null(f);
     assert_error_mentions("missing.safetensors");
 
@@ -180,7 +214,7 @@ static void test_open_file_and_errors_name_the_path(void **state) {
     const void *parts[] = {"\x02\0\0\0\0\0\0\0[]"};
     size_t sizes[] = {10};
     assert_int_equal(attn_file_write_atomic(path, parts, sizes, 1), ATTN_OK);
-    assert_int_equal(attn_st_open(path, &f), ATTN_ERR_FORMAT);
+    assert_int_equal(attn_safetensors_open(path, ATTN_SAFETENSORS_DEFAULT, &f), ATTN_ERR_FORMAT);
     assert_error_mentions("bad.safetensors");
     assert_error_mentions("not a JSON object");
 }
@@ -198,24 +232,24 @@ static void test_round_trip_every_dtype(void **state) {
     float scalar = 42.0f;
     struct {
         const char *name;
-        attn_st_dtype dtype;
+        attn_dtype dtype;
         const void *data;
         int ndim;
         int64_t shape[3];
         size_t nbytes;
     } cases[] = {
-        {"layer.0.weight", ATTN_ST_F32, f32, 2, {2, 3}, 24},
-        {"f64", ATTN_ST_F64, f64, 1, {2}, 16},
-        {"f16", ATTN_ST_F16, f16, 1, {3}, 6},
-        {"bf16", ATTN_ST_BF16, bf16, 2, {1, 2}, 4},
-        {"i64", ATTN_ST_I64, i64, 1, {4}, 32},
-        {"i32", ATTN_ST_I32, i32, 3, {1, 1, 2}, 8},
-        {"i8", ATTN_ST_I8, i8, 1, {3}, 3},
-        {"u8", ATTN_ST_U8, u8, 1, {2}, 2},
-        {"bool", ATTN_ST_BOOL, boolean, 1, {3}, 3},
-        {"scalar", ATTN_ST_F32, &scalar, 0, {0}, 4},
-        {"empty", ATTN_ST_F32, NULL, 2, {0, 3}, 0},
-        {"name with \"quotes\" \\ and\ttab \xc3\xa9", ATTN_ST_U8, u8, 1, {1}, 1},
+        {"layer.0.weight", ATTN_DTYPE_F32, f32, 2, {2, 3}, 24},
+        {"f64", ATTN_DTYPE_F64, f64, 1, {2}, 16},
+        {"f16", ATTN_DTYPE_F16, f16, 1, {3}, 6},
+        {"bf16", ATTN_DTYPE_BF16, bf16, 2, {1, 2}, 4},
+        {"i64", ATTN_DTYPE_I64, i64, 1, {4}, 32},
+        {"i32", ATTN_DTYPE_I32, i32, 3, {1, 1, 2}, 8},
+        {"i8", ATTN_DTYPE_I8, i8, 1, {3}, 3},
+        {"u8", ATTN_DTYPE_U8, u8, 1, {2}, 2},
+        {"bool", ATTN_DTYPE_BOOL, boolean, 1, {3}, 3},
+        {"scalar", ATTN_DTYPE_F32, &scalar, 0, {0}, 4},
+        {"empty", ATTN_DTYPE_F32, NULL, 2, {0, 3}, 0},
+        {"name with \"quotes\" \\ and\ttab \xc3\xa9", ATTN_DTYPE_U8, u8, 1, {1}, 1},
     };
     int n = (int)(sizeof cases / sizeof cases[0]);
     attn_st_writer *w;
@@ -251,32 +285,32 @@ static void test_round_trip_every_dtype(void **state) {
     assert_int_equal(disk_size, 8 + hlen + data_bytes);
     assert_true(bytes[8 + hlen - 1] == '}' || bytes[8 + hlen - 1] == ' ');
 
-    attn_st_file *f;
-    assert_int_equal(attn_st_open(path, &f), ATTN_OK);
-    assert_int_equal(attn_st_count(f), n);
+    attn_safetensors *f;
+    assert_int_equal(attn_safetensors_open(path, ATTN_SAFETENSORS_DEFAULT, &f), ATTN_OK);
+    assert_int_equal(attn_safetensors_count(f), n);
     size_t offset = 0;
     for (int i = 0; i < n; i++) {
-        const attn_st_tensor *t = attn_st_at(f, i);
+        const attn_safetensors_tensor *t = attn_safetensors_at(f, i);
         assert_string_equal(t->name, cases[i].name);
-        assert_ptr_equal(attn_st_find(f, cases[i].name), t);
+        assert_ptr_equal(attn_safetensors_find(f, cases[i].name), t);
         assert_int_equal(t->dtype, cases[i].dtype);
         assert_int_equal(t->ndim, cases[i].ndim);
         for (int d = 0; d < t->ndim; d++)
             assert_int_equal(t->shape[d], cases[i].shape[d]);
         assert_int_equal(t->nbytes, cases[i].nbytes);
         if (t->nbytes) assert_memory_equal(t->data, cases[i].data, t->nbytes);
-        assert_ptr_equal(t->data, (const unsigned char *)attn_st_at(f, 0)->data + offset);
+        assert_ptr_equal(t->data, (const unsigned char *)attn_safetensors_at(f, 0)->data + offset);
         offset += t->nbytes;
     }
-    assert_int_equal(attn_st_metadata_count(f), 2);
+    assert_int_equal(attn_safetensors_metadata_count(f), 2);
     const char *key, *value;
-    attn_st_metadata_at(f, 0, &key, &value);
+    attn_safetensors_metadata_at(f, 0, &key, &value);
     assert_string_equal(key, "format");
     assert_string_equal(value, "replaced");
-    attn_st_metadata_at(f, 1, &key, &value);
+    attn_safetensors_metadata_at(f, 1, &key, &value);
     assert_string_equal(key, "config");
     assert_string_equal(value, "{\"arch\": \"x\"}\n");
-    attn_st_close(f);
+    attn_safetensors_close(f);
     free(mem);
     free(disk);
 }
@@ -286,19 +320,19 @@ static void test_write_without_metadata_and_rewrite(void **state) {
     assert_int_equal(attn_st_writer_create(&w), ATTN_OK);
     float a[2] = {1, 2};
     int64_t shape[1] = {2};
-    assert_int_equal(attn_st_writer_add(w, "a", ATTN_ST_F32, a, 1, shape), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "a", ATTN_DTYPE_F32, a, 1, shape), ATTN_OK);
     const char *path = in_dir("plain.safetensors");
     assert_int_equal(attn_st_writer_write(w, path), ATTN_OK);
     a[1] = 3; /* data is not copied: a second write sees the change */
     assert_int_equal(attn_st_writer_write(w, path), ATTN_OK);
     attn_st_writer_free(w);
-    attn_st_file *f;
-    assert_int_equal(attn_st_open(path, &f), ATTN_OK);
-    assert_int_equal(attn_st_metadata_count(f), 0);
+    attn_safetensors *f;
+    assert_int_equal(attn_safetensors_open(path, ATTN_SAFETENSORS_DEFAULT, &f), ATTN_OK);
+    assert_int_equal(attn_safetensors_metadata_count(f), 0);
     float got[2];
-    assert_int_equal(attn_st_read_f32(f, "a", got, 1, shape), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_f32(f, "a", got, 1, shape), ATTN_OK);
     assert_true(got[0] == 1 && got[1] == 3);
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 static void test_writer_errors(void **state) {
@@ -306,22 +340,24 @@ static void test_writer_errors(void **state) {
     assert_int_equal(attn_st_writer_create(&w), ATTN_OK);
     float x[4] = {0};
     int64_t shape[2] = {2, 2}, negative[2] = {2, -1}, huge[3] = {INT64_MAX, 4, 2};
-    assert_int_equal(attn_st_writer_add(w, "x", ATTN_ST_F32, x, 2, shape), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "x", ATTN_ST_F32, x, 2, shape), ATTN_ERR_INVALID);
+    assert_int_equal(attn_st_writer_add(w, "x", ATTN_DTYPE_F32, x, 2, shape), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "x", ATTN_DTYPE_F32, x, 2, shape), ATTN_ERR_INVALID);
     assert_error_mentions("duplicate");
     assert_error_mentions("'x'");
-    assert_int_equal(attn_st_writer_add(w, "__metadata__", ATTN_ST_F32, x, 2, shape),
+    assert_int_equal(attn_st_writer_add(w, "__metadata__", ATTN_DTYPE_F32, x, 2, shape),
                      ATTN_ERR_INVALID);
     assert_error_mentions("__metadata__");
-    assert_int_equal(attn_st_writer_add(w, "neg", ATTN_ST_F32, x, 2, negative), ATTN_ERR_INVALID);
+    assert_int_equal(attn_st_writer_add(w, "neg", ATTN_DTYPE_F32, x, 2, negative),
+                     ATTN_ERR_INVALID);
     assert_error_mentions("neg");
-    assert_int_equal(attn_st_writer_add(w, "big", ATTN_ST_F32, x, 3, huge), ATTN_ERR_INVALID);
+    assert_int_equal(attn_st_writer_add(w, "big", ATTN_DTYPE_F32, x, 3, huge), ATTN_ERR_INVALID);
     assert_error_mentions("overflow");
-    assert_int_equal(attn_st_writer_add(w, "null", ATTN_ST_F32, NULL, 2, shape), ATTN_ERR_INVALID);
+    assert_int_equal(attn_st_writer_add(w, "null", ATTN_DTYPE_F32, NULL, 2, shape),
+                     ATTN_ERR_INVALID);
     assert_error_mentions("NULL data");
-    assert_int_equal(attn_st_writer_add(w, "dims", ATTN_ST_F32, x, 9, shape), ATTN_ERR_INVALID);
-    assert_int_equal(attn_st_writer_add(w, "", ATTN_ST_F32, x, 2, shape), ATTN_ERR_INVALID);
-    assert_int_equal(attn_st_writer_add(w, "dt", (attn_st_dtype)42, x, 2, shape), ATTN_ERR_INVALID);
+    assert_int_equal(attn_st_writer_add(w, "dims", ATTN_DTYPE_F32, x, 9, shape), ATTN_ERR_INVALID);
+    assert_int_equal(attn_st_writer_add(w, "", ATTN_DTYPE_F32, x, 2, shape), ATTN_ERR_INVALID);
+    assert_int_equal(attn_st_writer_add(w, "dt", (attn_dtype)42, x, 2, shape), ATTN_ERR_INVALID);
     assert_int_equal(attn_st_writer_set_metadata(w, "k", NULL), ATTN_ERR_INVALID);
     /* a failed write (no such directory) leaves nothing behind */
     char path[512];
@@ -342,28 +378,28 @@ static void test_many_tensors(void **state) {
     for (int i = 0; i < N; i++) {
         values[i] = i * 7;
         snprintf(name, sizeof name, "layers.%d.value", i);
-        assert_int_equal(attn_st_writer_add(w, name, ATTN_ST_I32, &values[i], 1, &one), ATTN_OK);
+        assert_int_equal(attn_st_writer_add(w, name, ATTN_DTYPE_I32, &values[i], 1, &one), ATTN_OK);
     }
     void *buf;
     size_t size;
     assert_int_equal(attn_st_writer_to_memory(w, &buf, &size), ATTN_OK);
     attn_st_writer_free(w);
-    attn_st_file *f;
-    assert_int_equal(attn_st_open_memory(buf, size, &f), ATTN_OK);
+    attn_safetensors *f;
+    assert_int_equal(attn_safetensors_open_memory(buf, size, &f), ATTN_OK);
     free(buf);
-    assert_int_equal(attn_st_count(f), N);
+    assert_int_equal(attn_safetensors_count(f), N);
     for (int i = N - 1; i >= 0; i--) {
         snprintf(name, sizeof name, "layers.%d.value", i);
         int v;
-        assert_int_equal(attn_st_read_int(f, name, &v, 1), ATTN_OK);
+        assert_int_equal(attn_safetensors_read_int(f, name, &v, 1), ATTN_OK);
         assert_int_equal(v, i * 7);
     }
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 /* ---- typed reads ---- */
 
-static attn_st_file *typed_file(void) {
+static attn_safetensors *typed_file(void) {
     static const float f32[6] = {1, 2, 3, 4, 5, 6};
     static const double f64[3] = {0.1, -1e300, 2.5};
     /* F16: 1, -2, smallest subnormal 2^-24, 65504, +inf, -0 */
@@ -375,90 +411,91 @@ static attn_st_file *typed_file(void) {
     attn_st_writer *w;
     assert_int_equal(attn_st_writer_create(&w), ATTN_OK);
     int64_t s23[2] = {2, 3}, s3[1] = {3}, s6[1] = {6}, s2[1] = {2};
-    assert_int_equal(attn_st_writer_add(w, "f32", ATTN_ST_F32, f32, 2, s23), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "f64", ATTN_ST_F64, f64, 1, s3), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "f16", ATTN_ST_F16, f16, 1, s6), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "bf16", ATTN_ST_BF16, bf16, 1, s2), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "i64", ATTN_ST_I64, i64, 1, s3), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "bool", ATTN_ST_BOOL, boolean, 1, s3), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "i8", ATTN_ST_I8, i8, 1, s2), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "f32", ATTN_DTYPE_F32, f32, 2, s23), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "f64", ATTN_DTYPE_F64, f64, 1, s3), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "f16", ATTN_DTYPE_F16, f16, 1, s6), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "bf16", ATTN_DTYPE_BF16, bf16, 1, s2), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "i64", ATTN_DTYPE_I64, i64, 1, s3), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "bool", ATTN_DTYPE_BOOL, boolean, 1, s3), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "i8", ATTN_DTYPE_I8, i8, 1, s2), ATTN_OK);
     void *buf;
     size_t size;
     assert_int_equal(attn_st_writer_to_memory(w, &buf, &size), ATTN_OK);
     attn_st_writer_free(w);
-    attn_st_file *f;
-    assert_int_equal(attn_st_open_memory(buf, size, &f), ATTN_OK);
+    attn_safetensors *f;
+    assert_int_equal(attn_safetensors_open_memory(buf, size, &f), ATTN_OK);
     free(buf);
     return f;
 }
 
 static void test_read_f32_converts_float_dtypes(void **state) {
-    attn_st_file *f = typed_file();
+    attn_safetensors *f = typed_file();
     float got[6];
     int64_t s3[1] = {3}, s6[1] = {6}, s2[1] = {2};
-    assert_int_equal(attn_st_read_f32(f, "f64", got, 1, s3), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_f32(f, "f64", got, 1, s3), ATTN_OK);
     assert_true(got[0] == 0.1f && isinf(got[1]) && got[1] < 0 && got[2] == 2.5f);
-    assert_int_equal(attn_st_read_f32(f, "f16", got, 1, s6), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_f32(f, "f16", got, 1, s6), ATTN_OK);
     assert_true(got[0] == 1.0f && got[1] == -2.0f && got[2] == 0x1p-24f && got[3] == 65504.0f);
     assert_true(isinf(got[4]) && got[4] > 0 && got[5] == 0.0f && signbit(got[5]));
-    assert_int_equal(attn_st_read_f32(f, "bf16", got, 1, s2), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_f32(f, "bf16", got, 1, s2), ATTN_OK);
     assert_true(got[0] == 1.0f && got[1] == -5.0f);
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 static void test_read_f32_missing(void **state) {
-    attn_st_file *f = typed_file();
+    attn_safetensors *f = typed_file();
     float got[6];
     int64_t s23[2] = {2, 3};
-    assert_int_equal(attn_st_read_f32(f, "encoder.ln_f.weight", got, 2, s23), ATTN_ERR_MISSING);
+    assert_int_equal(attn_safetensors_read_f32(f, "encoder.ln_f.weight", got, 2, s23),
+                     ATTN_ERR_MISSING);
     assert_error_mentions("encoder.ln_f.weight");
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 static void test_read_f32_wrong_dtype(void **state) {
-    attn_st_file *f = typed_file();
+    attn_safetensors *f = typed_file();
     float got[6];
     int64_t s3[1] = {3};
-    assert_int_equal(attn_st_read_f32(f, "i64", got, 1, s3), ATTN_ERR_FORMAT);
+    assert_int_equal(attn_safetensors_read_f32(f, "i64", got, 1, s3), ATTN_ERR_FORMAT);
     assert_error_mentions("'i64'");
     assert_error_mentions("I64");
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 static void test_read_f32_wrong_shape(void **state) {
-    attn_st_file *f = typed_file();
+    attn_safetensors *f = typed_file();
     float got[6] = {-1, -1, -1, -1, -1, -1};
     int64_t s32[2] = {3, 2}, s6[1] = {6}, s231[3] = {2, 3, 1};
-    assert_int_equal(attn_st_read_f32(f, "f32", got, 2, s32), ATTN_ERR_SHAPE);
+    assert_int_equal(attn_safetensors_read_f32(f, "f32", got, 2, s32), ATTN_ERR_SHAPE);
     assert_error_mentions("'f32'");
     assert_error_mentions("(2, 3)");
     assert_error_mentions("(3, 2)");
     assert_true(got[0] == -1); /* untouched */
-    assert_int_equal(attn_st_read_f32(f, "f32", got, 1, s6), ATTN_ERR_SHAPE);
+    assert_int_equal(attn_safetensors_read_f32(f, "f32", got, 1, s6), ATTN_ERR_SHAPE);
     assert_error_mentions("(6)");
-    assert_int_equal(attn_st_read_f32(f, "f32", got, 3, s231), ATTN_ERR_SHAPE);
+    assert_int_equal(attn_safetensors_read_f32(f, "f32", got, 3, s231), ATTN_ERR_SHAPE);
     assert_error_mentions("(2, 3, 1)");
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 static void test_read_int(void **state) {
-    attn_st_file *f = typed_file();
+    attn_safetensors *f = typed_file();
     int got[3];
-    assert_int_equal(attn_st_read_int(f, "bool", got, 3), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_int(f, "bool", got, 3), ATTN_OK);
     assert_true(got[0] == 0 && got[1] == 1 && got[2] == 1);
-    assert_int_equal(attn_st_read_int(f, "i8", got, 2), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_int(f, "i8", got, 2), ATTN_OK);
     assert_true(got[0] == -3 && got[1] == 100);
-    assert_int_equal(attn_st_read_int(f, "i64", got, 3), ATTN_ERR_FORMAT);
+    assert_int_equal(attn_safetensors_read_int(f, "i64", got, 3), ATTN_ERR_FORMAT);
     assert_error_mentions("'i64'");
     assert_error_mentions("element 2");
-    assert_int_equal(attn_st_read_int(f, "i8", got, 3), ATTN_ERR_SHAPE);
+    assert_int_equal(attn_safetensors_read_int(f, "i8", got, 3), ATTN_ERR_SHAPE);
     assert_error_mentions("'i8'");
     assert_error_mentions("2 elements");
-    assert_int_equal(attn_st_read_int(f, "f32", got, 6), ATTN_ERR_FORMAT);
+    assert_int_equal(attn_safetensors_read_int(f, "f32", got, 6), ATTN_ERR_FORMAT);
     assert_error_mentions("F32");
-    assert_int_equal(attn_st_read_int(f, "absent", got, 1), ATTN_ERR_MISSING);
+    assert_int_equal(attn_safetensors_read_int(f, "absent", got, 1), ATTN_ERR_MISSING);
     assert_error_mentions("absent");
-    attn_st_close(f);
+    attn_safetensors_close(f);
 }
 
 /* ---- malformed files: one test each ---- */
@@ -467,21 +504,21 @@ static void test_read_int(void **state) {
 #define ENTRY(dtype, shape, offsets)                                                               \
     "{\"dtype\":" dtype ",\"shape\":" shape ",\"data_offsets\":" offsets "}"
 
+/* Empty, 4 and 7 bytes: not even the header length. */
 static void test_bad_too_short(void **state) {
-    attn_st_file *f;
-    assert_int_equal(attn_st_open_memory("\x02\0\0\0", 4, &f), ATTN_ERR_FORMAT);
-    assert_error_mentions("too short");
-    assert_int_equal(attn_st_open_memory(NULL, 0, &f), ATTN_ERR_FORMAT);
+    static const unsigned char bytes[8] = {2, 0, 0, 0, 0, 0, 0, 0};
+    expect_format_bytes(bytes, 0, "file is 0 bytes", "too short");
+    expect_format_bytes(bytes, 4, "file is 4 bytes", "too short");
+    expect_format_bytes(bytes, 7, "file is 7 bytes", "too short");
+    attn_safetensors *f;
+    assert_int_equal(attn_safetensors_open_memory(NULL, 0, &f), ATTN_ERR_FORMAT);
 }
 
 static void test_bad_header_length_past_file(void **state) {
     size_t size;
     unsigned char *buf = build_file("{}", NULL, 0, &size);
     buf[0] = 3; /* claims 3 header bytes, 2 present */
-    attn_st_file *f;
-    assert_int_equal(attn_st_open_memory(buf, size, &f), ATTN_ERR_FORMAT);
-    assert_error_mentions("header length 3");
-    assert_error_mentions("past the end");
+    expect_format_bytes(buf, size, "header length 3", "past the end");
     free(buf);
 }
 
@@ -489,10 +526,7 @@ static void test_bad_header_length_absurd(void **state) {
     size_t size;
     unsigned char *buf = build_file("{}", NULL, 0, &size);
     memcpy(buf, "\0\0\0\0\0\0\0\x80", 8); /* 2^63 */
-    attn_st_file *f;
-    assert_int_equal(attn_st_open_memory(buf, size, &f), ATTN_ERR_FORMAT);
-    assert_error_mentions("9223372036854775808");
-    assert_error_mentions("limit");
+    expect_format_bytes(buf, size, "9223372036854775808", "limit");
     free(buf);
 }
 
@@ -551,6 +585,33 @@ static void test_bad_shape_product_overflow(void **state) {
     /* each dimension alone is a valid JSON integer (< 2^53); the product is not */
     expect_format("{" T("t") ENTRY("\"F32\"", "[4294967296,4294967296]", "[0,4]") "}", 4, "'t'",
                   "overflows");
+}
+static void test_bad_shape_product_overflows_int64(void **state) {
+    /* 3037000500^2 * 4 fits in a uint64 but not in an int64 (the format's offsets are signed) */
+    expect_format("{" T("t") ENTRY("\"F32\"", "[3037000500,3037000500]", "[0,4]") "}", 4, "'t'",
+                  "overflows");
+    expect_format("{" T("t") ENTRY("\"F64\"", "[1048576,1048576,1048576]", "[0,8]") "}", 8, "'t'",
+                  "overflows");
+}
+static void test_bad_name_with_nul(void **state) {
+    /* cJSON would cut both names at the NUL: two tensors called "a" */
+    expect_format("{" T("a\\u0000x") ENTRY("\"U8\"", "[1]", "[0,1]") "," T("a\\u0000y")
+                      ENTRY("\"U8\"", "[1]", "[1,2]") "}",
+                  2, "NUL character at byte 3", NULL);
+    expect_format("{\"__metadata__\":{\"k\":\"v\\u0000w\"}}", 0, "NUL character", NULL);
+    static const char raw[] = "{\"a\0b\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+    size_t size;
+    unsigned char *buf = build_file_n(raw, sizeof raw - 1, NULL, 1, &size);
+    expect_format_bytes(buf, size, "NUL character at byte 3", NULL);
+    free(buf);
+}
+/* An escaped backslash followed by "u0000" is the text \u0000, not a NUL. */
+static void test_escaped_backslash_is_not_nul(void **state) {
+    attn_safetensors *f;
+    assert_int_equal(open_header("{" T("a\\\\u0000") ENTRY("\"U8\"", "[1]", "[0,1]") "}", 1, &f),
+                     ATTN_OK);
+    assert_string_equal(attn_safetensors_at(f, 0)->name, "a\\u0000");
+    attn_safetensors_close(f);
 }
 static void test_bad_offsets_missing(void **state) {
     expect_format("{" T("t") "{\"dtype\":\"F32\",\"shape\":[1]}}", 4, "'t'",
@@ -616,11 +677,12 @@ static unsigned char *fuzz_base(size_t *size) {
     attn_st_writer *w;
     assert_int_equal(attn_st_writer_create(&w), ATTN_OK);
     int64_t s23[2] = {2, 3}, s2[1] = {2}, s3[1] = {3};
-    assert_int_equal(attn_st_writer_add(w, "embed.tok.weight", ATTN_ST_F32, f32, 2, s23), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "ids", ATTN_ST_I64, i64, 1, s2), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "h", ATTN_ST_F16, f16, 1, s2), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "mask", ATTN_ST_BOOL, u8, 1, s3), ATTN_OK);
-    assert_int_equal(attn_st_writer_add(w, "s", ATTN_ST_F32, f32, 0, NULL), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "embed.tok.weight", ATTN_DTYPE_F32, f32, 2, s23),
+                     ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "ids", ATTN_DTYPE_I64, i64, 1, s2), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "h", ATTN_DTYPE_F16, f16, 1, s2), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "mask", ATTN_DTYPE_BOOL, u8, 1, s3), ATTN_OK);
+    assert_int_equal(attn_st_writer_add(w, "s", ATTN_DTYPE_F32, f32, 0, NULL), ATTN_OK);
     assert_int_equal(attn_st_writer_set_metadata(w, "format", "attn-checkpoint-v1"), ATTN_OK);
     void *buf;
     assert_int_equal(attn_st_writer_to_memory(w, &buf, size), ATTN_OK);
@@ -629,27 +691,27 @@ static unsigned char *fuzz_base(size_t *size) {
 }
 
 /* Uses everything an accepted file exposes, so that ASan sees any out-of-bounds pointer. */
-static void touch_all(const attn_st_file *f) {
+static void touch_all(const attn_safetensors *f) {
     unsigned sum = 0;
-    for (int i = 0; i < attn_st_count(f); i++) {
-        const attn_st_tensor *t = attn_st_at(f, i);
-        assert_ptr_equal(attn_st_find(f, t->name), t);
+    for (int i = 0; i < attn_safetensors_count(f); i++) {
+        const attn_safetensors_tensor *t = attn_safetensors_at(f, i);
+        assert_ptr_equal(attn_safetensors_find(f, t->name), t);
         for (size_t b = 0; b < t->nbytes; b++)
             sum += ((const unsigned char *)t->data)[b];
-        long n = (long)(t->nbytes / attn_st_dtype_size(t->dtype));
+        long n = (long)(t->nbytes / attn_dtype_size(t->dtype));
         if (n > 4096) continue;
         float fbuf[4096];
         int ibuf[4096];
-        attn_status s = attn_st_read_f32(f, t->name, fbuf, t->ndim, t->shape);
-        attn_status si = attn_st_read_int(f, t->name, ibuf, n);
+        attn_status s = attn_safetensors_read_f32(f, t->name, fbuf, t->ndim, t->shape);
+        attn_status si = attn_safetensors_read_int(f, t->name, ibuf, n);
         assert_true(s == ATTN_OK || s == ATTN_ERR_FORMAT);
         assert_true(si == ATTN_OK || si == ATTN_ERR_FORMAT);
     }
-    for (int i = 0; i < attn_st_metadata_count(f); i++) {
+    for (int i = 0; i < attn_safetensors_metadata_count(f); i++) {
         const char *k, *v;
-        attn_st_metadata_at(f, i, &k, &v);
+        attn_safetensors_metadata_at(f, i, &k, &v);
         sum += (unsigned)strlen(k) + (unsigned)strlen(v);
-        assert_ptr_equal(attn_st_metadata(f, k), v);
+        assert_ptr_equal(attn_safetensors_metadata(f, k), v);
     }
     (void)sum;
 }
@@ -712,17 +774,29 @@ static void test_fuzz_mutations(void **state) {
         unsigned char *exact = malloc(size ? size : 1);
         assert_non_null(exact);
         memcpy(exact, buf, size);
-        attn_st_file *f = NULL;
-        attn_status s = attn_st_open_memory(exact, size, &f);
+        attn_safetensors *f = NULL;
+        attn_status s = attn_safetensors_open_memory(exact, size, &f);
         free(exact);
         if (s == ATTN_OK) {
             accepted++;
             touch_all(f);
-            attn_st_close(f);
+            attn_safetensors_close(f);
         } else {
             assert_true(s == ATTN_ERR_FORMAT);
             assert_null(f);
             assert_true(strlen(attn_last_error()) > 0);
+        }
+        /* one in 32 also as a mapped file: the same verdict */
+        if (it % 32 == 0) {
+            const char *path = in_dir("fuzz.safetensors");
+            FILE *fp = fopen(path, "wb");
+            assert_non_null(fp);
+            assert_int_equal(fwrite(buf, 1, size, fp), size);
+            assert_int_equal(fclose(fp), 0);
+            attn_safetensors *g = NULL;
+            assert_int_equal(attn_safetensors_open(path, ATTN_SAFETENSORS_MMAP, &g), s);
+            if (g) touch_all(g);
+            attn_safetensors_close(g);
         }
     }
     /* sanity: the loop exercised both outcomes */
@@ -764,6 +838,9 @@ int main(void) {
         cmocka_unit_test(test_bad_shape_element_not_number),
         cmocka_unit_test(test_bad_shape_huge),
         cmocka_unit_test(test_bad_shape_product_overflow),
+        cmocka_unit_test(test_bad_shape_product_overflows_int64),
+        cmocka_unit_test(test_bad_name_with_nul),
+        cmocka_unit_test(test_escaped_backslash_is_not_nul),
         cmocka_unit_test(test_bad_offsets_missing),
         cmocka_unit_test(test_bad_offsets_not_pair),
         cmocka_unit_test(test_bad_offsets_not_array),

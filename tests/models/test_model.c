@@ -231,6 +231,35 @@ static void test_save_load(void **state) {
 /* Label smoothing e belongs to the training loss: a training forward (no dropout) gives
  * (1 - e) NLL + e mean_j(-log p_j) over the non-ignored rows, an evaluation forward the plain NLL;
  * both recomputed here in double from the logits. */
+/* Every parameter's shape: ndim in [1, ATTN_PARAM_MAX_DIMS], dims past ndim zero, product equal to
+ * its size, the tensors back to back in the arena. */
+static void test_param_table_shapes(void **state) {
+    attn_arch archs[] = {ATTN_ARCH_CLASSIFIER, ATTN_ARCH_DECODER_LM, ATTN_ARCH_SEQ2SEQ};
+    for (int a = 0; a < 3; a++) {
+        attn_config c = tiny(archs[a], ATTN_NORM_PRE);
+        attn_model *m;
+        assert_int_equal(attn_model_create(&c, 1, &m), ATTN_OK);
+        float *next = attn_model_params(m);
+        for (int i = 0; i < attn_model_num_tensors(m); i++) {
+            attn_param p;
+            assert_int_equal(attn_model_tensor(m, i, &p), ATTN_OK);
+            assert_true(p.ndim >= 1 && p.ndim <= ATTN_PARAM_MAX_DIMS);
+            size_t n = 1;
+            for (int d = 0; d < ATTN_PARAM_MAX_DIMS; d++) {
+                if (d < p.ndim)
+                    n *= (size_t)p.shape[d];
+                else
+                    assert_int_equal(p.shape[d], 0);
+            }
+            assert_int_equal(n, p.size);
+            assert_ptr_equal(p.data, next);
+            next += p.size;
+        }
+        assert_ptr_equal(next, attn_model_params(m) + attn_model_num_params(m));
+        attn_model_free(m);
+    }
+}
+
 static void test_label_smoothing_eval(void **state) {
     (void)state;
     const attn_arch archs[] = {ATTN_ARCH_CLASSIFIER, ATTN_ARCH_DECODER_LM};
@@ -281,6 +310,7 @@ int main(void) {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_save_load),
         cmocka_unit_test(test_label_smoothing_eval),
+        cmocka_unit_test(test_param_table_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

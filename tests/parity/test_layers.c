@@ -28,7 +28,8 @@ typedef struct {
 
 static void compare(report *r, const char *what, const float *got, const float *want, long n) {
     double m = 0;
-    for (long i = 0; i < n; i++) m = fmax(m, fabs((double)want[i]));
+    for (long i = 0; i < n; i++)
+        m = fmax(m, fabs((double)want[i]));
     double worst = 0;
     long at = 0;
     for (long i = 0; i < n; i++) {
@@ -44,21 +45,22 @@ static void compare(report *r, const char *what, const float *got, const float *
     }
     if (worst > 1.0) {
         r->failures++;
-        print_message("%s: %s: element %ld: got %.8g, want %.8g (%.3g x tolerance)\n",
-                      r->fixture, what, at, got[at], want[at], worst);
+        print_message("%s: %s: element %ld: got %.8g, want %.8g (%.3g x tolerance)\n", r->fixture,
+                      what, at, got[at], want[at], worst);
     }
 }
 
 /* ---- the fixture ---- */
 
-static float *read_f32(const attn_st_file *f, const char *name, long *n_out) {
-    const attn_st_tensor *t = attn_st_find(f, name);
+static float *read_f32(const attn_safetensors *f, const char *name, long *n_out) {
+    const attn_safetensors_tensor *t = attn_safetensors_find(f, name);
     if (!t) fail_msg("fixture has no tensor \"%s\"", name);
     long n = 1;
-    for (int d = 0; d < t->ndim; d++) n *= (long)t->shape[d];
+    for (int d = 0; d < t->ndim; d++)
+        n *= (long)t->shape[d];
     float *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
     assert_non_null(x);
-    if (attn_st_read_f32(f, name, x, t->ndim, t->shape) != ATTN_OK)
+    if (attn_safetensors_read_f32(f, name, x, t->ndim, t->shape) != ATTN_OK)
         fail_msg("reading \"%s\": %s", name, attn_last_error());
     if (n_out) *n_out = n;
     return x;
@@ -80,7 +82,7 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    attn_st_file *f;
+    attn_safetensors *f;
     int kind_mha, cross, causal, key_padding;
     int B, T, S, C, H, F;
     attn_norm norm;
@@ -135,7 +137,7 @@ static void bind_layer(fixture *fx) {
 }
 
 static void read_meta(fixture *fx) {
-    const char *text = attn_st_metadata(fx->f, "layer");
+    const char *text = attn_safetensors_metadata(fx->f, "layer");
     assert_non_null(text);
     cJSON *o = cJSON_Parse(text);
     assert_non_null(o);
@@ -157,10 +159,10 @@ static void open_fixture(fixture *fx, const char *name) {
     fx->name = name;
     char file[256];
     snprintf(file, sizeof file, "%s.safetensors", name);
-    if (attn_st_open(tu_fixture_path(file), &fx->f) != ATTN_OK)
+    if (attn_safetensors_open(tu_fixture_path(file), ATTN_SAFETENSORS_DEFAULT, &fx->f) != ATTN_OK)
         fail_msg("%s: %s", tu_fixture_path(file), attn_last_error());
     read_meta(fx);
-    const attn_st_tensor *x = attn_st_find(fx->f, "x");
+    const attn_safetensors_tensor *x = attn_safetensors_find(fx->f, "x");
     assert_non_null(x);
     fx->B = (int)x->shape[0];
     fx->T = (int)x->shape[1];
@@ -169,13 +171,13 @@ static void open_fixture(fixture *fx, const char *name) {
     fx->dout = read_f32(fx->f, "dout", NULL);
     fx->dx = tu_zeros((long)fx->B * fx->T * fx->C);
     if (fx->cross) {
-        fx->S = (int)attn_st_find(fx->f, "mem")->shape[1];
+        fx->S = (int)attn_safetensors_find(fx->f, "mem")->shape[1];
         fx->mem = read_f32(fx->f, "mem", NULL);
         fx->dmem = tu_zeros((long)fx->B * fx->S * fx->C);
     }
     fx->lengths = malloc((size_t)fx->B * sizeof(int));
     assert_non_null(fx->lengths);
-    assert_int_equal(attn_st_read_int(fx->f, "lengths", fx->lengths, fx->B), ATTN_OK);
+    assert_int_equal(attn_safetensors_read_int(fx->f, "lengths", fx->lengths, fx->B), ATTN_OK);
     bind_layer(fx);
     for (int i = 0; i < fx->n_w; i++) {
         long n;
@@ -216,7 +218,7 @@ static void check_and_close(fixture *fx, const float *out) {
     free(fx->dx);
     free(fx->dmem);
     free(fx->lengths);
-    attn_st_close(fx->f);
+    attn_safetensors_close(fx->f);
     if (r.failures) fail_msg("%s: %d tensors beyond tolerance (see above)", fx->name, r.failures);
 }
 
@@ -225,7 +227,11 @@ static void check_and_close(fixture *fx, const float *out) {
 static void run_mha(void **state) {
     fixture fx;
     open_fixture(&fx, *state);
-    attn_mha_shape s = {.B = fx.B, .Tq = fx.T, .Tk = fx.cross ? fx.S : fx.T, .C = fx.C, .H = fx.H,
+    attn_mha_shape s = {.B = fx.B,
+                        .Tq = fx.T,
+                        .Tk = fx.cross ? fx.S : fx.T,
+                        .C = fx.C,
+                        .H = fx.H,
                         .causal = fx.causal};
     const int *kv_len = fx.key_padding ? fx.lengths : NULL;
     long nx = (long)fx.B * fx.T * fx.C;
@@ -247,9 +253,18 @@ static void run_mha(void **state) {
 static void run_layer(void **state) {
     fixture fx;
     open_fixture(&fx, *state);
-    attn_layer_shape s = {.B = fx.B, .T = fx.T, .Tk = fx.S, .C = fx.C, .H = fx.H, .F = fx.F,
-                          .causal = fx.causal, .cross = fx.cross, .norm = fx.norm, .act = fx.act,
-                          .dropout = 0.0f, .eps = fx.eps};
+    attn_layer_shape s = {.B = fx.B,
+                          .T = fx.T,
+                          .Tk = fx.S,
+                          .C = fx.C,
+                          .H = fx.H,
+                          .F = fx.F,
+                          .causal = fx.causal,
+                          .cross = fx.cross,
+                          .norm = fx.norm,
+                          .act = fx.act,
+                          .dropout = 0.0f,
+                          .eps = fx.eps};
     /* encoder: the lengths mask x's keys; decoder: causal self-attention, the lengths are mem's */
     const int *x_len = !fx.causal && fx.key_padding ? fx.lengths : NULL;
     const int *mem_len = fx.cross && fx.key_padding ? fx.lengths : NULL;
@@ -258,15 +273,17 @@ static void run_layer(void **state) {
     attn_layer_acts a;
     attn_layer_acts_bind(&a, &s, 1, acts);
     attn_layer_forward(&s, &fx.p, &a, fx.x, fx.mem, x_len, mem_len, NULL, NULL, 1);
-    attn_layer_backward(&s, &fx.p, &fx.g, &a, fx.x, fx.mem, x_len, mem_len, fx.dout, fx.dx,
-                        fx.dmem, scratch);
+    attn_layer_backward(&s, &fx.p, &fx.g, &a, fx.x, fx.mem, x_len, mem_len, fx.dout, fx.dx, fx.dmem,
+                        scratch);
     free(scratch);
     check_and_close(&fx, a.out);
     free(acts);
 }
 
-#define MHA(name) {name, run_mha, NULL, NULL, (void *)(name)}
-#define LAYER(name) {name, run_layer, NULL, NULL, (void *)(name)}
+#define MHA(name)                                                                                  \
+    { name, run_mha, NULL, NULL, (void *)(name) }
+#define LAYER(name)                                                                                \
+    { name, run_layer, NULL, NULL, (void *)(name) }
 
 int main(void) {
     const struct CMUnitTest tests[] = {

@@ -25,9 +25,9 @@
 
 typedef struct {
     const char *fixture;
-    double worst;        /* largest |got - want| / tolerance over everything compared */
+    double worst; /* largest |got - want| / tolerance over everything compared */
     char worst_what[160];
-    int failures;        /* tensors with an element beyond tolerance */
+    int failures; /* tensors with an element beyond tolerance */
 } report;
 
 /* Compares got[begin, end) with want[begin, end) at |d| <= 1e-4 |w| + atol; prints the worst
@@ -49,14 +49,15 @@ static void compare_range(report *r, const char *what, const float *got, const f
     }
     if (worst > 1.0) {
         r->failures++;
-        print_message("%s: %s: element %ld: got %.8g, want %.8g (%.3g x tolerance)\n",
-                      r->fixture, what, at, got[at], want[at], worst);
+        print_message("%s: %s: element %ld: got %.8g, want %.8g (%.3g x tolerance)\n", r->fixture,
+                      what, at, got[at], want[at], worst);
     }
 }
 
 static double max_abs(const float *x, long n) {
     double m = 0;
-    for (long i = 0; i < n; i++) m = fmax(m, fabs((double)x[i]));
+    for (long i = 0; i < n; i++)
+        m = fmax(m, fabs((double)x[i]));
     return m;
 }
 
@@ -67,23 +68,24 @@ static void compare(report *r, const char *what, const float *got, const float *
 
 /* ---- reading the fixture ---- */
 
-static float *read_f32(const attn_st_file *f, const char *name, long *n_out) {
-    const attn_st_tensor *t = attn_st_find(f, name);
+static float *read_f32(const attn_safetensors *f, const char *name, long *n_out) {
+    const attn_safetensors_tensor *t = attn_safetensors_find(f, name);
     if (!t) fail_msg("fixture has no tensor \"%s\"", name);
     long n = 1;
-    for (int d = 0; d < t->ndim; d++) n *= (long)t->shape[d];
+    for (int d = 0; d < t->ndim; d++)
+        n *= (long)t->shape[d];
     float *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
     assert_non_null(x);
-    if (attn_st_read_f32(f, name, x, t->ndim, t->shape) != ATTN_OK)
+    if (attn_safetensors_read_f32(f, name, x, t->ndim, t->shape) != ATTN_OK)
         fail_msg("reading \"%s\": %s", name, attn_last_error());
     if (n_out) *n_out = n;
     return x;
 }
 
-static int *read_ints(const attn_st_file *f, const char *name, long n) {
+static int *read_ints(const attn_safetensors *f, const char *name, long n) {
     int *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
     assert_non_null(x);
-    if (attn_st_read_int(f, name, x, n) != ATTN_OK)
+    if (attn_safetensors_read_int(f, name, x, n) != ATTN_OK)
         fail_msg("reading \"%s\": %s", name, attn_last_error());
     return x;
 }
@@ -100,8 +102,8 @@ typedef struct {
     int steps;
 } adamw_run;
 
-static adamw_run read_adamw(const attn_st_file *f) {
-    const char *text = attn_st_metadata(f, "adamw");
+static adamw_run read_adamw(const attn_safetensors *f) {
+    const char *text = attn_safetensors_metadata(f, "adamw");
     assert_non_null(text);
     cJSON *o = cJSON_Parse(text);
     assert_non_null(o);
@@ -116,13 +118,13 @@ static adamw_run read_adamw(const attn_st_file *f) {
     return a;
 }
 
-static attn_config read_config(const attn_st_file *f) {
-    const char *json = attn_st_metadata(f, "config");
+static attn_config read_config(const attn_safetensors *f) {
+    const char *json = attn_safetensors_metadata(f, "config");
     assert_non_null(json);
     attn_config cfg;
     if (attn_config_from_json(json, &cfg) != ATTN_OK)
         fail_msg("config %s: %s", json, attn_last_error());
-    const char *loss = attn_st_metadata(f, "loss");
+    const char *loss = attn_safetensors_metadata(f, "loss");
     assert_non_null(loss);
     cJSON *o = cJSON_Parse(loss);
     assert_non_null(o);
@@ -137,9 +139,9 @@ typedef struct {
     int *tokens, *lengths, *tgt_in, *targets, *labels;
 } batch_data;
 
-static void read_batch(const attn_st_file *f, const attn_config *cfg, batch_data *d) {
+static void read_batch(const attn_safetensors *f, const attn_config *cfg, batch_data *d) {
     memset(d, 0, sizeof *d);
-    const attn_st_tensor *tok = attn_st_find(f, "batch.tokens");
+    const attn_safetensors_tensor *tok = attn_safetensors_find(f, "batch.tokens");
     assert_non_null(tok);
     assert_int_equal(tok->ndim, 2);
     int B = (int)tok->shape[0], T = (int)tok->shape[1];
@@ -152,7 +154,7 @@ static void read_batch(const attn_st_file *f, const attn_config *cfg, batch_data
     } else if (cfg->arch == ATTN_ARCH_DECODER_LM) {
         d->b.targets = d->targets = read_ints(f, "batch.targets", (long)B * T);
     } else {
-        const attn_st_tensor *tin = attn_st_find(f, "batch.tgt_in");
+        const attn_safetensors_tensor *tin = attn_safetensors_find(f, "batch.tgt_in");
         assert_non_null(tin);
         d->b.Tt = (int)tin->shape[1];
         d->b.tgt_in = d->tgt_in = read_ints(f, "batch.tgt_in", (long)B * d->b.Tt);
@@ -177,21 +179,22 @@ static int ends_with(const char *s, const char *tail) {
 
 /* Copies every parameter of m from the fixture (by name, shape checked) and checks that the
  * fixture has no parameter the model lacks (it has one "grad.NAME" per parameter). */
-static void load_params(const attn_st_file *f, attn_model *m) {
+static void load_params(const attn_safetensors *f, attn_model *m) {
     int n = attn_model_num_tensors(m), in_fixture = 0;
     for (int i = 0; i < n; i++) {
         attn_param p;
         assert_int_equal(attn_model_tensor(m, i, &p), ATTN_OK);
-        if (attn_st_read_f32(f, p.name, p.data, p.ndim, p.shape) != ATTN_OK)
+        if (attn_safetensors_read_f32(f, p.name, p.data, p.ndim, p.shape) != ATTN_OK)
             fail_msg("parameter %s: %s", p.name, attn_last_error());
     }
-    for (int i = 0; i < attn_st_count(f); i++)
-        in_fixture += strncmp(attn_st_at(f, i)->name, "grad.", 5) == 0;
+    for (int i = 0; i < attn_safetensors_count(f); i++)
+        in_fixture += strncmp(attn_safetensors_at(f, i)->name, "grad.", 5) == 0;
     if (in_fixture != n)
         fail_msg("the model has %d parameter tensors, the reference %d", n, in_fixture);
 }
 
-static void check_logits_loss(report *r, const attn_st_file *f, const attn_model *m, float loss) {
+static void check_logits_loss(report *r, const attn_safetensors *f, const attn_model *m,
+                              float loss) {
     long n;
     float *want = read_f32(f, "out.logits", &n);
     int rows, cols;
@@ -204,7 +207,7 @@ static void check_logits_loss(report *r, const attn_st_file *f, const attn_model
     free(want);
 }
 
-static void check_params(report *r, const attn_st_file *f, attn_model *m, const char *prefix,
+static void check_params(report *r, const attn_safetensors *f, attn_model *m, const char *prefix,
                          double extra_atol, double key_atol) {
     char name[256];
     for (int i = 0; i < attn_model_num_tensors(m); i++) {
@@ -232,8 +235,8 @@ static void run_fixture(void **state) {
     const char *fixture = *state;
     char file[256];
     snprintf(file, sizeof file, "%s.safetensors", fixture);
-    attn_st_file *f = NULL;
-    if (attn_st_open(tu_fixture_path(file), &f) != ATTN_OK)
+    attn_safetensors *f = NULL;
+    if (attn_safetensors_open(tu_fixture_path(file), ATTN_SAFETENSORS_DEFAULT, &f) != ATTN_OK)
         fail_msg("%s: %s", tu_fixture_path(file), attn_last_error());
 
     attn_config cfg = read_config(f);
@@ -247,7 +250,8 @@ static void run_fixture(void **state) {
     report r = {.fixture = fixture};
     float loss = 0;
     attn_model_zero_grad(m);
-    if (attn_model_forward(m, &bd.b, 1, &loss) != ATTN_OK) fail_msg("forward: %s", attn_last_error());
+    if (attn_model_forward(m, &bd.b, 1, &loss) != ATTN_OK)
+        fail_msg("forward: %s", attn_last_error());
     check_logits_loss(&r, f, m, loss); /* before backward, which may reuse the logits' memory */
     assert_int_equal(attn_model_backward(m, 1.0f), ATTN_OK);
     check_params(&r, f, m, "grad.", 0, 0);
@@ -281,17 +285,17 @@ static void run_fixture(void **state) {
     attn_optimizer_free(opt);
     free_batch(&bd);
     attn_model_free(m);
-    attn_st_close(f);
+    attn_safetensors_close(f);
     if (r.failures) fail_msg("%s: %d tensors beyond tolerance (see above)", fixture, r.failures);
 }
 
-#define FIXTURE(name) {name, run_fixture, NULL, NULL, (void *)(name)}
+#define FIXTURE(name)                                                                              \
+    { name, run_fixture, NULL, NULL, (void *)(name) }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        FIXTURE("classifier_cls_post"), FIXTURE("classifier_mean_pre"),
-        FIXTURE("decoder_lm_pre"),      FIXTURE("decoder_lm_post"),
-        FIXTURE("seq2seq_pre"),         FIXTURE("seq2seq_post"),
+        FIXTURE("classifier_cls_post"), FIXTURE("classifier_mean_pre"), FIXTURE("decoder_lm_pre"),
+        FIXTURE("decoder_lm_post"),     FIXTURE("seq2seq_pre"),         FIXTURE("seq2seq_post"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
