@@ -56,6 +56,15 @@ cli_opt *cli_find(cli_opt *opts, const char *name) {
     return NULL;
 }
 
+cli_opt cli_row(const char *name, cli_type type, void *dest, const char *meta, const char *help,
+                double min, double max, const char *const *choices, const char *default_text) {
+    return (cli_opt){name, type, dest, meta, help, min, max, choices, default_text, 0};
+}
+
+cli_opt cli_section(const char *title) {
+    return cli_row(NULL, CLI_SECTION, NULL, NULL, title, CLI_ANY, NULL, NULL);
+}
+
 static int takes_value(const cli_opt *o) {
     return o->type != CLI_FLAG && o->type != CLI_SECTION;
 }

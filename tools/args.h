@@ -56,6 +56,14 @@ typedef struct {
     { NULL, CLI_SECTION, NULL, NULL, NULL, 0, 0, NULL, NULL, 0 }
 #define CLI_ANY 1.0, 0.0 /* min > max: no range check */
 
+/* One row of an option table: the fields of cli_opt in order (not yet seen). A table built row by
+ * row reads one option per line. */
+cli_opt cli_row(const char *name, cli_type type, void *dest, const char *meta, const char *help,
+                double min, double max, const char *const *choices, const char *default_text);
+
+/* A heading row ("Model", "Reporting"). */
+cli_opt cli_section(const char *title);
+
 /* What a subcommand's --help says around the option table. */
 typedef struct {
     const char *usage;       /* "attn eval lm --model CKPT FILE [options]" */

@@ -62,102 +62,6 @@ static int parse_args(int argc, char **argv, attention_args *a) {
     return CLI_OK;
 }
 
-/* Creates dir unless it exists as a directory. */
-static int make_dir(const char *dir) {
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return CLI_OK;
-        cli_error("--out '%s' exists and is not a directory", dir);
-        return CLI_RUNTIME;
-    }
-    if (mkdir(dir, 0777) == 0) return CLI_OK;
-    cli_error("cannot create folder '%s': %s", dir, strerror(errno));
-    return CLI_RUNTIME;
-}
-
-/* Display strings of the ids (malloc'd each): special tokens by name, others decoded alone. */
-static char **token_strings(const attn_tokenizer *tok, const int *ids, int n) {
-    char **s = calloc((size_t)n, sizeof *s);
-    for (int i = 0; s && i < n; i++) {
-        int special = 0;
-        for (int k = 0; k < ATTN_SPECIAL_COUNT; k++)
-            special |= attn_tokenizer_special(tok, (attn_special)k) == ids[i];
-        size_t len;
-        if (special || attn_tokenizer_decode(tok, ids + i, 1, &s[i], &len) != ATTN_OK) {
-            const char *name = attn_tokenizer_token(tok, ids[i]);
-            s[i] = strdup(name ? name : "?");
-        }
-    }
-    return s;
-}
-
-/* Frees n strings and their array (NULL allowed). */
-static void free_strings(char **s, int n) {
-    for (int i = 0; s && i < n; i++)
-        free(s[i]);
-    free(s);
-}
-
-/* One heatmap per layer and head, then the JSON. */
-static int write_maps(const attention_args *a, const attn_maps *maps, char **tokens) {
-    char path[4096], title[64];
-    const char *const *labels = (const char *const *)tokens;
-    for (int l = 0; l < maps->n_layers; l++)
-        for (int h = 0; h < maps->n_heads; h++) {
-            snprintf(path, sizeof path, "%s/layer%d_head%d.png", a->out, l, h);
-            snprintf(title, sizeof title, "layer %d, head %d", l, h);
-            attn_status s = attn_heatmap_png(path, attn_maps_head(maps, l, h), maps->n_queries,
-                                             maps->n_keys, labels, labels, title);
-            if (s != ATTN_OK) return cli_lib_error(s, "cannot write '%s'", path);
-        }
-    snprintf(path, sizeof path, "%s/attention.json", a->out);
-    attn_status s = attn_maps_write_json(path, maps, labels, labels);
-    if (s != ATTN_OK) return cli_lib_error(s, "cannot write '%s'", path);
-    return CLI_OK;
-}
-
-/* Encodes the text, prints the prediction and writes the maps. */
-static int run(const attention_args *a, attn_classifier *c) {
-    attn_model *model = attn_classifier_model(c);
-    const attn_tokenizer *tok = attn_classifier_tokenizer(c);
-    int max_len = attn_model_config(model)->max_len, K = attn_model_config(model)->n_classes;
-    int *ids = malloc((size_t)max_len * sizeof *ids), n = 0, cut = 0;
-    if (!ids) {
-        cli_error("out of memory");
-        return CLI_RUNTIME;
-    }
-    attn_status s = attn_cls_encode_text(tok, a->text, strlen(a->text), max_len, ids, &n, &cut);
-    if (s != ATTN_OK) {
-        free(ids);
-        return cli_lib_error(s, "cannot tokenize the text");
-    }
-    attn_batch b = {.B = 1, .T = n, .tokens = ids, .lengths = &n};
-    attn_maps maps = {0};
-    char **tokens = token_strings(tok, ids, n);
-    int label = 0;
-    float *probs = malloc((size_t)K * sizeof *probs);
-    int rc = tokens && probs ? CLI_OK : CLI_RUNTIME;
-    if (rc) cli_error("out of memory");
-    if (rc == CLI_OK &&
-        (s = attn_classifier_classify(c, a->text, strlen(a->text), &label, probs)) != ATTN_OK)
-        rc = cli_lib_error(s, "the model failed on the text");
-    if (rc == CLI_OK &&
-        (s = attn_model_attention_maps(model, &b, ATTN_MAPS_ENCODER_SELF, &maps)) != ATTN_OK)
-        rc = cli_lib_error(s, "cannot compute the attention maps");
-    if (rc == CLI_OK) rc = write_maps(a, &maps, tokens);
-    if (rc == CLI_OK) {
-        printf("%s\t%.4f\n", attn_labels_name(attn_classifier_labels(c), label),
-               (double)probs[label]);
-        printf("%d tokens%s; wrote %d heatmaps %s/layer*_head*.png and %s/attention.json\n", n,
-               cut ? " (cut to max_len)" : "", maps.n_layers * maps.n_heads, a->out, a->out);
-    }
-    attn_maps_free(&maps);
-    free(probs);
-    free_strings(tokens, n);
-    free(ids);
-    return rc;
-}
-
 int cmd_attention(int argc, char **argv) {
     attention_args a;
     int rc = parse_args(argc, argv, &a);
@@ -167,8 +71,14 @@ int cmd_attention(int argc, char **argv) {
     attn_classifier *c;
     if ((s = attn_classifier_load(a.model, &c)) != ATTN_OK)
         return cli_lib_error(s, "cannot load model '%s'", a.model);
-    rc = make_dir(a.out);
-    if (rc == CLI_OK) rc = run(&a, c);
+    attn_attention_result r;
+    if ((s = attn_classifier_attention(c, a.text, strlen(a.text), a.out, &r)) != ATTN_OK) {
+        rc = cli_lib_error(s, "cannot draw the attention of the text");
+    } else {
+        printf("%s\t%.4f\n", attn_labels_name(attn_classifier_labels(c), r.label), (double)r.prob);
+        printf("%d tokens%s; wrote %d heatmaps %s/layer*_head*.png and %s/attention.json\n",
+               r.n_tokens, r.truncated ? " (cut to max_len)" : "", r.n_heatmaps, a.out, a.out);
+    }
     attn_classifier_free(c);
     return rc;
 }

@@ -78,54 +78,26 @@ static int parse_args(int argc, char **argv, eval_args *a) {
     cls_opts_default(&a->o);
     cli_opt opts[12 + CLS_OPTS_ROWS];
     int n = 0;
-    opts[n++] = (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Evaluation", CLI_ANY, NULL, NULL, 0};
-    opts[n++] = (cli_opt){"model",
-                          CLI_STRINGS,
-                          &a->models,
-                          "CKPT",
-                          "checkpoint of attn train classify (required without --folds; "
-                          "several: an ensemble)",
-                          CLI_ANY,
-                          NULL,
-                          NULL,
-                          0};
-    opts[n++] = (cli_opt){
-        "data",  CLI_STRING, &a->data, "FILE", "labelled examples, label<TAB>text (required)",
-        CLI_ANY, NULL,       NULL,     0};
-    opts[n++] = (cli_opt){"json",  CLI_FLAG, &a->json, NULL, "print one JSON object",
-                          CLI_ANY, NULL,     NULL,     0};
-    opts[n++] = (cli_opt){"skip-unknown",
-                          CLI_FLAG,
-                          &a->skip_unknown,
-                          NULL,
-                          "leave out lines whose label the model does not know",
-                          CLI_ANY,
-                          NULL,
-                          NULL,
-                          0};
-    opts[n++] = (cli_opt){"batch", CLI_INT, &a->batch, NULL, "texts per forward pass",
-                          1,       1 << 16, NULL,      NULL, 0};
+    opts[n++] = cli_section("Evaluation");
+    opts[n++] = cli_row("model", CLI_STRINGS, &a->models, "CKPT",
+                        "checkpoint of attn train classify (required without --folds; "
+                        "several: an ensemble)",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("data", CLI_STRING, &a->data, "FILE",
+                        "labelled examples, label<TAB>text (required)", CLI_ANY, NULL, NULL);
     opts[n++] =
-        (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Cross-validation", CLI_ANY, NULL, NULL, 0};
-    opts[n++] = (cli_opt){"folds",
-                          CLI_INT,
-                          &a->folds,
-                          "K",
-                          "K-fold cross-validation of the training options below",
-                          2,
-                          1000,
-                          NULL,
-                          "0: off",
-                          0};
-    opts[n++] = (cli_opt){"dev",
-                          CLI_STRING,
-                          &a->dev,
-                          "FILE",
-                          "with --folds: examples for early stopping in every fold",
-                          CLI_ANY,
-                          NULL,
-                          NULL,
-                          0};
+        cli_row("json", CLI_FLAG, &a->json, NULL, "print one JSON object", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("skip-unknown", CLI_FLAG, &a->skip_unknown, NULL,
+                        "leave out lines whose label the model does not know", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("batch", CLI_INT, &a->batch, NULL, "texts per forward pass", 1, 1 << 16,
+                        NULL, NULL);
+    opts[n++] = cli_section("Cross-validation");
+    opts[n++] =
+        cli_row("folds", CLI_INT, &a->folds, "K",
+                "K-fold cross-validation of the training options below", 2, 1000, NULL, "0: off");
+    opts[n++] =
+        cli_row("dev", CLI_STRING, &a->dev, "FILE",
+                "with --folds: examples for early stopping in every fold", CLI_ANY, NULL, NULL);
     int first_train = n;
     cls_opts_table(&a->o, opts, &n);
     int n_opts = n;

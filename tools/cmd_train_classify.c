@@ -46,22 +46,14 @@ static int parse_args(int argc, char **argv, train_args *a) {
     cls_opts_default(&a->o);
     cli_opt opts[8 + CLS_OPTS_ROWS];
     int n = 0;
-    opts[n++] =
-        (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Data and checkpoint", CLI_ANY, NULL, NULL, 0};
-    opts[n++] = (cli_opt){
-        "train", CLI_STRING, &a->train, "FILE", "training examples, label<TAB>text (required)",
-        CLI_ANY, NULL,       NULL,      0};
-    opts[n++] = (cli_opt){"dev",
-                          CLI_STRING,
-                          &a->dev,
-                          "FILE",
-                          "examples scored after every epoch (early stopping, best model)",
-                          CLI_ANY,
-                          NULL,
-                          "none: keep the last epoch",
-                          0};
-    opts[n++] = (cli_opt){"out",   CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
-                          CLI_ANY, NULL,       NULL,    0};
+    opts[n++] = cli_section("Data and checkpoint");
+    opts[n++] = cli_row("train", CLI_STRING, &a->train, "FILE",
+                        "training examples, label<TAB>text (required)", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("dev", CLI_STRING, &a->dev, "FILE",
+                        "examples scored after every epoch (early stopping, best model)", CLI_ANY,
+                        NULL, "none: keep the last epoch");
+    opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
+                        CLI_ANY, NULL, NULL);
     cls_opts_table(&a->o, opts, &n);
     opts[n++] = (cli_opt)CLI_END;
     const char *positional[1];

@@ -44,86 +44,38 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     *a = (train_args){.cfg = attn_lm_default_config(), .p = attn_lm_default_params()};
     attn_train_params *tp = &a->p.train;
     int n = 0;
-    opts[n++] =
-        (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Data and checkpoint", CLI_ANY, NULL, NULL, 0};
-    opts[n++] = (cli_opt){"data",  CLI_STRING, &a->data, "FILE", "training text (required)",
-                          CLI_ANY, NULL,       NULL,     0};
-    opts[n++] = (cli_opt){"val",
-                          CLI_STRING,
-                          &a->val,
-                          "FILE",
-                          "validation text",
-                          CLI_ANY,
-                          NULL,
-                          "the last 10% of --data",
-                          0};
-    opts[n++] = (cli_opt){"out",   CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
-                          CLI_ANY, NULL,       NULL,    0};
-    opts[n++] = (cli_opt){"resume",
-                          CLI_FLAG,
-                          &a->resume,
-                          NULL,
-                          "continue from the checkpoint in --out (model, optimizer, step, seed)",
-                          CLI_ANY,
-                          NULL,
-                          NULL,
-                          0};
-    opts[n++] = (cli_opt){"context",
-                          CLI_INT,
-                          &a->cfg.max_len,
-                          NULL,
-                          "context length T (the model's max_len)",
-                          1,
-                          1 << 20,
-                          NULL,
-                          NULL,
-                          0};
+    opts[n++] = cli_section("Data and checkpoint");
+    opts[n++] = cli_row("data", CLI_STRING, &a->data, "FILE", "training text (required)", CLI_ANY,
+                        NULL, NULL);
+    opts[n++] = cli_row("val", CLI_STRING, &a->val, "FILE", "validation text", CLI_ANY, NULL,
+                        "the last 10% of --data");
+    opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("resume", CLI_FLAG, &a->resume, NULL,
+                        "continue from the checkpoint in --out (model, optimizer, step, seed)",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("context", CLI_INT, &a->cfg.max_len, NULL,
+                        "context length T (the model's max_len)", 1, 1 << 20, NULL, NULL);
     train_opts_model(&a->cfg, "decoder layers", opts, &n);
     train_opts_optim(tp, &a->p.adamw, &a->cfg, opts, &n);
-    opts[n++] = (cli_opt){"steps", CLI_LONG, &tp->steps, NULL, "optimizer steps in the whole run",
-                          1,       BIG,      NULL,       NULL, 0};
-    opts[n++] = (cli_opt){"batch", CLI_INT, &a->p.batch, NULL, "windows per micro-batch",
-                          1,       1 << 20, NULL,        NULL, 0};
-    opts[n++] = (cli_opt){"accum", CLI_INT, &tp->accum, NULL, "micro-batches accumulated per step",
-                          1,       1 << 20, NULL,       NULL, 0};
-    opts[n++] = (cli_opt){NULL, CLI_SECTION, NULL, NULL, "Reporting", CLI_ANY, NULL, NULL, 0};
-    opts[n++] = (cli_opt){"eval-every",
-                          CLI_LONG,
-                          &tp->eval_every,
-                          NULL,
-                          "validation loss every N steps (0: at the end only)",
-                          0,
-                          BIG,
-                          NULL,
-                          NULL,
-                          0};
-    opts[n++] = (cli_opt){"eval-batches",
-                          CLI_INT,
-                          &a->p.eval_batches,
-                          NULL,
-                          "batches of validation windows per evaluation (0: no validation)",
-                          0,
-                          1 << 20,
-                          NULL,
-                          NULL,
-                          0};
-    opts[n++] = (cli_opt){"save-every",
-                          CLI_LONG,
-                          &tp->save_every,
-                          NULL,
-                          "checkpoint every N steps (0: at the end only)",
-                          0,
-                          BIG,
-                          NULL,
-                          NULL,
-                          0};
-    opts[n++] = (cli_opt){"threads", CLI_INT,   &a->threads,
-                          NULL,      "threads", 0,
-                          4096,      NULL,      "$ATTN_NUM_THREADS, else all cores",
-                          0};
-    opts[n++] =
-        (cli_opt){"quiet", CLI_FLAG, &a->quiet, NULL, "no progress or validation lines on stderr",
-                  CLI_ANY, NULL,     NULL,      0};
+    opts[n++] = cli_row("steps", CLI_LONG, &tp->steps, NULL, "optimizer steps in the whole run", 1,
+                        BIG, NULL, NULL);
+    opts[n++] = cli_row("batch", CLI_INT, &a->p.batch, NULL, "windows per micro-batch", 1, 1 << 20,
+                        NULL, NULL);
+    opts[n++] = cli_row("accum", CLI_INT, &tp->accum, NULL, "micro-batches accumulated per step", 1,
+                        1 << 20, NULL, NULL);
+    opts[n++] = cli_section("Reporting");
+    opts[n++] = cli_row("eval-every", CLI_LONG, &tp->eval_every, NULL,
+                        "validation loss every N steps (0: at the end only)", 0, BIG, NULL, NULL);
+    opts[n++] = cli_row("eval-batches", CLI_INT, &a->p.eval_batches, NULL,
+                        "batches of validation windows per evaluation (0: no validation)", 0,
+                        1 << 20, NULL, NULL);
+    opts[n++] = cli_row("save-every", CLI_LONG, &tp->save_every, NULL,
+                        "checkpoint every N steps (0: at the end only)", 0, BIG, NULL, NULL);
+    opts[n++] = cli_row("threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
+                        "$ATTN_NUM_THREADS, else all cores");
+    opts[n++] = cli_row("quiet", CLI_FLAG, &a->quiet, NULL,
+                        "no progress or validation lines on stderr", CLI_ANY, NULL, NULL);
     opts[n++] = (cli_opt)CLI_END;
     const char *positional[1];
     int n_positional;

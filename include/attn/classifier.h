@@ -115,6 +115,23 @@ attn_status attn_classifier_evaluate(attn_classifier *const *members, int n, con
                                      int skip_unknown, int batch, attn_cls_report *out,
                                      attn_cls_data *d);
 
+/* What attn_classifier_attention found for one text. */
+typedef struct {
+    int label;      /* the predicted class */
+    float prob;     /* its probability */
+    int n_tokens;   /* [CLS] included */
+    int truncated;  /* the text was cut to max_len */
+    int n_heatmaps; /* layers x heads */
+} attn_attention_result;
+
+/* Labels one text and draws where the encoder looks: one PNG heatmap per layer and head,
+ * DIR/layer<l>_head<h>.png (rows the queries, columns the keys, both labelled with the tokens:
+ * special tokens by name, others decoded alone), and every map as DIR/attention.json
+ * (attn_maps_write_json). DIR is created when missing. Errors: ATTN_ERR_IO (DIR exists and is not a
+ * folder, or cannot be made or written), the tokenizer's and the model's. */
+attn_status attn_classifier_attention(attn_classifier *c, const char *text, size_t len,
+                                      const char *dir, attn_attention_result *out);
+
 /* ---- cross-validation --------------------------------------------------------------------- */
 
 typedef struct {
