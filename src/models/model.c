@@ -83,15 +83,17 @@ static void declare_stack(layout_walk *w, const char *prefix, attn_stack *st) {
             snprintf(name, sizeof name, "%s.layers.%d.cross_attn", prefix, i);
             declare_mha(w, name, &p->cross_attn, &g->cross_attn);
         }
+        /* checkpoint names by position (docs/FORMATS.md): ln1 self, [ln2 cross], ln2|ln3 ffn */
         snprintf(name, sizeof name, "%s.layers.%d.ln1", prefix, i);
-        declare_ln(w, name, &p->ln1, &g->ln1);
+        declare_ln(w, name, &p->ln_self, &g->ln_self);
         snprintf(name, sizeof name, "%s.layers.%d.ffn", prefix, i);
         declare_ffn(w, name, &p->ffn, &g->ffn);
         snprintf(name, sizeof name, "%s.layers.%d.ln2", prefix, i);
-        declare_ln(w, name, &p->ln2, &g->ln2);
+        declare_ln(w, name, st->cross ? &p->ln_cross : &p->ln_ffn,
+                   st->cross ? &g->ln_cross : &g->ln_ffn);
         if (st->cross) {
             snprintf(name, sizeof name, "%s.layers.%d.ln3", prefix, i);
-            declare_ln(w, name, &p->ln3, &g->ln3);
+            declare_ln(w, name, &p->ln_ffn, &g->ln_ffn);
         }
     }
     if (w->m->cfg.norm == ATTN_NORM_PRE) {

@@ -1,5 +1,5 @@
-/* models/model_internal.h: the inside of attn_model, shared by the files of src/models and by
- * src/decode (incremental decoding walks the same stacks with a KV cache). */
+/* models/model_internal.h: the inside of attn_model, shared by the files of src/models only;
+ * decoding and attention maps go through the functions of models/stack.h. */
 #ifndef ATTN_MODELS_MODEL_INTERNAL_H
 #define ATTN_MODELS_MODEL_INTERNAL_H
 
