@@ -51,6 +51,10 @@ int attn_context_stream_length(const attn_context *ctx, int stream);
  * and values from it, kept until the next set_source or reset (feeding only reads them).
  * src: (batch, T), lengths: (batch) or NULL. Forgets every cached target position. */
 attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T);
+/* The same for a model whose encoder reads features (n_features > 0): features (batch, T,
+ * n_features). Each function refuses the other kind of model (ATTN_ERR_INVALID). */
+attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
+                                             const int *lengths, int T);
 
 /* Appends T tokens to every stream (tokens: (batch, T)) and computes the logits of the LAST new
  * position of each stream into *logits: (batch, vocab), owned by the context, valid until the next

@@ -135,15 +135,25 @@ static void bind_acts(attn_context *ctx, attn_layer_acts a[2], attn_stack_kind w
     attn_layer_acts_bind(&a[1], &s, 0, ctx->act_base[1]);
 }
 
-attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T) {
+/* Encodes a source of ids or features (checked) and keeps every decoder layer's cross-attention
+ * keys and values of it. */
+static attn_status set_source(attn_context *ctx, const int *src, const float *features,
+                              const int *lengths, int T) {
     const attn_model *m = ctx->m;
     const attn_config *c = attn_model_config(m);
     if (c->arch != ATTN_ARCH_SEQ2SEQ)
         return attn_error(ATTN_ERR_INVALID, "set_source: the model is not seq2seq");
+    if (!features != !c->n_features)
+        return attn_error(ATTN_ERR_INVALID, "set_source: the model's encoder reads %s",
+                          c->n_features ? "features (attn_context_set_source_features)"
+                                        : "token ids (attn_context_set_source)");
     if (T <= 0 || T > c->max_len)
         return attn_error(ATTN_ERR_INVALID, "source length %d outside [1, %d]", T, c->max_len);
     int B = ctx->B;
-    ATTN_TRY(attn_check_ids("source", src, (long)B * T, c->vocab_size));
+    if (features)
+        ATTN_TRY(attn_check_features(features, (long)B * T * c->n_features));
+    else
+        ATTN_TRY(attn_check_ids("source", src, (long)B * T, c->vocab_size));
     for (int b = 0; b < B; b++) {
         int len = lengths ? lengths[b] : T;
         if (len < 1 || len > T)
@@ -158,6 +168,7 @@ attn_status attn_context_set_source(attn_context *ctx, const int *src, const int
     attn_stack_run r = {.B = B,
                         .T = T,
                         .ids = src,
+                        .features = features,
                         .x_len = ctx->src_len,
                         .emb = ctx->x,
                         .acts = acts,
@@ -170,6 +181,16 @@ attn_status attn_context_set_source(attn_context *ctx, const int *src, const int
     ctx->src_T = T;
     ctx->has_source = 1;
     return ATTN_OK;
+}
+
+attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T) {
+    return set_source(ctx, src, NULL, lengths, T);
+}
+
+attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
+                                             const int *lengths, int T) {
+    if (!features) return attn_error(ATTN_ERR_INVALID, "set_source: NULL features");
+    return set_source(ctx, NULL, features, lengths, T);
 }
 
 /* Feeds stream b's n_new[b] tokens of tokens (B, T) (uniform: every stream T tokens at one

@@ -122,7 +122,10 @@ attn_status attn_model_attention_maps(const attn_model *m, const attn_batch *bat
     if (!probs) return attn_error(ATTN_ERR_NOMEM, "attention maps: cannot allocate %zu floats", n);
 
     attn_status status;
-    attn_stack_run src = {.T = T, .ids = batch->tokens, .x_len = batch->lengths};
+    attn_stack_run src = {.T = T,
+                          .ids = batch->tokens,
+                          .features = c->n_features ? batch->features : NULL,
+                          .x_len = batch->lengths};
     if (!is_s2s || which == ATTN_MAPS_ENCODER_SELF) {
         src.probs = probs;
         status = stack_run(m, st, &src, NULL);

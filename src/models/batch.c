@@ -2,6 +2,8 @@
  * (also decoding's). */
 #include "models/stack.h"
 
+#include <math.h>
+
 #include "core/error.h"
 
 attn_status attn_check_ids(const char *what, const int *ids, long n, int V) {
@@ -12,14 +14,28 @@ attn_status attn_check_ids(const char *what, const int *ids, long n, int V) {
     return ATTN_OK;
 }
 
+attn_status attn_check_features(const float *x, long n) {
+    for (long i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return attn_error(ATTN_ERR_INVALID, "features[%ld] = %g is not finite", i,
+                              (double)x[i]);
+    return ATTN_OK;
+}
+
 attn_status attn_batch_check(const attn_model *m, const attn_batch *b) {
     const attn_config *c = attn_model_config(m);
-    if (!b || b->B <= 0 || b->T <= 0 || !b->tokens)
-        return attn_error(ATTN_ERR_INVALID, "batch: need B > 0, T > 0 and tokens");
+    int features = c->n_features > 0;
+    if (!b || b->B <= 0 || b->T <= 0 || (features ? !b->features : !b->tokens))
+        return attn_error(ATTN_ERR_INVALID, "batch: need B > 0, T > 0 and %s",
+                          features ? "features (the model's encoder reads feature vectors)"
+                                   : "tokens");
     if (b->T > c->max_len)
         return attn_error(ATTN_ERR_INVALID, "batch: length %d exceeds the model's max_len %d", b->T,
                           c->max_len);
-    ATTN_TRY(attn_check_ids("tokens", b->tokens, (long)b->B * b->T, c->vocab_size));
+    if (features)
+        ATTN_TRY(attn_check_features(b->features, (long)b->B * b->T * c->n_features));
+    else
+        ATTN_TRY(attn_check_ids("tokens", b->tokens, (long)b->B * b->T, c->vocab_size));
     if (b->lengths)
         for (int i = 0; i < b->B; i++)
             if (b->lengths[i] < 1 || b->lengths[i] > b->T)

@@ -51,6 +51,7 @@ static size_t stack_layout(attn_model *m, attn_stack *st, int B, int T, int Tk, 
     TAKE(float *, lnf_rstd, BT);
     TAKE(int *, tokens, BT);
     TAKE(int *, lengths, (size_t)B);
+    if (st == &m->enc && m->cfg.n_features) TAKE(float *, features, BT * m->cfg.n_features);
 #undef TAKE
     size_t per_layer = attn_layer_acts_floats(&s, 1);
     if (base) {
@@ -132,15 +133,20 @@ attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt) {
 
 /* Training (and evaluation) forward of stack `which` over ids (B, T): keeps the ids and lengths
  * and every layer's activations for backward; st->out is the result. */
-static void stack_forward(attn_model *m, attn_stack_kind which, const int *ids, const int *lengths,
-                          int B, int T, const attn_stack *mem, int training) {
+static void stack_forward(attn_model *m, attn_stack_kind which, const int *ids,
+                          const float *features, const int *lengths, int B, int T,
+                          const attn_stack *mem, int training) {
     attn_stack *st = which == ATTN_STACK_ENCODER ? &m->enc : &m->dec;
-    memcpy(st->tokens, ids, (size_t)B * T * sizeof(int));
+    if (features)
+        memcpy(st->features, features, (size_t)B * T * m->cfg.n_features * sizeof(float));
+    else
+        memcpy(st->tokens, ids, (size_t)B * T * sizeof(int));
     st->has_lengths = lengths != NULL;
     if (lengths) memcpy(st->lengths, lengths, (size_t)B * sizeof(int));
     attn_stack_run r = {.B = B,
                         .T = T,
-                        .ids = st->tokens,
+                        .ids = features ? NULL : st->tokens,
+                        .features = features ? st->features : NULL,
                         .x_len = lengths ? st->lengths : NULL,
                         .mem = mem ? mem->out : NULL,
                         .Tk = st->shape.Tk,
@@ -171,17 +177,21 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     attn_stack *top;
 
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
-        stack_forward(m, ATTN_STACK_ENCODER, b->tokens, b->lengths, B, b->T, NULL, training);
+        stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
+                      b->lengths, B, b->T, NULL, training);
         attn_pool_forward(c->pool, m->pooled, m->enc.out, b->lengths, B, b->T, C);
         attn_linear_forward(m->logits, m->pooled, m->head_w, m->head_b, B, C, c->n_classes);
         m->logit_rows = B, m->logit_cols = c->n_classes;
         tgt = b->labels;
     } else {
         if (is_s2s) {
-            stack_forward(m, ATTN_STACK_ENCODER, b->tokens, b->lengths, B, b->T, NULL, training);
-            stack_forward(m, ATTN_STACK_DECODER, b->tgt_in, NULL, B, b->Tt, &m->enc, training);
+            stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
+                          b->lengths, B, b->T, NULL, training);
+            stack_forward(m, ATTN_STACK_DECODER, b->tgt_in, NULL, NULL, B, b->Tt, &m->enc,
+                          training);
         } else {
-            stack_forward(m, ATTN_STACK_DECODER, b->tokens, b->lengths, B, b->T, NULL, training);
+            stack_forward(m, ATTN_STACK_DECODER, b->tokens, NULL, b->lengths, B, b->T, NULL,
+                          training);
         }
         top = &m->dec;
         int rows = B * top->shape.T;
@@ -251,6 +261,12 @@ static void stack_backward(attn_model *m, attn_stack *st, float *dout, const att
         d = dx;
     }
 #undef NEXT_BUF
+    if (st == &m->enc && c->n_features) { /* emb = features input_proj^T + b + pos */
+        attn_linear_backward(NULL, m->gin_w, m->gin_b, d, st->features, m->in_w, B * T,
+                             c->n_features, C);
+        if (m->gpos_emb) attn_positions_backward(m->gpos_emb, d, B, T, C, 0);
+        return;
+    }
     attn_embedding_backward(m->gtok_emb, m->gpos_emb, d, st->tokens, B, T, C, 0,
                             attn_model_embed_scale(m));
 }

@@ -105,9 +105,15 @@ static void declare_stack(layout_walk *w, const char *prefix, attn_stack *st) {
 static void walk_layout(layout_walk *w) {
     attn_model *m = w->m;
     const attn_config *c = &m->cfg;
-    m->tok_emb = declare(w, &m->gtok_emb, "embed.tok.weight", "", 2, c->vocab_size, c->d_model);
+    /* a classifier over features reads no token */
+    if (c->arch != ATTN_ARCH_CLASSIFIER || !c->n_features)
+        m->tok_emb = declare(w, &m->gtok_emb, "embed.tok.weight", "", 2, c->vocab_size, c->d_model);
     if (c->pos == ATTN_POS_LEARNED)
         m->pos_emb = declare(w, &m->gpos_emb, "embed.pos.weight", "", 2, c->max_len, c->d_model);
+    if (c->n_features) {
+        m->in_w = declare(w, &m->gin_w, "input_proj.weight", "", 2, c->d_model, c->n_features);
+        m->in_b = declare(w, &m->gin_b, "input_proj.bias", "", 1, c->d_model, 0);
+    }
     if (m->enc.n_layers) declare_stack(w, "encoder", &m->enc);
     if (m->dec.n_layers) declare_stack(w, "decoder", &m->dec);
     if (c->arch == ATTN_ARCH_CLASSIFIER) {

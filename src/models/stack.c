@@ -36,10 +36,17 @@ void attn_model_tied_logits(const attn_model *m, float *logits, const float *h, 
 }
 
 /* emb (B, T, C) = scale * tok[ids] + pos[pos0 + t]: one call when every row starts at the same
- * position and is full, else row by row over its n_valid ids, the padding zeroed. */
+ * position and is full, else row by row over its n_valid ids, the padding zeroed. A
+ * feature-input encoder: emb = features input_proj^T + b + pos[t]. */
 static void embed(const attn_model *m, const attn_stack_run *r) {
     int B = r->B, T = r->T, C = m->cfg.d_model;
     const float *pos = m->pos_emb ? m->pos_emb : m->pos_table;
+    if (r->features) {
+        attn_linear_forward(r->emb, r->features, m->in_w, m->in_b, B * T, m->cfg.n_features,
+                            C);                          // (B, T, C)
+        attn_positions_forward(r->emb, pos, B, T, C, 0); // (B, T, C) += pos[t]
+        return;
+    }
     float scale = attn_model_embed_scale(m);
     int same = !r->n_valid;
     for (int b = 1; same && r->pos0 && b < B; b++)

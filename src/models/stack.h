@@ -15,14 +15,15 @@ typedef enum { ATTN_STACK_ENCODER = 0, ATTN_STACK_DECODER = 1 } attn_stack_kind;
 
 /* One run of a stack: what it reads, where it writes, and how (training, cache, maps). */
 typedef struct {
-    int B, T;           /* rows, positions per row */
-    const int *ids;     /* (B, T) token ids */
-    const int *pos0;    /* (B) position of each row's first id, or NULL: 0 for every row */
-    const int *n_valid; /* (B) ids of each row that are real, the rest padding (embedded as
-                           zeros, never cached), or NULL: all T */
-    const int *x_len;   /* (B) key padding of the self-attention, or NULL */
-    const float *mem;   /* decoder with cross-attention: the memory (B, Tk, C) (NULL when every
-                           cache holds its cross_kv) */
+    int B, T;              /* rows, positions per row */
+    const int *ids;        /* (B, T) token ids, or NULL with features */
+    const float *features; /* feature-input encoder: (B, T, n_features) instead of ids */
+    const int *pos0;       /* (B) position of each row's first id, or NULL: 0 for every row */
+    const int *n_valid;    /* (B) ids of each row that are real, the rest padding (embedded as
+                              zeros, never cached), or NULL: all T */
+    const int *x_len;      /* (B) key padding of the self-attention, or NULL */
+    const float *mem;      /* decoder with cross-attention: the memory (B, Tk, C) (NULL when every
+                              cache holds its cross_kv) */
     int Tk;
     const int *mem_len; /* (B) valid memory positions, or NULL */
 
@@ -64,6 +65,9 @@ void attn_model_tied_logits(const attn_model *m, float *logits, const float *h, 
 
 /* Every ids[i] in [0, V), or ATTN_ERR_INVALID naming `what` and the first that is not. */
 attn_status attn_check_ids(const char *what, const int *ids, long n, int V);
+
+/* Every x[i] finite, or ATTN_ERR_INVALID naming the first that is not. */
+attn_status attn_check_features(const float *x, long n);
 
 /* A batch's shape, lengths and ids for attn_model_forward (and attention maps): ATTN_OK or
  * ATTN_ERR_INVALID naming the first thing wrong. */
