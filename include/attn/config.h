@@ -57,6 +57,9 @@ typedef struct {
     int scale_embeddings;  /* nonzero: token embeddings times sqrt(d_model), as in the paper */
     int pad_id;            /* id used to pad batches; it is never predicted as a target */
     float label_smoothing; /* of the training loss, in [0, 1): q = (1 - e) onehot + e / classes */
+    /* The encoder's input (classifier, seq2seq): 0 = token ids; F > 0 = feature vectors
+     * (B, T, F) through a Linear F -> d_model (input_proj), then positions. */
+    int n_features;
 } attn_config;
 
 /* Sensible defaults for a family: a small pre-LN model with learned positions and GELU. */

@@ -29,23 +29,53 @@ void attn_sampler_free(attn_sampler *s);
 /* Draws one token id from logits (vocab_size floats, unchanged). */
 int attn_sampler_sample(attn_sampler *s, const float *logits);
 
-/* A decoding context: KV caches for `batch` streams of up to max_len positions. */
+/* A decoding context: KV caches for `batch` streams of up to max_len positions each.
+ *
+ * Every stream has its own cached length: streams may sit at different positions (fed different
+ * numbers of tokens with attn_context_feed_streams, or copied onto one another with
+ * attn_context_reorder), and each stream's causal attention and positions follow its own length.
+ * Beam search keeps one stream per hypothesis: feed each its last token, score, then
+ * attn_context_reorder with the surviving hypotheses' parents. A batched generator feeds prompts
+ * of different lengths at once with attn_context_feed_streams. */
 typedef struct attn_context attn_context;
 attn_status attn_context_create(const attn_model *m, int batch, int max_len, attn_context **out);
 void attn_context_free(attn_context *ctx);
-/* Forgets every cached position (and the source of a seq2seq model). */
+/* Forgets every cached position of every stream (and the source of a seq2seq model). */
 void attn_context_reset(attn_context *ctx);
-/* Number of positions cached so far. */
+/* Positions cached so far: the longest stream's (every stream's while they go in lockstep). */
 int attn_context_length(const attn_context *ctx);
+/* Positions cached by stream `stream`, or -1 if there is no such stream. */
+int attn_context_stream_length(const attn_context *ctx, int stream);
 
-/* seq2seq only: encodes the source once; cross-attention keys/values are cached.
- * src: (batch, T), lengths: (batch) or NULL. */
+/* seq2seq only: encodes the source once and computes every decoder layer's cross-attention keys
+ * and values from it, kept until the next set_source or reset (feeding only reads them).
+ * src: (batch, T), lengths: (batch) or NULL. Forgets every cached target position. */
 attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T);
+/* The same for a model whose encoder reads features (n_features > 0): features (batch, T,
+ * n_features). Each function refuses the other kind of model (ATTN_ERR_INVALID). */
+attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
+                                             const int *lengths, int T);
 
-/* Appends T tokens per stream (tokens: (batch, T)) and computes the logits of the LAST new
+/* Appends T tokens to every stream (tokens: (batch, T)) and computes the logits of the LAST new
  * position of each stream into *logits: (batch, vocab), owned by the context, valid until the next
- * call. Exceeding max_len is ATTN_ERR_INVALID. Decoder LM and seq2seq only. */
+ * call. A stream's length plus T exceeding max_len is ATTN_ERR_INVALID. Decoder LM and seq2seq
+ * only. */
 attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T, const float **logits);
+
+/* attn_context_feed with a number of tokens per stream: stream b appends the first counts[b]
+ * (0..T) ids of its row of tokens (batch, T) (the rest of the row is not read). *logits as
+ * attn_context_feed; the row of a stream fed 0 tokens keeps the logits of its last position
+ * (zeros if it has none). Errors (nothing changed): a count outside [0, T] or past max_len, no
+ * token at all, an id out of range, a seq2seq model without a source. */
+attn_status attn_context_feed_streams(attn_context *ctx, const int *tokens, int T,
+                                      const int *counts, const float **logits);
+
+/* Stream i becomes a copy of what stream parents[i] was (its cached keys/values, length, last
+ * logits and, for seq2seq, its source): parents: (batch), each in [0, batch), repeats allowed
+ * (beam search: parents[i] is the hypothesis that hypothesis i extends). Allocates nothing; copies
+ * only the cached positions of the streams that change. ATTN_ERR_INVALID for a parent out of
+ * range (nothing changed). */
+attn_status attn_context_reorder(attn_context *ctx, const int *parents);
 
 /* Called with each generated token; return nonzero to stop. */
 typedef int (*attn_token_callback)(int token, void *user);

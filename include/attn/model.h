@@ -35,7 +35,9 @@ typedef struct attn_model attn_model;
  *   classifier: tokens, lengths, labels
  *   decoder_lm: tokens, lengths, targets (B, T)
  *   seq2seq:    tokens + lengths (source), tgt_in (B, Tt), targets (B, Tt)
- * lengths may be NULL (every row full). targets/labels may be NULL in inference (no loss). */
+ * lengths may be NULL (every row full). targets/labels may be NULL in inference (no loss).
+ * A model whose config has n_features > 0 reads its encoder's input (the classifier's input, the
+ * seq2seq source) from features instead of tokens (which may then be NULL). */
 typedef struct {
     int B;              /* rows */
     int T;              /* source / input length */
@@ -45,6 +47,7 @@ typedef struct {
     const int *tgt_in;  /* (B, Tt) decoder input (seq2seq) */
     const int *targets; /* (B, T) LM / (B, Tt) seq2seq, ATTN_IGNORE_INDEX to skip */
     const int *labels;  /* (B) classifier */
+    const float *features; /* (B, T, n_features) the encoder's input when n_features > 0 */
 } attn_batch;
 
 /* A new model with parameters initialised from `seed` (normal(0, 0.02) for weights and

@@ -1,58 +1,68 @@
-/* decode/context.c: KV-cached incremental decoding over a model's decoder stack.
+/* decode/context.c: KV-cached incremental decoding over a model's decoder stack, stream by
+ * stream: each stream has its own cached length, so streams may sit at different positions, and
+ * attn_context_reorder copies streams onto others (beam search).
  *
  * The context owns everything that changes while decoding (KV caches, activations of the new
- * positions, the encoded source, logits); the model is only read. All memory is allocated in
- * attn_context_create; feeding tokens allocates nothing. */
+ * positions, the source's cross-attention keys/values, logits); the model is only read, through
+ * models/stack.h (the same stack forward as training). All memory is allocated in
+ * attn_context_create; feeding tokens and reordering allocate nothing. */
 #include "attn/decode.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
-#include "kernels/embedding.h"
-#include "kernels/layernorm.h"
-#include "kernels/linear.h"
-#include "models/model_internal.h"
+#include "models/stack.h"
 
 struct attn_context {
     const attn_model *m;
-    int B, cap;
-    attn_kv_cache *caches; /* one per decoder layer */
+    int B, cap, L;         /* streams, positions per stream, decoder layers */
+    attn_kv_cache *caches; /* one per decoder layer, sharing len, n_new and kv_len */
     float *arena;          /* everything below points into it */
     float *act_base[2];    /* two activation sets, bound per call since shapes vary */
     float *x;              /* (B, T, C) embeddings of the new positions */
-    float *last;           /* (B, C) final states of each stream's last position */
-    float *normed;         /* (B, C) */
+    float *h;              /* (B, T, C) the stack's output */
+    float *last;           /* (B, C) each stream's output at its last position (zeros: none) */
     float *logits;         /* (B, V) */
-    float *mem;            /* seq2seq: (B, max_len, C) the encoded source */
-    int *src_len;          /* seq2seq: (B) */
+    float *swap;           /* one stream's rows of the largest array, for reorder */
+    size_t swap_floats;
+    int *len;     /* (B) cached positions per stream */
+    int *n_new;   /* (B) new positions per stream of the current call */
+    int *kv_len;  /* (B) attention scratch */
+    int *src_len; /* seq2seq: (B) */
+    int *plan;    /* reorder: (4B) copy operations */
+    int *need;    /* reorder: (B) */
+    int n_plan;
     int src_T, has_source;
 };
 
 attn_status attn_context_create(const attn_model *m, int batch, int max_len, attn_context **out) {
     *out = NULL;
-    const attn_config *c = &m->cfg;
+    const attn_config *c = attn_model_config(m);
     if (c->arch == ATTN_ARCH_CLASSIFIER)
         return attn_error(ATTN_ERR_INVALID, "decoding needs a decoder_lm or seq2seq model");
     if (batch <= 0 || max_len <= 0 || max_len > c->max_len)
         return attn_error(ATTN_ERR_INVALID,
                           "decoding context: batch %d, max_len %d (model max_len %d)", batch,
                           max_len, c->max_len);
-    int B = batch, C = c->d_model, L = m->dec.n_layers, P = c->max_len;
-    int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
+    int B = batch, C = c->d_model, V = c->vocab_size, P = c->max_len;
+    int L = attn_stack_layers(m, ATTN_STACK_DECODER), is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
     /* Activations: big enough for a prefill of max_len decoder positions, and for the encoder
      * over a source of up to the model's max_len. */
-    attn_layer_shape dshape = attn_stack_shape(m, &m->dec, B, max_len, P);
+    attn_layer_shape dshape = attn_stack_layer_shape(m, ATTN_STACK_DECODER, B, max_len, P);
     size_t acts = attn_layer_acts_floats(&dshape, 0);
     if (is_s2s) {
-        attn_layer_shape eshape = attn_stack_shape(m, &m->enc, B, P, 0);
+        attn_layer_shape eshape = attn_stack_layer_shape(m, ATTN_STACK_ENCODER, B, P, 0);
         size_t e = attn_layer_acts_floats(&eshape, 0);
         if (e > acts) acts = e;
     }
     size_t kv = 2 * (size_t)B * max_len * C + (is_s2s ? 2 * (size_t)B * P * C : 0);
     size_t xs = (size_t)B * (is_s2s && P > max_len ? P : max_len) * C;
-    size_t total = 2 * acts + (size_t)L * kv + xs + 2 * (size_t)B * C + (size_t)B * c->vocab_size +
-                   (is_s2s ? (size_t)B * P * C + B : 0);
+    size_t swap = (size_t)max_len * C;
+    if (is_s2s && 2 * (size_t)P * C > swap) swap = 2 * (size_t)P * C;
+    if ((size_t)V > swap) swap = V;
+    size_t ints = 9 * (size_t)B;
+    size_t total = 2 * acts + (size_t)L * kv + 2 * xs + (size_t)B * C + (size_t)B * V + swap + ints;
     attn_context *ctx = calloc(1, sizeof *ctx);
     if (ctx) ctx->caches = calloc((size_t)L, sizeof *ctx->caches);
     if (ctx) ctx->arena = malloc(total * sizeof(float));
@@ -61,25 +71,34 @@ attn_status attn_context_create(const attn_model *m, int batch, int max_len, att
         return attn_error(ATTN_ERR_NOMEM, "decoding context: out of memory (%zu MB)",
                           total * sizeof(float) >> 20);
     }
-    ctx->m = m, ctx->B = B, ctx->cap = max_len;
+    ctx->m = m, ctx->B = B, ctx->cap = max_len, ctx->L = L;
     float *p = ctx->arena;
     ctx->act_base[0] = p, p += acts;
     ctx->act_base[1] = p, p += acts;
+    ctx->x = p, p += xs;
+    ctx->h = p, p += xs;
+    ctx->last = p, p += (size_t)B * C;
+    ctx->logits = p, p += (size_t)B * V;
+    ctx->swap = p, p += swap;
+    ctx->swap_floats = swap;
+    int *ip = (int *)p;
+    ctx->len = ip, ip += B;
+    ctx->n_new = ip, ip += B;
+    ctx->kv_len = ip, ip += B;
+    ctx->src_len = ip, ip += B;
+    ctx->need = ip, ip += B;
+    ctx->plan = ip, ip += 4 * B;
+    p += ints;
     for (int l = 0; l < L; l++) {
         attn_kv_cache *kc = &ctx->caches[l];
         kc->cap = max_len;
         kc->k = p, p += (size_t)B * max_len * C;
         kc->v = p, p += (size_t)B * max_len * C;
         if (is_s2s) kc->cross_kv = p, p += 2 * (size_t)B * P * C;
+        kc->len = ctx->len;
+        kc->kv_len = ctx->kv_len;
     }
-    ctx->x = p, p += xs;
-    ctx->last = p, p += (size_t)B * C;
-    ctx->normed = p, p += (size_t)B * C;
-    ctx->logits = p, p += (size_t)B * c->vocab_size;
-    if (is_s2s) {
-        ctx->mem = p, p += (size_t)B * P * C;
-        ctx->src_len = (int *)p;
-    }
+    attn_context_reset(ctx);
     *out = ctx;
     return ATTN_OK;
 }
@@ -92,99 +111,247 @@ void attn_context_free(attn_context *ctx) {
 }
 
 void attn_context_reset(attn_context *ctx) {
-    for (int l = 0; l < ctx->m->dec.n_layers; l++) {
-        ctx->caches[l].len = 0;
-        ctx->caches[l].cross_ready = 0;
-    }
+    memset(ctx->len, 0, (size_t)ctx->B * sizeof(int));
+    memset(ctx->last, 0, (size_t)ctx->B * attn_model_config(ctx->m)->d_model * sizeof(float));
     ctx->has_source = 0;
 }
 
 int attn_context_length(const attn_context *ctx) {
-    return ctx->m->dec.n_layers ? ctx->caches[0].len : 0;
+    int n = 0;
+    for (int b = 0; b < ctx->B; b++)
+        if (ctx->len[b] > n) n = ctx->len[b];
+    return n;
 }
 
-/* Runs the layers of st over x (B, T, C) with the two ping-pong activation sets; returns the
- * output of the last layer. caches: NULL for the encoder. */
-static const float *run_layers(attn_context *ctx, const attn_stack *st, const float *x, int T,
-                               int Tk, const int *x_len, attn_kv_cache *caches) {
-    const attn_model *m = ctx->m;
-    attn_layer_shape s = attn_stack_shape(m, st, ctx->B, T, Tk);
-    attn_layer_acts a[2];
+int attn_context_stream_length(const attn_context *ctx, int stream) {
+    return stream >= 0 && stream < ctx->B ? ctx->len[stream] : -1;
+}
+
+/* The two ping-pong activation sets bound at stack `which`'s shape (B, T, Tk). */
+static void bind_acts(attn_context *ctx, attn_layer_acts a[2], attn_stack_kind which, int T,
+                      int Tk) {
+    attn_layer_shape s = attn_stack_layer_shape(ctx->m, which, ctx->B, T, Tk);
     attn_layer_acts_bind(&a[0], &s, 0, ctx->act_base[0]);
     attn_layer_acts_bind(&a[1], &s, 0, ctx->act_base[1]);
-    const int *mem_len = ctx->has_source ? ctx->src_len : NULL;
-    for (int l = 0; l < st->n_layers; l++) {
-        attn_layer_forward(&s, &st->p[l], &a[l & 1], x, ctx->mem, x_len, mem_len,
-                           caches ? &caches[l] : NULL, NULL, 0);
-        x = a[l & 1].out;
-    }
-    return x;
 }
 
-attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T) {
+/* Encodes a source of ids or features (checked) and keeps every decoder layer's cross-attention
+ * keys and values of it. */
+static attn_status set_source(attn_context *ctx, const int *src, const float *features,
+                              const int *lengths, int T) {
     const attn_model *m = ctx->m;
-    const attn_config *c = &m->cfg;
+    const attn_config *c = attn_model_config(m);
     if (c->arch != ATTN_ARCH_SEQ2SEQ)
         return attn_error(ATTN_ERR_INVALID, "set_source: the model is not seq2seq");
+    if (!features != !c->n_features)
+        return attn_error(ATTN_ERR_INVALID, "set_source: the model's encoder reads %s",
+                          c->n_features ? "features (attn_context_set_source_features)"
+                                        : "token ids (attn_context_set_source)");
     if (T <= 0 || T > c->max_len)
         return attn_error(ATTN_ERR_INVALID, "source length %d outside [1, %d]", T, c->max_len);
-    int B = ctx->B, C = c->d_model;
-    for (long i = 0; i < (long)B * T; i++)
-        if (src[i] < 0 || src[i] >= c->vocab_size)
-            return attn_error(ATTN_ERR_INVALID, "source[%ld] = %d is outside [0, %d)", i, src[i],
-                              c->vocab_size);
+    int B = ctx->B;
+    if (features)
+        ATTN_TRY(attn_check_features(features, (long)B * T * c->n_features));
+    else
+        ATTN_TRY(attn_check_ids("source", src, (long)B * T, c->vocab_size));
     for (int b = 0; b < B; b++) {
         int len = lengths ? lengths[b] : T;
         if (len < 1 || len > T)
             return attn_error(ATTN_ERR_INVALID, "source lengths[%d] = %d outside [1, %d]", b, len,
                               T);
-        ctx->src_len[b] = len;
     }
     attn_context_reset(ctx);
-    const float *pos = m->pos_emb ? m->pos_emb : m->pos_table;
-    attn_embedding_forward(ctx->x, src, m->tok_emb, pos, B, T, C, 0, attn_model_embed_scale(m));
-    ctx->has_source = 0; /* the encoder's self-attention uses src_len as its own padding */
-    const float *h = run_layers(ctx, &m->enc, ctx->x, T, 0, ctx->src_len, NULL);
-    if (c->norm == ATTN_NORM_PRE)
-        attn_layernorm_forward(ctx->mem, NULL, NULL, h, m->enc.lnf.w, m->enc.lnf.b, B * T, C,
-                               c->ln_eps);
-    else
-        memcpy(ctx->mem, h, (size_t)B * T * C * sizeof(float));
+    for (int b = 0; b < B; b++)
+        ctx->src_len[b] = lengths ? lengths[b] : T;
+    attn_layer_acts acts[2];
+    bind_acts(ctx, acts, ATTN_STACK_ENCODER, T, 0);
+    attn_stack_run r = {.B = B,
+                        .T = T,
+                        .ids = src,
+                        .features = features,
+                        .x_len = ctx->src_len,
+                        .emb = ctx->x,
+                        .acts = acts,
+                        .n_acts = 2,
+                        .out = ctx->h};
+    const float *mem = attn_stack_forward(m, ATTN_STACK_ENCODER, &r); // (B, T, C)
+    /* the cross-attention keys and values of every decoder layer, once per source */
+    for (int l = 0; l < ctx->L; l++)
+        attn_stack_cross_kv(m, l, (float *)ctx->caches[l].cross_kv, mem, B, T); // (B, T, 2C)
     ctx->src_T = T;
     ctx->has_source = 1;
     return ATTN_OK;
 }
 
-attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T, const float **logits) {
+attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T) {
+    return set_source(ctx, src, NULL, lengths, T);
+}
+
+attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
+                                             const int *lengths, int T) {
+    if (!features) return attn_error(ATTN_ERR_INVALID, "set_source: NULL features");
+    return set_source(ctx, NULL, features, lengths, T);
+}
+
+/* Feeds stream b's n_new[b] tokens of tokens (B, T) (uniform: every stream T tokens at one
+ * length), then the logits of each stream fed. Checked by the callers. */
+static void feed(attn_context *ctx, const int *tokens, int T, int uniform) {
     const attn_model *m = ctx->m;
-    const attn_config *c = &m->cfg;
-    int B = ctx->B, C = c->d_model, V = c->vocab_size;
-    int pos0 = attn_context_length(ctx);
+    const attn_config *c = attn_model_config(m);
+    int B = ctx->B, C = c->d_model;
+    attn_layer_acts acts[2];
+    bind_acts(ctx, acts, ATTN_STACK_DECODER, T, ctx->src_T);
+    for (int l = 0; l < ctx->L; l++) {
+        ctx->caches[l].n_new = uniform ? NULL : ctx->n_new;
+        ctx->caches[l].uniform = uniform;
+    }
+    attn_stack_run r = {.B = B,
+                        .T = T,
+                        .ids = tokens,
+                        .pos0 = ctx->len,
+                        .n_valid = uniform ? NULL : ctx->n_new,
+                        .Tk = ctx->src_T,
+                        .mem_len = ctx->has_source ? ctx->src_len : NULL,
+                        .emb = ctx->x,
+                        .acts = acts,
+                        .n_acts = 2,
+                        .out = ctx->h,
+                        .caches = ctx->caches};
+    const float *h = attn_stack_forward(m, ATTN_STACK_DECODER, &r); // (B, T, C)
+    for (int b = 0; b < B; b++) {
+        int n = ctx->n_new[b];
+        if (n)
+            memcpy(ctx->last + (size_t)b * C, h + ((size_t)b * T + n - 1) * C,
+                   (size_t)C * sizeof(float));
+        ctx->len[b] += n;
+    }
+    attn_model_tied_logits(m, ctx->logits, ctx->last, B); // (B, V)
+}
+
+static attn_status check_feed(const attn_context *ctx, int T) {
+    const attn_config *c = attn_model_config(ctx->m);
     if (c->arch == ATTN_ARCH_SEQ2SEQ && !ctx->has_source)
         return attn_error(ATTN_ERR_INVALID, "feed: set the source of a seq2seq model first");
-    if (T <= 0 || pos0 + T > ctx->cap)
-        return attn_error(ATTN_ERR_INVALID,
-                          "feed: %d new positions after %d exceed the context's %d", T, pos0,
-                          ctx->cap);
-    for (long i = 0; i < (long)B * T; i++)
-        if (tokens[i] < 0 || tokens[i] >= V)
-            return attn_error(ATTN_ERR_INVALID, "token %d is outside [0, %d)", tokens[i], V);
-    const float *pos = m->pos_emb ? m->pos_emb : m->pos_table;
-    attn_embedding_forward(ctx->x, tokens, m->tok_emb, pos, B, T, C, pos0,
-                           attn_model_embed_scale(m));
-    const float *h = run_layers(ctx, &m->dec, ctx->x, T, ctx->src_T, NULL, ctx->caches);
-    for (int l = 0; l < m->dec.n_layers; l++)
-        ctx->caches[l].len += T;
-    for (int b = 0; b < B; b++)
-        memcpy(ctx->last + (size_t)b * C, h + ((size_t)b * T + T - 1) * C,
-               (size_t)C * sizeof(float));
-    const float *fin = ctx->last;
-    if (c->norm == ATTN_NORM_PRE) {
-        attn_layernorm_forward(ctx->normed, NULL, NULL, ctx->last, m->dec.lnf.w, m->dec.lnf.b, B, C,
-                               c->ln_eps);
-        fin = ctx->normed;
+    if (T <= 0 || T > ctx->cap)
+        return attn_error(ATTN_ERR_INVALID, "feed: %d new positions, need 1 to %d", T, ctx->cap);
+    return ATTN_OK;
+}
+
+attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T, const float **logits) {
+    const attn_config *c = attn_model_config(ctx->m);
+    ATTN_TRY(check_feed(ctx, T));
+    int B = ctx->B, uniform = 1;
+    for (int b = 0; b < B; b++) {
+        if (ctx->len[b] + T > ctx->cap)
+            return attn_error(ATTN_ERR_INVALID,
+                              "feed: %d new positions after %d exceed the context's %d", T,
+                              ctx->len[b], ctx->cap);
+        uniform = uniform && ctx->len[b] == ctx->len[0];
     }
-    attn_linear_forward(ctx->logits, fin, m->tok_emb, NULL, B, C, V);
+    ATTN_TRY(attn_check_ids("tokens", tokens, (long)B * T, c->vocab_size));
+    for (int b = 0; b < B; b++)
+        ctx->n_new[b] = T;
+    feed(ctx, tokens, T, uniform);
     *logits = ctx->logits;
+    return ATTN_OK;
+}
+
+attn_status attn_context_feed_streams(attn_context *ctx, const int *tokens, int T,
+                                      const int *counts, const float **logits) {
+    const attn_config *c = attn_model_config(ctx->m);
+    ATTN_TRY(check_feed(ctx, T));
+    int B = ctx->B, fed = 0;
+    for (int b = 0; b < B; b++) {
+        if (counts[b] < 0 || counts[b] > T || ctx->len[b] + counts[b] > ctx->cap)
+            return attn_error(ATTN_ERR_INVALID,
+                              "feed: stream %d: %d new positions (of %d) after %d exceed the "
+                              "context's %d",
+                              b, counts[b], T, ctx->len[b], ctx->cap);
+        ATTN_TRY(attn_check_ids("tokens", tokens + (size_t)b * T, counts[b], c->vocab_size));
+        fed += counts[b];
+    }
+    if (!fed) return attn_error(ATTN_ERR_INVALID, "feed: no stream has a token to feed");
+    memcpy(ctx->n_new, counts, (size_t)B * sizeof(int));
+    feed(ctx, tokens, T, 0);
+    *logits = ctx->logits;
+    return ATTN_OK;
+}
+
+/* ---- reorder ------------------------------------------------------------------------------ */
+
+/* Orders the copies "stream i <- stream parents[i]" so that no stream is overwritten while
+ * another still has to read it: a stream is written once its readers are done; a cycle of
+ * streams (a permutation) is broken by saving one of them to the swap buffer. ctx->plan holds
+ * (dst, src) pairs: (-1, j) saves stream j, (i, -1) copies the saved stream to i. */
+static void plan_reorder(attn_context *ctx, const int *parents) {
+    int B = ctx->B, *need = ctx->need, *plan = ctx->plan, n = 0, left = 0;
+    int *done = ctx->n_new; /* free between calls */
+    for (int i = 0; i < B; i++)
+        need[i] = 0;
+    for (int i = 0; i < B; i++) {
+        done[i] = parents[i] == i;
+        if (!done[i]) need[parents[i]]++, left++;
+    }
+    int saved = -1;
+    while (left) {
+        int j = -1;
+        for (int i = 0; i < B && j < 0; i++)
+            if (!done[i] && !need[i]) j = i;
+        if (j < 0) { /* only cycles are left: save one stream, its reader reads the copy */
+            for (int i = 0; i < B && j < 0; i++)
+                if (!done[i]) j = i;
+            plan[n++] = -1, plan[n++] = j;
+            saved = j;
+            need[j] = 0;
+        }
+        int src = parents[j];
+        int from_swap = src == saved && done[src];
+        plan[n++] = j, plan[n++] = from_swap ? -1 : src;
+        done[j] = 1, left--;
+        if (!from_swap) need[src]--;
+    }
+    ctx->n_plan = n / 2;
+}
+
+/* Applies the plan to an array of B rows `stride` bytes apart, of which stream b uses
+ * (counts ? counts[b] : 1) * unit bytes (counts: the lengths before the reorder). */
+static void reorder_rows(attn_context *ctx, void *base, size_t stride, size_t unit,
+                         const int *counts) {
+    char *p = base, *swap = (char *)ctx->swap;
+    size_t swapped = 0;
+    for (int k = 0; k < ctx->n_plan; k++) {
+        int dst = ctx->plan[2 * k], src = ctx->plan[2 * k + 1];
+        if (dst < 0) {
+            swapped = (counts ? (size_t)counts[src] : 1) * unit;
+            memcpy(swap, p + src * stride, swapped);
+        } else if (src < 0) {
+            memcpy(p + dst * stride, swap, swapped);
+        } else {
+            memcpy(p + dst * stride, p + src * stride, (counts ? (size_t)counts[src] : 1) * unit);
+        }
+    }
+}
+
+attn_status attn_context_reorder(attn_context *ctx, const int *parents) {
+    int B = ctx->B, C = attn_model_config(ctx->m)->d_model,
+        V = attn_model_config(ctx->m)->vocab_size;
+    for (int i = 0; i < B; i++)
+        if (parents[i] < 0 || parents[i] >= B)
+            return attn_error(ATTN_ERR_INVALID, "reorder: parents[%d] = %d is outside [0, %d)", i,
+                              parents[i], B);
+    plan_reorder(ctx, parents);
+    size_t f = sizeof(float), kv_row = (size_t)ctx->cap * C * f;
+    for (int l = 0; l < ctx->L; l++) {
+        attn_kv_cache *kc = &ctx->caches[l];
+        reorder_rows(ctx, kc->k, kv_row, (size_t)C * f, ctx->len);
+        reorder_rows(ctx, kc->v, kv_row, (size_t)C * f, ctx->len);
+        if (ctx->has_source) /* the source's rows go with the stream */
+            reorder_rows(ctx, (float *)kc->cross_kv, (size_t)ctx->src_T * 2 * C * f,
+                         (size_t)ctx->src_T * 2 * C * f, NULL);
+    }
+    reorder_rows(ctx, ctx->last, (size_t)C * f, (size_t)C * f, NULL);
+    reorder_rows(ctx, ctx->logits, (size_t)V * f, (size_t)V * f, NULL);
+    if (ctx->has_source) reorder_rows(ctx, ctx->src_len, sizeof(int), sizeof(int), NULL);
+    reorder_rows(ctx, ctx->len, sizeof(int), sizeof(int), NULL); /* last: the sizes above */
     return ATTN_OK;
 }

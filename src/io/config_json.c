@@ -59,6 +59,12 @@ attn_status attn_config_to_json(const attn_config *cfg, char **json) {
                        cfg->n_dec_layers, cfg->n_classes, attn_norm_name(cfg->norm),
                        attn_pos_name(cfg->pos), attn_act_name(cfg->act), attn_pool_name(cfg->pool),
                        dropout, ln_eps, cfg->scale_embeddings ? "true" : "false", cfg->pad_id, smoothing);
+    /* n_features only where it is set, so a token model's config reads as it always did */
+    if (cfg->n_features) {
+        int more = snprintf(buf + len - 1, sizeof buf - (size_t)len + 1, ", \"n_features\": %d}",
+                            cfg->n_features);
+        len += more - 1;
+    }
     char *text = malloc((size_t)len + 1);
     if (!text) return attn_error(ATTN_ERR_NOMEM, "attn_config_to_json: out of memory");
     memcpy(text, buf, (size_t)len + 1);
@@ -147,6 +153,9 @@ static attn_status read_fields(const cJSON *root, attn_config *c) {
     c->label_smoothing = 0.0f;
     if (cJSON_GetObjectItemCaseSensitive(root, "label_smoothing"))
         ATTN_TRY(get_float(root, "label_smoothing", &c->label_smoothing));
+    c->n_features = 0; /* optional likewise: 0, token ids */
+    if (cJSON_GetObjectItemCaseSensitive(root, "n_features"))
+        ATTN_TRY(get_int(root, "n_features", &c->n_features));
     return ATTN_OK;
 }
 

@@ -57,6 +57,34 @@ void attn_embedding_backward(float *dwte, float *dwpe, const float *dout, const 
     }
 }
 
+// out: (B, T, C) += wpe[pos0 + t], wpe: (P, C)
+void attn_positions_forward(float *out, const float *wpe, int B, int T, int C, int pos0) {
+    long rows = (long)B * T;
+#pragma omp parallel for schedule(static) if (rows * C > EMB_PAR_MIN)
+    for (long r = 0; r < rows; r++) {
+        const float *pos = wpe + (long)(pos0 + r % T) * C;
+        float *o = out + r * C;
+#pragma omp simd
+        for (int c = 0; c < C; c++)
+            o[c] += pos[c];
+    }
+}
+
+// dwpe: (P, C) += sum over b of dout[b, t] at row pos0 + t; dout: (B, T, C). Threads split the
+// positions, each summing its rows over b in order (the same sums whatever the thread count).
+void attn_positions_backward(float *dwpe, const float *dout, int B, int T, int C, int pos0) {
+#pragma omp parallel for schedule(static) if ((long)B * T * C > EMB_PAR_MIN)
+    for (int t = 0; t < T; t++) {
+        float *pos = dwpe + (long)(pos0 + t) * C;
+        for (int b = 0; b < B; b++) {
+            const float *d = dout + ((long)b * T + t) * C;
+#pragma omp simd
+            for (int c = 0; c < C; c++)
+                pos[c] += d[c];
+        }
+    }
+}
+
 // table: (P, C); table[p, 2i] = sin(p / 10000^(2i / C)), table[p, 2i + 1] = cos(same)
 void attn_sinusoidal_table(float *table, int P, int C) {
 #pragma omp parallel for schedule(static) if ((long)P * C > EMB_PAR_MIN)

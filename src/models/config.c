@@ -102,6 +102,11 @@ attn_status attn_config_validate(const attn_config *cfg) {
         return attn_error(ATTN_ERR_INVALID, "config: ln_eps = %g must be positive and finite",
                           (double)cfg->ln_eps);
     ATTN_TRY(check_range("pad_id", cfg->pad_id, 0, cfg->vocab_size - 1));
+    if (cfg->arch == ATTN_ARCH_DECODER_LM && cfg->n_features != 0)
+        return attn_error(ATTN_ERR_INVALID,
+                          "config: n_features = %d must be 0 for decoder_lm (it has no encoder)",
+                          cfg->n_features);
+    if (cfg->n_features) ATTN_TRY(check_range("n_features", cfg->n_features, 1, MAX_D_FF));
     return ATTN_OK;
 }
 

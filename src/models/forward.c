@@ -1,6 +1,7 @@
 /* models/forward.c: the forward and backward passes of the three families over the activation
  * arena (docs/FORMATS.md, "The exact computation"). */
 #include "models/model_internal.h"
+#include "models/stack.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,7 +26,6 @@ attn_layer_shape attn_stack_shape(const attn_model *m, const attn_stack *st, int
                           .C = c->d_model,
                           .H = c->n_heads,
                           .F = c->d_ff,
-                          .causal = st->causal,
                           .cross = st->cross,
                           .norm = c->norm,
                           .act = c->act,
@@ -51,6 +51,7 @@ static size_t stack_layout(attn_model *m, attn_stack *st, int B, int T, int Tk, 
     TAKE(float *, lnf_rstd, BT);
     TAKE(int *, tokens, BT);
     TAKE(int *, lengths, (size_t)B);
+    if (st == &m->enc && m->cfg.n_features) TAKE(float *, features, BT * m->cfg.n_features);
 #undef TAKE
     size_t per_layer = attn_layer_acts_floats(&s, 1);
     if (base) {
@@ -128,87 +129,44 @@ attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt) {
     return ATTN_OK;
 }
 
-/* ---- checks ------------------------------------------------------------------------------- */
-
-static attn_status check_ids(const char *what, const int *ids, long n, int V) {
-    for (long i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= V)
-            return attn_error(ATTN_ERR_INVALID, "%s[%ld] = %d is outside [0, %d)", what, i, ids[i],
-                              V);
-    return ATTN_OK;
-}
-
-static attn_status check_batch(const attn_model *m, const attn_batch *b) {
-    const attn_config *c = &m->cfg;
-    if (!b || b->B <= 0 || b->T <= 0 || !b->tokens)
-        return attn_error(ATTN_ERR_INVALID, "batch: need B > 0, T > 0 and tokens");
-    if (b->T > c->max_len)
-        return attn_error(ATTN_ERR_INVALID, "batch: length %d exceeds the model's max_len %d", b->T,
-                          c->max_len);
-    ATTN_TRY(check_ids("tokens", b->tokens, (long)b->B * b->T, c->vocab_size));
-    if (b->lengths)
-        for (int i = 0; i < b->B; i++)
-            if (b->lengths[i] < 1 || b->lengths[i] > b->T)
-                return attn_error(ATTN_ERR_INVALID, "batch: lengths[%d] = %d is outside [1, %d]", i,
-                                  b->lengths[i], b->T);
-    int Tdec = b->T;
-    if (c->arch == ATTN_ARCH_SEQ2SEQ) {
-        if (b->Tt <= 0 || b->Tt > c->max_len || !b->tgt_in)
-            return attn_error(ATTN_ERR_INVALID,
-                              "batch: seq2seq needs tgt_in with 0 < Tt <= max_len (%d), got %d",
-                              c->max_len, b->Tt);
-        ATTN_TRY(check_ids("tgt_in", b->tgt_in, (long)b->B * b->Tt, c->vocab_size));
-        Tdec = b->Tt;
-    }
-    if (c->arch == ATTN_ARCH_CLASSIFIER) {
-        if (b->labels) ATTN_TRY(check_ids("labels", b->labels, b->B, c->n_classes));
-    } else if (b->targets) {
-        for (long i = 0; i < (long)b->B * Tdec; i++)
-            if (b->targets[i] != ATTN_IGNORE_INDEX &&
-                (b->targets[i] < 0 || b->targets[i] >= c->vocab_size))
-                return attn_error(ATTN_ERR_INVALID, "targets[%ld] = %d is outside [0, %d)", i,
-                                  b->targets[i], c->vocab_size);
-    }
-    return ATTN_OK;
-}
-
 /* ---- forward ------------------------------------------------------------------------------ */
 
-/* Embeds ids (B, T) and runs the stack; st->out is the result. */
-static void stack_forward(attn_model *m, attn_stack *st, const int *ids, const int *lengths, int B,
-                          int T, const attn_stack *mem, int training) {
-    const attn_config *c = &m->cfg;
-    int C = c->d_model;
-    long BTC = (long)B * T * C;
-    memcpy(st->tokens, ids, (size_t)B * T * sizeof(int));
+/* Training (and evaluation) forward of stack `which` over ids (B, T): keeps the ids and lengths
+ * and every layer's activations for backward; st->out is the result. */
+static void stack_forward(attn_model *m, attn_stack_kind which, const int *ids,
+                          const float *features, const int *lengths, int B, int T,
+                          const attn_stack *mem, int training) {
+    attn_stack *st = which == ATTN_STACK_ENCODER ? &m->enc : &m->dec;
+    if (features)
+        memcpy(st->features, features, (size_t)B * T * m->cfg.n_features * sizeof(float));
+    else
+        memcpy(st->tokens, ids, (size_t)B * T * sizeof(int));
     st->has_lengths = lengths != NULL;
     if (lengths) memcpy(st->lengths, lengths, (size_t)B * sizeof(int));
-    const float *pos = m->pos_emb ? m->pos_emb : m->pos_table;
-    attn_embedding_forward(st->emb, ids, m->tok_emb, pos, B, T, C, 0, attn_model_embed_scale(m));
-    if (training && c->dropout > 0)
-        attn_dropout_forward(st->emb, st->emb_mask, st->emb, BTC, c->dropout, &m->rng);
-    const float *x = st->emb;
-    const int *x_len = lengths ? st->lengths : NULL;
-    const float *memx = mem ? mem->out : NULL;
-    const int *mem_len = mem && mem->has_lengths ? mem->lengths : NULL;
-    for (int l = 0; l < st->n_layers; l++) {
-        attn_layer_forward(&st->shape, &st->p[l], &st->acts[l], x, memx, x_len, mem_len, NULL,
-                           &m->rng, training);
-        x = st->acts[l].out;
-    }
-    if (c->norm == ATTN_NORM_PRE) {
-        attn_layernorm_forward(st->lnf_out, st->lnf_mean, st->lnf_rstd, x, st->lnf.w, st->lnf.b,
-                               B * T, C, c->ln_eps);
-        st->out = st->lnf_out;
-    } else {
-        st->out = (float *)x;
-    }
+    attn_stack_run r = {.B = B,
+                        .T = T,
+                        .ids = features ? NULL : st->tokens,
+                        .features = features ? st->features : NULL,
+                        .x_len = lengths ? st->lengths : NULL,
+                        .mem = mem ? mem->out : NULL,
+                        .Tk = st->shape.Tk,
+                        .mem_len = mem && mem->has_lengths ? mem->lengths : NULL,
+                        .emb = st->emb,
+                        .emb_mask = st->emb_mask,
+                        .acts = st->acts,
+                        .n_acts = st->n_layers,
+                        .out = st->lnf_out,
+                        .out_mean = st->lnf_mean,
+                        .out_rstd = st->lnf_rstd,
+                        .training = training,
+                        .rng = &m->rng};
+    st->out = (float *)attn_stack_forward(m, which, &r);
 }
 
 attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training, float *loss) {
     const attn_config *c = &m->cfg;
     m->can_backward = 0;
-    ATTN_TRY(check_batch(m, b));
+    ATTN_TRY(attn_batch_check(m, b));
     int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
     ATTN_TRY(attn_model_reserve(m, b->B, b->T, is_s2s ? b->Tt : 0));
     /* bind the arena to this batch's exact shape, so every array is contiguous */
@@ -219,17 +177,21 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     attn_stack *top;
 
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
-        stack_forward(m, &m->enc, b->tokens, b->lengths, B, b->T, NULL, training);
+        stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
+                      b->lengths, B, b->T, NULL, training);
         attn_pool_forward(c->pool, m->pooled, m->enc.out, b->lengths, B, b->T, C);
         attn_linear_forward(m->logits, m->pooled, m->head_w, m->head_b, B, C, c->n_classes);
         m->logit_rows = B, m->logit_cols = c->n_classes;
         tgt = b->labels;
     } else {
         if (is_s2s) {
-            stack_forward(m, &m->enc, b->tokens, b->lengths, B, b->T, NULL, training);
-            stack_forward(m, &m->dec, b->tgt_in, NULL, B, b->Tt, &m->enc, training);
+            stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
+                          b->lengths, B, b->T, NULL, training);
+            stack_forward(m, ATTN_STACK_DECODER, b->tgt_in, NULL, NULL, B, b->Tt, &m->enc,
+                          training);
         } else {
-            stack_forward(m, &m->dec, b->tokens, b->lengths, B, b->T, NULL, training);
+            stack_forward(m, ATTN_STACK_DECODER, b->tokens, NULL, b->lengths, B, b->T, NULL,
+                          training);
         }
         top = &m->dec;
         int rows = B * top->shape.T;
@@ -246,9 +208,8 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     /* label smoothing is part of the training objective; evaluation reports the plain
      * cross-entropy (the one perplexity is made of) */
     float smoothing = training ? c->label_smoothing : 0.0f;
-    double sum =
-        attn_crossentropy_forward(m->lse, m->logits, m->targets, m->logit_rows, m->logit_cols,
-                                  ATTN_IGNORE_INDEX, smoothing, &count);
+    double sum = attn_crossentropy_forward(m->lse, m->logits, m->targets, m->logit_rows,
+                                           m->logit_cols, ATTN_IGNORE_INDEX, smoothing, &count);
     double mean = count ? sum / (double)count : 0.0;
     if (!isfinite(mean))
         return attn_error(ATTN_ERR_NUMERIC, "loss is not finite (%g): training diverged", mean);
@@ -286,8 +247,12 @@ static void stack_backward(attn_model *m, attn_stack *st, float *dout, const att
         const float *x = l ? st->acts[l - 1].out : st->emb;
         float *dx = NEXT_BUF();
         memset(dx, 0, BTC * sizeof(float));
-        attn_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x, memx, x_len, mem_len,
-                            d, dx, dmem, m->scratch);
+        if (st == &m->enc)
+            attn_encoder_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x, x_len, d,
+                                        dx, m->scratch);
+        else
+            attn_decoder_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x, x_len,
+                                        memx, mem_len, d, dx, dmem, m->scratch);
         d = dx;
     }
     if (c->dropout > 0) {
@@ -297,6 +262,12 @@ static void stack_backward(attn_model *m, attn_stack *st, float *dout, const att
         d = dx;
     }
 #undef NEXT_BUF
+    if (st == &m->enc && c->n_features) { /* emb = features input_proj^T + b + pos */
+        attn_linear_backward(NULL, m->gin_w, m->gin_b, d, st->features, m->in_w, B * T,
+                             c->n_features, C);
+        if (m->gpos_emb) attn_positions_backward(m->gpos_emb, d, B, T, C, 0);
+        return;
+    }
     attn_embedding_backward(m->gtok_emb, m->gpos_emb, d, st->tokens, B, T, C, 0,
                             attn_model_embed_scale(m));
 }

@@ -92,15 +92,17 @@ static void declare_stack(layout_walk *w, const char *prefix, attn_stack *st) {
             snprintf(name, sizeof name, "%s.layers.%d.cross_attn", prefix, i);
             declare_mha(w, name, &p->cross_attn, &g->cross_attn);
         }
+        /* checkpoint names by position (docs/FORMATS.md): ln1 self, [ln2 cross], ln2|ln3 ffn */
         snprintf(name, sizeof name, "%s.layers.%d.ln1", prefix, i);
-        declare_ln(w, name, &p->ln1, &g->ln1);
+        declare_ln(w, name, &p->ln_self, &g->ln_self);
         snprintf(name, sizeof name, "%s.layers.%d.ffn", prefix, i);
         declare_ffn(w, name, &p->ffn, &g->ffn);
         snprintf(name, sizeof name, "%s.layers.%d.ln2", prefix, i);
-        declare_ln(w, name, &p->ln2, &g->ln2);
+        declare_ln(w, name, st->cross ? &p->ln_cross : &p->ln_ffn,
+                   st->cross ? &g->ln_cross : &g->ln_ffn);
         if (st->cross) {
             snprintf(name, sizeof name, "%s.layers.%d.ln3", prefix, i);
-            declare_ln(w, name, &p->ln3, &g->ln3);
+            declare_ln(w, name, &p->ln_ffn, &g->ln_ffn);
         }
     }
     if (w->m->cfg.norm == ATTN_NORM_PRE) {
@@ -112,9 +114,15 @@ static void declare_stack(layout_walk *w, const char *prefix, attn_stack *st) {
 static void walk_layout(layout_walk *w) {
     attn_model *m = w->m;
     const attn_config *c = &m->cfg;
-    m->tok_emb = declare(w, &m->gtok_emb, "embed.tok.weight", "", 2, c->vocab_size, c->d_model);
+    /* a classifier over features reads no token */
+    if (c->arch != ATTN_ARCH_CLASSIFIER || !c->n_features)
+        m->tok_emb = declare(w, &m->gtok_emb, "embed.tok.weight", "", 2, c->vocab_size, c->d_model);
     if (c->pos == ATTN_POS_LEARNED)
         m->pos_emb = declare(w, &m->gpos_emb, "embed.pos.weight", "", 2, c->max_len, c->d_model);
+    if (c->n_features) {
+        m->in_w = declare(w, &m->gin_w, "input_proj.weight", "", 2, c->d_model, c->n_features);
+        m->in_b = declare(w, &m->gin_b, "input_proj.bias", "", 1, c->d_model, 0);
+    }
     if (m->enc.n_layers) declare_stack(w, "encoder", &m->enc);
     if (m->dec.n_layers) declare_stack(w, "decoder", &m->dec);
     if (c->arch == ATTN_ARCH_CLASSIFIER) {

@@ -1,5 +1,5 @@
-/* models/model_internal.h: the inside of attn_model, shared by the files of src/models and by
- * src/decode (incremental decoding walks the same stacks with a KV cache). */
+/* models/model_internal.h: the inside of attn_model, shared by the files of src/models only;
+ * decoding and attention maps go through the functions of models/stack.h. */
 #ifndef ATTN_MODELS_MODEL_INTERNAL_H
 #define ATTN_MODELS_MODEL_INTERNAL_H
 
@@ -33,6 +33,7 @@ typedef struct {
     float *lnf_out;    /* (B, T, C) pre-LN: final LayerNorm output */
     float *lnf_mean, *lnf_rstd;
     int *tokens, *lengths; /* copies of the batch's ids (B, T) and lengths (B) */
+    float *features;       /* feature-input encoder: copy of the batch's features (B, T, F) */
     int has_lengths;
     float *out; /* (B, T, C) the stack's output (lnf_out or the last layer's) */
 } attn_stack;
@@ -47,6 +48,7 @@ struct attn_model {
     float *tok_emb, *gtok_emb; /* (V, C) */
     float *pos_emb, *gpos_emb; /* learned (P, C), or NULL */
     float *pos_table;          /* what the embedding adds: pos_emb or the sinusoidal table */
+    float *in_w, *in_b, *gin_w, *gin_b; /* feature-input encoder: input_proj (C, F), (C) */
     float *head_w, *head_b, *ghead_w, *ghead_b;
     attn_stack enc, dec; /* classifier: enc; LM: dec; seq2seq: both */
 

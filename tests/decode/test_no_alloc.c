@@ -1,6 +1,7 @@
 /* tests/decode/test_no_alloc.c: steady-state decoding allocates nothing: once a context and a
  * sampler exist, attn_context_feed of one token per stream and attn_sampler_sample (greedy, and
- * temperature + top-k + top-p, whose candidates are sorted) make no malloc, calloc or realloc.
+ * temperature + top-k + top-p, whose candidates are sorted) make no malloc, calloc or realloc, nor
+ * do attn_context_reorder and attn_context_feed_streams.
  *
  * The test binary replaces malloc, calloc and realloc with counting wrappers around glibc's
  * __libc_* functions (the static libattn and the shared libraries all call these). Not counted:
@@ -87,6 +88,39 @@ static void test_steady_state_decoding_does_not_allocate(void **state) {
     assert_int_equal(attn_set_num_threads(threads), ATTN_OK);
 }
 
+/* Beam-search bookkeeping allocates nothing either: reordering streams (a chain and a cycle) and
+ * feeding them different numbers of tokens. */
+static void test_reorder_and_uneven_feeds_do_not_allocate(void **state) {
+    (void)state;
+#ifndef __GLIBC__
+    skip();
+#endif
+    int threads = attn_get_num_threads();
+    assert_int_equal(attn_set_num_threads(1), ATTN_OK);
+    attn_config c = attn_config_default(ATTN_ARCH_DECODER_LM);
+    c.d_model = 64, c.n_heads = 4, c.d_ff = 128, c.n_layers = 2, c.max_len = 64;
+    attn_model *m;
+    attn_context *ctx;
+    assert_int_equal(attn_model_create(&c, 1, &m), ATTN_OK);
+    assert_int_equal(attn_context_create(m, 4, c.max_len, &ctx), ATTN_OK);
+    int tokens[4 * 3] = {0}, counts[4] = {3, 1, 2, 0};
+    const int chain[4] = {1, 1, 0, 2}, cycle[4] = {3, 0, 1, 2};
+    const float *logits;
+    assert_int_equal(attn_context_feed_streams(ctx, tokens, 3, counts, &logits), ATTN_OK);
+    assert_int_equal(attn_context_reorder(ctx, chain), ATTN_OK);
+    long before = allocations;
+    counting = 1;
+    attn_status st = attn_context_reorder(ctx, cycle);
+    if (st == ATTN_OK) st = attn_context_reorder(ctx, chain);
+    if (st == ATTN_OK) st = attn_context_feed_streams(ctx, tokens, 3, counts, &logits);
+    counting = 0;
+    assert_int_equal(st, ATTN_OK);
+    assert_int_equal(allocations - before, 0);
+    attn_context_free(ctx);
+    attn_model_free(m);
+    assert_int_equal(attn_set_num_threads(threads), ATTN_OK);
+}
+
 int main(void) {
 #ifndef COUNT_ALLOCATIONS
     puts("SKIPPED: malloc cannot be counted here (not glibc, or the sanitizer build)");
@@ -94,6 +128,7 @@ int main(void) {
 #endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steady_state_decoding_does_not_allocate),
+        cmocka_unit_test(test_reorder_and_uneven_feeds_do_not_allocate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,12 +104,12 @@ static void check_probabilities(const attn_maps *maps, int kv_len, int causal) {
 static void check_against_forward(attn_model *m, const attn_batch *b, const attn_maps *maps) {
     assert_int_equal(attn_model_forward(m, b, 0, NULL), ATTN_OK);
     const attn_stack *st = maps->kind == ATTN_MAPS_ENCODER_SELF ? &m->enc : &m->dec;
-    int cross = maps->kind == ATTN_MAPS_DECODER_CROSS, sub = cross ? 1 : 0;
+    int cross = maps->kind == ATTN_MAPS_DECODER_CROSS;
     int C = m->cfg.d_model, H = m->cfg.n_heads, D = C / H, Tq = maps->n_queries, Tk = maps->n_keys;
     assert_int_equal(st->n_layers, maps->n_layers);
     float *want = tu_zeros((long)Tq * C);
     for (int l = 0; l < maps->n_layers; l++) {
-        const attn_sublayer_acts *sa = &st->acts[l].sub[sub];
+        const attn_sublayer_acts *sa = cross ? &st->acts[l].cross : &st->acts[l].self;
         const float *v = cross ? sa->qkv + (size_t)Tq * C + C : sa->qkv + 2 * C;
         long v_rs = cross ? 2 * C : 3 * C;
         for (int h = 0; h < H; h++) {

@@ -142,6 +142,27 @@ def embed(p, cfg, ids):
     return s * p["embed.tok.weight"][ids] + pos[None]
 
 
+def embed_features(p, cfg, features):
+    """A feature-input encoder (n_features > 0): input_proj, then the positions (no scale)."""
+    W = p["input_proj.weight"]
+    T = features.shape[1]
+    pos = (p["embed.pos.weight"][:T] if cfg["pos"] == "learned"
+           else sinusoid_table(cfg["max_len"], cfg["d_model"])[:T].to(W.dtype))
+    return features.to(W.dtype) @ W.T + p["input_proj.bias"] + pos[None]
+
+
+def encoder_input(p, cfg, batch):
+    """The encoder's embedded input: token ids, or feature vectors when n_features > 0."""
+    if cfg.get("n_features", 0):
+        return embed_features(p, cfg, batch["features"])
+    return embed(p, cfg, batch["tokens"])
+
+
+def batch_shape(batch):
+    x = batch["features"] if "features" in batch else batch["tokens"]
+    return x.shape[0], x.shape[1]
+
+
 def stack(p, cfg, side, x, mem=None, self_mask=None, cross_mask=None):
     H, act, eps, norm = cfg["n_heads"], cfg["act"], cfg["ln_eps"], cfg["norm"]
     if side == "encoder":
@@ -161,11 +182,11 @@ def stack(p, cfg, side, x, mem=None, self_mask=None, cross_mask=None):
 
 def model_forward(p, cfg, batch, label_smoothing=0.0):
     """Returns logits and the mean cross-entropy over targets that are not -100."""
-    arch, tok = cfg["arch"], batch["tokens"]
-    B, T = tok.shape
+    arch = cfg["arch"]
+    B, T = batch_shape(batch)
     lengths = batch["lengths"]
     if arch == "classifier":
-        h = stack(p, cfg, "encoder", embed(p, cfg, tok),
+        h = stack(p, cfg, "encoder", encoder_input(p, cfg, batch),
                   self_mask=additive_mask(B, T, T, lengths))
         if cfg["pool"] == "cls":
             pooled = h[:, 0]
@@ -176,12 +197,12 @@ def model_forward(p, cfg, batch, label_smoothing=0.0):
         targets = batch["labels"]
     elif arch == "decoder_lm":
         # causal; keys past the row's length are masked too (changes only the padding rows)
-        h = stack(p, cfg, "decoder", embed(p, cfg, tok),
+        h = stack(p, cfg, "decoder", embed(p, cfg, batch["tokens"]),
                   self_mask=additive_mask(B, T, T, lengths, causal=True))
         logits = h @ p["embed.tok.weight"].T
         targets = batch["targets"]
     else:
-        mem = stack(p, cfg, "encoder", embed(p, cfg, tok),
+        mem = stack(p, cfg, "encoder", encoder_input(p, cfg, batch),
                     self_mask=additive_mask(B, T, T, lengths))
         Tt = batch["tgt_in"].shape[1]
         h = stack(p, cfg, "decoder", embed(p, cfg, batch["tgt_in"]), mem=mem,
@@ -229,9 +250,12 @@ def decoder_layer_specs(pre, C, Fd, cross):
 def model_specs(cfg):
     C, Fd, V, P = cfg["d_model"], cfg["d_ff"], cfg["vocab_size"], cfg["max_len"]
     arch, pre_ln = cfg["arch"], cfg["norm"] == "pre"
-    s = [("embed.tok.weight", (V, C))]
+    NF = cfg.get("n_features", 0)
+    s = [] if arch == "classifier" and NF else [("embed.tok.weight", (V, C))]
     if cfg["pos"] == "learned":
         s.append(("embed.pos.weight", (P, C)))
+    if NF:
+        s += [("input_proj.weight", (C, NF)), ("input_proj.bias", (C,))]
     if arch in ("classifier", "seq2seq"):
         for i in range(cfg["n_layers"]):
             s += encoder_layer_specs("encoder.layers.%d." % i, C, Fd)
@@ -408,8 +432,8 @@ def self_check_model(name, cfg, p, batch, ls, logits, loss, log):
     """The whole forward again through nn.TransformerEncoder/Decoder and F.cross_entropy."""
     C, H, Fd, eps, norm, act = (cfg["d_model"], cfg["n_heads"], cfg["d_ff"], cfg["ln_eps"],
                                 cfg["norm"], cfg["act"])
-    tok, lengths = batch["tokens"], batch["lengths"]
-    B, T = tok.shape
+    lengths = batch["lengths"]
+    B, T = batch_shape(batch)
     pad = torch.arange(T)[None] >= lengths[:, None]
 
     def build(kind, n, prefix):
@@ -430,19 +454,21 @@ def self_check_model(name, cfg, p, batch, ls, logits, loss, log):
 
     causal = lambda n: ~torch.ones(n, n, dtype=torch.bool).tril()
     with torch.no_grad():
-        x = embed(p, cfg, tok)
         if cfg["arch"] == "classifier":
+            x = encoder_input(p, cfg, batch)
             h = build("encoder", cfg["n_layers"], "encoder.")(x, src_key_padding_mask=pad)
             pooled = h[:, 0] if cfg["pool"] == "cls" else torch.stack(
                 [h[b, :lengths[b]].mean(0) for b in range(B)])
             want = F.linear(pooled, p["head.weight"], p["head.bias"])
             tgt = batch["labels"]
         elif cfg["arch"] == "decoder_lm":
+            x = embed(p, cfg, batch["tokens"])
             h = build("encoder", cfg["n_layers"], "decoder.")(x, mask=causal(T),
                                                               src_key_padding_mask=pad)
             want = F.linear(h, p["embed.tok.weight"])
             tgt = batch["targets"]
         else:
+            x = encoder_input(p, cfg, batch)
             mem = build("encoder", cfg["n_layers"], "encoder.")(x, src_key_padding_mask=pad)
             y = embed(p, cfg, batch["tgt_in"])
             h = build("decoder", cfg["n_dec_layers"], "decoder.")(
@@ -549,7 +575,7 @@ def base_config(**kw):
                        ("dropout", 0.0), ("ln_eps", 1e-5), ("scale_embeddings", False),
                        ("pad_id", 0)])
     for k, v in kw.items():
-        assert k in cfg, k
+        assert k in cfg or k == "n_features", k  # n_features: only in the configs that use it
         cfg[k] = v
     return cfg
 
@@ -561,7 +587,11 @@ def make_batch(cfg, gen, B, T, lengths, Tt=0, tgt_lengths=None, ignore_extra=0):
     lengths = torch.tensor(lengths)
     valid = torch.arange(T)[None] < lengths[:, None]
     tokens = torch.randint(1, V, (B, T), generator=gen).masked_fill(~valid, pad)
-    batch = OrderedDict([("tokens", tokens), ("lengths", lengths)])
+    if cfg.get("n_features", 0):  # the encoder reads feature vectors (float32 values) instead
+        features = torch.randn(B, T, cfg["n_features"], generator=gen).float().double()
+        batch = OrderedDict([("features", features), ("lengths", lengths)])
+    else:
+        batch = OrderedDict([("tokens", tokens), ("lengths", lengths)])
     if cfg["arch"] == "classifier":
         batch["labels"] = torch.randint(0, cfg["n_classes"], (B,), generator=gen)
         return batch
@@ -698,6 +728,16 @@ MODELS = [
                          act="gelu_tanh"),
          batch=dict(B=3, T=11, lengths=[11, 6, 8], Tt=9, tgt_lengths=[9, 4, 7]),
          hp=adamw(), ls=0.0),
+    dict(name="classifier_features_pre",
+         cfg=base_config(arch="classifier", vocab_size=40, max_len=12, d_model=24, n_heads=2,
+                         d_ff=48, n_classes=4, norm="pre", pos="learned", act="gelu_tanh",
+                         pool="mean", n_features=6),
+         batch=dict(B=3, T=9, lengths=[9, 4, 6]), hp=adamw(), ls=0.0),
+    dict(name="seq2seq_features_post",
+         cfg=base_config(arch="seq2seq", vocab_size=40, max_len=12, d_model=24, n_heads=3,
+                         d_ff=40, n_layers=1, n_dec_layers=1, norm="post", pos="sinusoidal",
+                         act="relu", n_features=5),
+         batch=dict(B=2, T=10, lengths=[10, 7], Tt=6, tgt_lengths=[6, 4]), hp=adamw(), ls=0.0),
     dict(name="seq2seq_post",
          cfg=base_config(arch="seq2seq", vocab_size=40, max_len=20, d_model=24, n_heads=3,
                          d_ff=40, n_layers=2, n_dec_layers=1, norm="post", pos="sinusoidal",

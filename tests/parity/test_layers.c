@@ -122,13 +122,16 @@ static void bind_layer(fixture *fx) {
         bind_mha(fx, "cross_attn.in_proj.weight", "cross_attn.in_proj.bias",
                  "cross_attn.out_proj.weight", "cross_attn.out_proj.bias", &p->cross_attn,
                  &g->cross_attn);
-    bind(fx, "ln1.weight", &p->ln1.w, &g->ln1.w);
-    bind(fx, "ln1.bias", &p->ln1.b, &g->ln1.b);
-    bind(fx, "ln2.weight", &p->ln2.w, &g->ln2.w);
-    bind(fx, "ln2.bias", &p->ln2.b, &g->ln2.b);
+    /* by position: ln1 self-attention, then ln2 cross-attention and ln3 FFN, or ln2 FFN */
+    attn_ln_params *ln2 = fx->cross ? &p->ln_cross : &p->ln_ffn;
+    attn_ln_params *gln2 = fx->cross ? &g->ln_cross : &g->ln_ffn;
+    bind(fx, "ln1.weight", &p->ln_self.w, &g->ln_self.w);
+    bind(fx, "ln1.bias", &p->ln_self.b, &g->ln_self.b);
+    bind(fx, "ln2.weight", &ln2->w, &gln2->w);
+    bind(fx, "ln2.bias", &ln2->b, &gln2->b);
     if (fx->cross) {
-        bind(fx, "ln3.weight", &p->ln3.w, &g->ln3.w);
-        bind(fx, "ln3.bias", &p->ln3.b, &g->ln3.b);
+        bind(fx, "ln3.weight", &p->ln_ffn.w, &g->ln_ffn.w);
+        bind(fx, "ln3.bias", &p->ln_ffn.b, &g->ln_ffn.b);
     }
     bind(fx, "ffn.fc1.weight", &p->ffn.fc1_w, &g->ffn.fc1_w);
     bind(fx, "ffn.fc1.bias", &p->ffn.fc1_b, &g->ffn.fc1_b);
@@ -232,14 +235,15 @@ static void run_mha(void **state) {
                         .Tk = fx.cross ? fx.S : fx.T,
                         .C = fx.C,
                         .H = fx.H,
-                        .causal = fx.causal};
+                        .causal = fx.causal,
+                        .cross = fx.cross};
     const int *kv_len = fx.key_padding ? fx.lengths : NULL;
     long nx = (long)fx.B * fx.T * fx.C;
     float *out = tu_zeros(nx), *att = tu_zeros(nx);
     float *qkv = tu_zeros((long)attn_mha_qkv_floats(&s, fx.cross));
     float *lse = tu_zeros((long)fx.B * fx.H * fx.T);
     float *scratch = tu_zeros((long)attn_mha_scratch_floats(&s, fx.cross));
-    attn_mha_forward(&s, &fx.p.self_attn, out, qkv, att, lse, fx.x, fx.mem, kv_len, NULL);
+    attn_mha_forward(&s, &fx.p.self_attn, out, qkv, att, lse, fx.x, fx.mem, kv_len, NULL, NULL);
     attn_mha_backward(&s, &fx.p.self_attn, &fx.g.self_attn, fx.dout, qkv, att, lse, fx.x, fx.mem,
                       kv_len, fx.dx, fx.dmem, scratch);
     free(att);
@@ -259,7 +263,6 @@ static void run_layer(void **state) {
                           .C = fx.C,
                           .H = fx.H,
                           .F = fx.F,
-                          .causal = fx.causal,
                           .cross = fx.cross,
                           .norm = fx.norm,
                           .act = fx.act,
@@ -272,9 +275,15 @@ static void run_layer(void **state) {
     float *scratch = tu_zeros((long)attn_layer_scratch_floats(&s));
     attn_layer_acts a;
     attn_layer_acts_bind(&a, &s, 1, acts);
-    attn_layer_forward(&s, &fx.p, &a, fx.x, fx.mem, x_len, mem_len, NULL, NULL, 1);
-    attn_layer_backward(&s, &fx.p, &fx.g, &a, fx.x, fx.mem, x_len, mem_len, fx.dout, fx.dx, fx.dmem,
-                        scratch);
+    attn_layer_run run = {.training = 1};
+    if (fx.causal) { /* a decoder layer */
+        attn_decoder_layer_forward(&s, &fx.p, &a, fx.x, x_len, fx.mem, mem_len, &run);
+        attn_decoder_layer_backward(&s, &fx.p, &fx.g, &a, fx.x, x_len, fx.mem, mem_len, fx.dout,
+                                    fx.dx, fx.dmem, scratch);
+    } else {
+        attn_encoder_layer_forward(&s, &fx.p, &a, fx.x, x_len, &run);
+        attn_encoder_layer_backward(&s, &fx.p, &fx.g, &a, fx.x, x_len, fx.dout, fx.dx, scratch);
+    }
     free(scratch);
     check_and_close(&fx, a.out);
     free(acts);

@@ -137,17 +137,25 @@ static attn_config read_config(const attn_safetensors *f) {
 typedef struct {
     attn_batch b;
     int *tokens, *lengths, *tgt_in, *targets, *labels;
+    float *features;
 } batch_data;
 
 static void read_batch(const attn_safetensors *f, const attn_config *cfg, batch_data *d) {
     memset(d, 0, sizeof *d);
-    const attn_safetensors_tensor *tok = attn_safetensors_find(f, "batch.tokens");
+    /* the encoder's input: token ids, or feature vectors (B, T, n_features) */
+    const attn_safetensors_tensor *tok =
+        attn_safetensors_find(f, cfg->n_features ? "batch.features" : "batch.tokens");
     assert_non_null(tok);
-    assert_int_equal(tok->ndim, 2);
+    assert_int_equal(tok->ndim, cfg->n_features ? 3 : 2);
     int B = (int)tok->shape[0], T = (int)tok->shape[1];
     d->b.B = B;
     d->b.T = T;
-    d->b.tokens = d->tokens = read_ints(f, "batch.tokens", (long)B * T);
+    if (cfg->n_features) {
+        assert_int_equal(tok->shape[2], cfg->n_features);
+        d->b.features = d->features = read_f32(f, "batch.features", NULL);
+    } else {
+        d->b.tokens = d->tokens = read_ints(f, "batch.tokens", (long)B * T);
+    }
     d->b.lengths = d->lengths = read_ints(f, "batch.lengths", B);
     if (cfg->arch == ATTN_ARCH_CLASSIFIER) {
         d->b.labels = d->labels = read_ints(f, "batch.labels", B);
@@ -168,6 +176,7 @@ static void free_batch(batch_data *d) {
     free(d->tgt_in);
     free(d->targets);
     free(d->labels);
+    free(d->features);
 }
 
 /* ---- the test ---- */
@@ -294,8 +303,14 @@ static void run_fixture(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        FIXTURE("classifier_cls_post"), FIXTURE("classifier_mean_pre"), FIXTURE("decoder_lm_pre"),
-        FIXTURE("decoder_lm_post"),     FIXTURE("seq2seq_pre"),         FIXTURE("seq2seq_post"),
+        FIXTURE("classifier_cls_post"),
+        FIXTURE("classifier_mean_pre"),
+        FIXTURE("decoder_lm_pre"),
+        FIXTURE("decoder_lm_post"),
+        FIXTURE("seq2seq_pre"),
+        FIXTURE("seq2seq_post"),
+        FIXTURE("classifier_features_pre"),
+        FIXTURE("seq2seq_features_post"),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

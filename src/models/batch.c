@@ -1,0 +1,63 @@
+/* models/batch.c: the one validation of a batch (attn_model_forward, attention maps) and of ids
+ * (also decoding's). */
+#include "models/stack.h"
+
+#include <math.h>
+
+#include "core/error.h"
+
+attn_status attn_check_ids(const char *what, const int *ids, long n, int V) {
+    for (long i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= V)
+            return attn_error(ATTN_ERR_INVALID, "%s[%ld] = %d is outside [0, %d)", what, i, ids[i],
+                              V);
+    return ATTN_OK;
+}
+
+attn_status attn_check_features(const float *x, long n) {
+    for (long i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return attn_error(ATTN_ERR_INVALID, "features[%ld] = %g is not finite", i,
+                              (double)x[i]);
+    return ATTN_OK;
+}
+
+attn_status attn_batch_check(const attn_model *m, const attn_batch *b) {
+    const attn_config *c = attn_model_config(m);
+    int features = c->n_features > 0;
+    if (!b || b->B <= 0 || b->T <= 0 || (features ? !b->features : !b->tokens))
+        return attn_error(ATTN_ERR_INVALID, "batch: need B > 0, T > 0 and %s",
+                          features ? "features (the model's encoder reads feature vectors)"
+                                   : "tokens");
+    if (b->T > c->max_len)
+        return attn_error(ATTN_ERR_INVALID, "batch: length %d exceeds the model's max_len %d", b->T,
+                          c->max_len);
+    if (features)
+        ATTN_TRY(attn_check_features(b->features, (long)b->B * b->T * c->n_features));
+    else
+        ATTN_TRY(attn_check_ids("tokens", b->tokens, (long)b->B * b->T, c->vocab_size));
+    if (b->lengths)
+        for (int i = 0; i < b->B; i++)
+            if (b->lengths[i] < 1 || b->lengths[i] > b->T)
+                return attn_error(ATTN_ERR_INVALID, "batch: lengths[%d] = %d is outside [1, %d]", i,
+                                  b->lengths[i], b->T);
+    int Tdec = b->T;
+    if (c->arch == ATTN_ARCH_SEQ2SEQ) {
+        if (b->Tt <= 0 || b->Tt > c->max_len || !b->tgt_in)
+            return attn_error(ATTN_ERR_INVALID,
+                              "batch: seq2seq needs tgt_in with 0 < Tt <= max_len (%d), got %d",
+                              c->max_len, b->Tt);
+        ATTN_TRY(attn_check_ids("tgt_in", b->tgt_in, (long)b->B * b->Tt, c->vocab_size));
+        Tdec = b->Tt;
+    }
+    if (c->arch == ATTN_ARCH_CLASSIFIER) {
+        if (b->labels) ATTN_TRY(attn_check_ids("labels", b->labels, b->B, c->n_classes));
+    } else if (b->targets) {
+        for (long i = 0; i < (long)b->B * Tdec; i++)
+            if (b->targets[i] != ATTN_IGNORE_INDEX &&
+                (b->targets[i] < 0 || b->targets[i] >= c->vocab_size))
+                return attn_error(ATTN_ERR_INVALID, "targets[%ld] = %d is outside [0, %d)", i,
+                                  b->targets[i], c->vocab_size);
+    }
+    return ATTN_OK;
+}
