@@ -175,6 +175,7 @@ static attn_status set_source(attn_context *ctx, const int *src, const float *fe
                         .n_acts = 2,
                         .out = ctx->h};
     const float *mem = attn_stack_forward(m, ATTN_STACK_ENCODER, &r); // (B, T, C)
+    if (!mem) return ATTN_ERR_NOMEM;                                  /* the kernel's message */
     /* the cross-attention keys and values of every decoder layer, once per source */
     for (int l = 0; l < ctx->L; l++)
         attn_stack_cross_kv(m, l, (float *)ctx->caches[l].cross_kv, mem, B, T); // (B, T, 2C)
@@ -194,8 +195,9 @@ attn_status attn_context_set_source_features(attn_context *ctx, const float *fea
 }
 
 /* Feeds stream b's n_new[b] tokens of tokens (B, T) (uniform: every stream T tokens at one
- * length), then the logits of each stream fed. Checked by the callers. */
-static void feed(attn_context *ctx, const int *tokens, int T, int uniform) {
+ * length), then the logits of each stream fed. Checked by the callers; ATTN_ERR_NOMEM when the
+ * attention kernel cannot allocate (no stream then advances). */
+static attn_status feed(attn_context *ctx, const int *tokens, int T, int uniform) {
     const attn_model *m = ctx->m;
     const attn_config *c = attn_model_config(m);
     int B = ctx->B, C = c->d_model;
@@ -218,6 +220,7 @@ static void feed(attn_context *ctx, const int *tokens, int T, int uniform) {
                         .out = ctx->h,
                         .caches = ctx->caches};
     const float *h = attn_stack_forward(m, ATTN_STACK_DECODER, &r); // (B, T, C)
+    if (!h) return ATTN_ERR_NOMEM; /* the kernel's message; no stream advanced */
     for (int b = 0; b < B; b++) {
         int n = ctx->n_new[b];
         if (n)
@@ -226,6 +229,7 @@ static void feed(attn_context *ctx, const int *tokens, int T, int uniform) {
         ctx->len[b] += n;
     }
     attn_model_tied_logits(m, ctx->logits, ctx->last, B); // (B, V)
+    return ATTN_OK;
 }
 
 static attn_status check_feed(const attn_context *ctx, int T) {
@@ -251,7 +255,7 @@ attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T, const
     ATTN_TRY(attn_check_ids("tokens", tokens, (long)B * T, c->vocab_size));
     for (int b = 0; b < B; b++)
         ctx->n_new[b] = T;
-    feed(ctx, tokens, T, uniform);
+    ATTN_TRY(feed(ctx, tokens, T, uniform));
     *logits = ctx->logits;
     return ATTN_OK;
 }
@@ -272,7 +276,7 @@ attn_status attn_context_feed_streams(attn_context *ctx, const int *tokens, int 
     }
     if (!fed) return attn_error(ATTN_ERR_INVALID, "feed: no stream has a token to feed");
     memcpy(ctx->n_new, counts, (size_t)B * sizeof(int));
-    feed(ctx, tokens, T, 0);
+    ATTN_TRY(feed(ctx, tokens, T, 0));
     *logits = ctx->logits;
     return ATTN_OK;
 }

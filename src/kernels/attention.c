@@ -4,12 +4,12 @@
 
 #include "kernels/isa.h"
 
-void attn_sdpa_forward(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse) {
-    attn_kernels()->sdpa_forward(a, o, o_bs, o_rs, lse);
+attn_status attn_sdpa_forward(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse) {
+    return attn_kernels()->sdpa_forward(a, o, o_bs, o_rs, lse);
 }
 
-void attn_sdpa_backward(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
-                        const float *lse, const float *dout, float *dq, float *dk, float *dv,
-                        float *delta) {
-    attn_kernels()->sdpa_backward(a, o, o_bs, o_rs, lse, dout, dq, dk, dv, delta);
+attn_status attn_sdpa_backward(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
+                               const float *lse, const float *dout, float *dq, float *dk, float *dv,
+                               float *delta) {
+    return attn_kernels()->sdpa_backward(a, o, o_bs, o_rs, lse, dout, dq, dk, dv, delta);
 }

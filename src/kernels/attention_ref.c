@@ -47,9 +47,10 @@ static int probs_row(const attn_sdpa_args *a, int b, int h, int i, double *p) {
 }
 
 // o: view (o_bs, o_rs) like q; probs: (B, H, Tq, Tk) or NULL
-void attn_sdpa_probs(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *probs) {
+attn_status attn_sdpa_probs(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
+                            float *probs) {
     const int D = a->D, heads = a->B * a->H;
-    if (heads <= 0 || a->Tq <= 0 || D <= 0) return;
+    if (heads <= 0 || a->Tq <= 0 || D <= 0) return ATTN_OK;
     int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int bh = 0; bh < heads; bh++) {
@@ -77,7 +78,9 @@ void attn_sdpa_probs(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, fl
         free(p);
         free(acc);
     }
-    if (failed) attn_error(ATTN_ERR_NOMEM, "attn_sdpa_probs: out of memory (Tk = %d)", a->Tk);
+    if (failed)
+        return attn_error(ATTN_ERR_NOMEM, "attn_sdpa_probs: out of memory (Tk = %d)", a->Tk);
+    return ATTN_OK;
 }
 
 /* Backward of one head; p, dp: (Tk), dk, dv: (Tk, D) double accumulators, zeroed. */
@@ -115,10 +118,10 @@ static void backward_head(const attn_sdpa_args *a, int b, int h, const float *do
     }
 }
 
-void attn_sdpa_backward_ref(const attn_sdpa_args *a, const float *dout, long do_bs, long do_rs,
-                            float *dq, float *dk, float *dv) {
+attn_status attn_sdpa_backward_ref(const attn_sdpa_args *a, const float *dout, long do_bs,
+                                   long do_rs, float *dq, float *dk, float *dv) {
     const int D = a->D, heads = a->B * a->H;
-    if (heads <= 0 || a->Tq <= 0 || D <= 0) return;
+    if (heads <= 0 || a->Tq <= 0 || D <= 0) return ATTN_OK;
     const size_t tkd = (size_t)(a->Tk > 0 ? a->Tk : 1) * D;
     int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -144,5 +147,7 @@ void attn_sdpa_backward_ref(const attn_sdpa_args *a, const float *dout, long do_
         free(acc);
     }
     if (failed)
-        attn_error(ATTN_ERR_NOMEM, "attn_sdpa_backward_ref: out of memory (Tk = %d)", a->Tk);
+        return attn_error(ATTN_ERR_NOMEM, "attn_sdpa_backward_ref: out of memory (Tk = %d)",
+                          a->Tk);
+    return ATTN_OK;
 }

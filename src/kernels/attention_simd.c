@@ -284,12 +284,12 @@ static void fwd_rows(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, fl
         fwd_row_at(a, r, o, o_bs, o_rs, lse);
 }
 
-void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
-                                float *lse) {
-    if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return;
+attn_status SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
+                                       float *lse) {
+    if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return ATTN_OK;
     if (a->Tq <= ROWS_MAX_TQ) {
         fwd_rows(a, o, o_bs, o_rs, lse);
-        return;
+        return ATTN_OK;
     }
     const int D = a->D, Dp = round_up(D, AT_VW), tiles = (a->Tq + AT_T - 1) / AT_T;
     const long jobs = (long)a->B * a->H * tiles, need = fwd_ws_floats(D, Dp);
@@ -313,8 +313,9 @@ void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, lo
         free(buf);
     }
     if (failed)
-        attn_error(ATTN_ERR_NOMEM, "attn_sdpa_forward: no memory for D = %d tiles, Tk = %d", D,
-                   a->Tk);
+        return attn_error(ATTN_ERR_NOMEM, "attn_sdpa_forward: no memory for D = %d tiles, Tk = %d",
+                          D, a->Tk);
+    return ATTN_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -444,10 +445,10 @@ static void bwd_run_head(const bwd_head *hd, const bwd_ws *w, const bwd_rows *r)
     }
 }
 
-void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
-                                 const float *lse, const float *dout, float *dq, float *dk,
-                                 float *dv, float *delta) {
-    if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return;
+attn_status SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs,
+                                        long o_rs, const float *lse, const float *dout, float *dq,
+                                        float *dk, float *dv, float *delta) {
+    if (a->B <= 0 || a->H <= 0 || a->Tq <= 0 || a->D <= 0) return ATTN_OK;
     const int D = a->D, Dp = round_up(D, AT_VW), heads = a->B * a->H;
     const long need = bwd_ws_floats(D, Dp);
     int failed = 0;
@@ -491,6 +492,7 @@ void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o
         free(buf);
     }
     if (failed)
-        attn_error(ATTN_ERR_NOMEM, "attn_sdpa_backward: no memory for D = %d tiles, Tq = %d", D,
-                   a->Tq);
+        return attn_error(ATTN_ERR_NOMEM, "attn_sdpa_backward: no memory for D = %d tiles, Tq = %d",
+                          D, a->Tq);
+    return ATTN_OK;
 }

@@ -13,10 +13,11 @@ typedef void (*attn_vmath_fn)(float *out, const float *x, long n);
 typedef struct {
     const char *name;
     /* kernels/attention.h */
-    void (*sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs, float *lse);
-    void (*sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
-                          const float *lse, const float *dout, float *dq, float *dk, float *dv,
-                          float *delta);
+    attn_status (*sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
+                                float *lse);
+    attn_status (*sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
+                                 const float *lse, const float *dout, float *dq, float *dk,
+                                 float *dv, float *delta);
     /* kernels/activation.h */
     void (*act_forward)(attn_act act, float *out, const float *inp, long n);
     void (*act_backward)(attn_act act, float *dinp, const float *inp, const float *dout, long n,

@@ -7,11 +7,11 @@
 #include "kernels/kernel_table.h"
 #include "kernels/simd.h"
 
-void SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
-                                float *lse);
-void SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs, long o_rs,
-                                 const float *lse, const float *dout, float *dq, float *dk,
-                                 float *dv, float *delta);
+attn_status SIMD_FN(attn_sdpa_forward)(const attn_sdpa_args *a, float *o, long o_bs, long o_rs,
+                                       float *lse);
+attn_status SIMD_FN(attn_sdpa_backward)(const attn_sdpa_args *a, const float *o, long o_bs,
+                                        long o_rs, const float *lse, const float *dout, float *dq,
+                                        float *dk, float *dv, float *delta);
 void SIMD_FN(attn_activation_forward)(attn_act act, float *out, const float *inp, long n);
 void SIMD_FN(attn_activation_backward)(attn_act act, float *dinp, const float *inp,
                                        const float *dout, long n, int accumulate);

@@ -98,9 +98,9 @@ static attn_status stack_run(const attn_model *m, attn_stack_kind which, attn_st
     attn_layer_acts_bind(&acts[1], &s, 0, buf + 2 * TC + per_layer);
     r->B = 1, r->emb = buf, r->out = buf + TC, r->acts = acts, r->n_acts = 2;
     const float *h = attn_stack_forward(m, which, r); // (T, C)
-    if (out) memcpy(out, h, TC * sizeof(float));
+    if (h && out) memcpy(out, h, TC * sizeof(float));
     free(buf);
-    return ATTN_OK;
+    return h ? ATTN_OK : ATTN_ERR_NOMEM; /* the kernel's message */
 }
 
 /* ---- the maps ----------------------------------------------------------------------------- */

@@ -133,9 +133,9 @@ attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt) {
 
 /* Training (and evaluation) forward of stack `which` over ids (B, T): keeps the ids and lengths
  * and every layer's activations for backward; st->out is the result. */
-static void stack_forward(attn_model *m, attn_stack_kind which, const int *ids,
-                          const float *features, const int *lengths, int B, int T,
-                          const attn_stack *mem, int training) {
+static attn_status stack_forward(attn_model *m, attn_stack_kind which, const int *ids,
+                                 const float *features, const int *lengths, int B, int T,
+                                 const attn_stack *mem, int training) {
     attn_stack *st = which == ATTN_STACK_ENCODER ? &m->enc : &m->dec;
     if (features)
         memcpy(st->features, features, (size_t)B * T * m->cfg.n_features * sizeof(float));
@@ -161,6 +161,7 @@ static void stack_forward(attn_model *m, attn_stack_kind which, const int *ids,
                         .training = training,
                         .rng = &m->rng};
     st->out = (float *)attn_stack_forward(m, which, &r);
+    return st->out ? ATTN_OK : ATTN_ERR_NOMEM; /* the message is the kernel's */
 }
 
 attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training, float *loss) {
@@ -177,21 +178,22 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     attn_stack *top;
 
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
-        stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
-                      b->lengths, B, b->T, NULL, training);
+        ATTN_TRY(stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
+                               b->lengths, B, b->T, NULL, training));
         attn_pool_forward(c->pool, m->pooled, m->enc.out, b->lengths, B, b->T, C);
         attn_linear_forward(m->logits, m->pooled, m->head_w, m->head_b, B, C, c->n_classes);
         m->logit_rows = B, m->logit_cols = c->n_classes;
         tgt = b->labels;
     } else {
         if (is_s2s) {
-            stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
-                          b->lengths, B, b->T, NULL, training);
-            stack_forward(m, ATTN_STACK_DECODER, b->tgt_in, NULL, NULL, B, b->Tt, &m->enc,
-                          training);
+            ATTN_TRY(stack_forward(m, ATTN_STACK_ENCODER, b->tokens,
+                                   c->n_features ? b->features : NULL, b->lengths, B, b->T, NULL,
+                                   training));
+            ATTN_TRY(stack_forward(m, ATTN_STACK_DECODER, b->tgt_in, NULL, NULL, B, b->Tt, &m->enc,
+                                   training));
         } else {
-            stack_forward(m, ATTN_STACK_DECODER, b->tokens, NULL, b->lengths, B, b->T, NULL,
-                          training);
+            ATTN_TRY(stack_forward(m, ATTN_STACK_DECODER, b->tokens, NULL, b->lengths, B, b->T,
+                                   NULL, training));
         }
         top = &m->dec;
         int rows = B * top->shape.T;
@@ -224,8 +226,8 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
 
 /* dout: (B, T, C) gradient of st->out, clobbered. Runs the stack backward down to the embedding;
  * dmem receives the gradient of the memory (cross-attention) when st->cross. */
-static void stack_backward(attn_model *m, attn_stack *st, float *dout, const attn_stack *mem,
-                           float *dmem) {
+static attn_status stack_backward(attn_model *m, attn_stack *st, float *dout, const attn_stack *mem,
+                                  float *dmem) {
     const attn_config *c = &m->cfg;
     int B = st->shape.B, T = st->shape.T, C = c->d_model;
     long BTC = (long)B * T * C;
@@ -248,11 +250,11 @@ static void stack_backward(attn_model *m, attn_stack *st, float *dout, const att
         float *dx = NEXT_BUF();
         memset(dx, 0, BTC * sizeof(float));
         if (st == &m->enc)
-            attn_encoder_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x, x_len, d,
-                                        dx, m->scratch);
+            ATTN_TRY(attn_encoder_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x,
+                                                 x_len, d, dx, m->scratch));
         else
-            attn_decoder_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x, x_len,
-                                        memx, mem_len, d, dx, dmem, m->scratch);
+            ATTN_TRY(attn_decoder_layer_backward(&st->shape, &st->p[l], &st->g[l], &st->acts[l], x,
+                                                 x_len, memx, mem_len, d, dx, dmem, m->scratch));
         d = dx;
     }
     if (c->dropout > 0) {
@@ -266,10 +268,11 @@ static void stack_backward(attn_model *m, attn_stack *st, float *dout, const att
         attn_linear_backward(NULL, m->gin_w, m->gin_b, d, st->features, m->in_w, B * T,
                              c->n_features, C);
         if (m->gpos_emb) attn_positions_backward(m->gpos_emb, d, B, T, C, 0);
-        return;
+        return ATTN_OK;
     }
     attn_embedding_backward(m->gtok_emb, m->gpos_emb, d, st->tokens, B, T, C, 0,
                             attn_model_embed_scale(m));
+    return ATTN_OK;
 }
 
 attn_status attn_model_loss(const attn_model *m, double *sum, long *count) {
@@ -305,19 +308,14 @@ attn_status attn_model_backward_sum(attn_model *m, float scale) {
         memset(dtop, 0, (size_t)B * T * C * sizeof(float));
         attn_pool_backward(c->pool, dtop, m->dpooled, st->has_lengths ? st->lengths : NULL, B, T,
                            C);
-        stack_backward(m, st, dtop, NULL, NULL);
-        return ATTN_OK;
+        return stack_backward(m, st, dtop, NULL, NULL);
     }
     attn_stack *dec = &m->dec;
     memset(dtop, 0, (size_t)rows * C * sizeof(float));
     attn_linear_backward(dtop, m->gtok_emb, NULL, m->logits, dec->out, m->tok_emb, rows, C,
                          c->vocab_size);
-    if (c->arch == ATTN_ARCH_DECODER_LM) {
-        stack_backward(m, dec, dtop, NULL, NULL);
-        return ATTN_OK;
-    }
+    if (c->arch == ATTN_ARCH_DECODER_LM) return stack_backward(m, dec, dtop, NULL, NULL);
     memset(m->dmem, 0, (size_t)m->B * m->T * C * sizeof(float));
-    stack_backward(m, dec, dtop, &m->enc, m->dmem);
-    stack_backward(m, &m->enc, m->dmem, NULL, NULL);
-    return ATTN_OK;
+    ATTN_TRY(stack_backward(m, dec, dtop, &m->enc, m->dmem));
+    return stack_backward(m, &m->enc, m->dmem, NULL, NULL);
 }

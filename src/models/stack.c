@@ -87,11 +87,12 @@ const float *attn_stack_forward(const attn_model *m, attn_stack_kind which,
                               .cache = r->caches ? &r->caches[l] : NULL,
                               .self_probs = r->probs_cross ? NULL : probs,
                               .cross_probs = r->probs_cross ? probs : NULL};
-        if (which == ATTN_STACK_ENCODER)
-            attn_encoder_layer_forward(&s, &st->p[l], a, x, r->x_len, &run); // (B, T, C)
-        else
-            attn_decoder_layer_forward(&s, &st->p[l], a, x, r->x_len, r->mem, r->mem_len,
-                                       &run); // (B, T, C)
+        attn_status ok =
+            which == ATTN_STACK_ENCODER
+                ? attn_encoder_layer_forward(&s, &st->p[l], a, x, r->x_len, &run) // (B, T, C)
+                : attn_decoder_layer_forward(&s, &st->p[l], a, x, r->x_len, r->mem, r->mem_len,
+                                             &run); // (B, T, C)
+        if (ok != ATTN_OK) return NULL;
         x = a->out;
     }
     if (c->norm == ATTN_NORM_POST) return x;

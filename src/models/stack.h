@@ -42,7 +42,8 @@ typedef struct {
 } attn_stack_run;
 
 /* Runs the stack `which` of m as r says. Returns its output (B, T, C): r->out (pre-LN) or the
- * last layer's output (post-LN). The caller has checked the ids and sizes. */
+ * last layer's output (post-LN); NULL when a layer's attention could not allocate its tiles
+ * (ATTN_ERR_NOMEM, the message set). The caller has checked the ids and sizes. */
 const float *attn_stack_forward(const attn_model *m, attn_stack_kind which,
                                 const attn_stack_run *r);
 

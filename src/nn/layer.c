@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "core/error.h"
 #include "kernels/dropout.h"
 #include "kernels/layernorm.h"
 #include "kernels/residual.h"
@@ -120,20 +121,20 @@ static const float *residual_out(const attn_layer_shape *s, const attn_ln_params
     return sa->y;
 }
 
-static void self_attention(const attn_layer_shape *s, const attn_mha_params *p,
-                           attn_sublayer_acts *sa, const float *in, const int *x_len, int causal,
-                           const attn_layer_run *run) {
+static attn_status self_attention(const attn_layer_shape *s, const attn_mha_params *p,
+                                  attn_sublayer_acts *sa, const float *in, const int *x_len,
+                                  int causal, const attn_layer_run *run) {
     attn_mha_shape m = mha_shape(s, SUB_SELF_ATTN, causal);
-    attn_mha_forward(&m, p, sa->f_out, sa->qkv, sa->att, run->training ? sa->lse : NULL, in, NULL,
-                     x_len, run->cache, run->self_probs);
+    return attn_mha_forward(&m, p, sa->f_out, sa->qkv, sa->att, run->training ? sa->lse : NULL, in,
+                            NULL, x_len, run->cache, run->self_probs);
 }
 
-static void cross_attention(const attn_layer_shape *s, const attn_mha_params *p,
-                            attn_sublayer_acts *sa, const float *in, const float *mem,
-                            const int *mem_len, const attn_layer_run *run) {
+static attn_status cross_attention(const attn_layer_shape *s, const attn_mha_params *p,
+                                   attn_sublayer_acts *sa, const float *in, const float *mem,
+                                   const int *mem_len, const attn_layer_run *run) {
     attn_mha_shape m = mha_shape(s, SUB_CROSS_ATTN, 0);
-    attn_mha_forward(&m, p, sa->f_out, sa->qkv, sa->att, run->training ? sa->lse : NULL, in, mem,
-                     mem_len, run->cache, run->cross_probs);
+    return attn_mha_forward(&m, p, sa->f_out, sa->qkv, sa->att, run->training ? sa->lse : NULL, in,
+                            mem, mem_len, run->cache, run->cross_probs);
 }
 
 static void ffn(const attn_layer_shape *s, const attn_ffn_params *p, attn_sublayer_acts *sa,
@@ -142,35 +143,38 @@ static void ffn(const attn_layer_shape *s, const attn_ffn_params *p, attn_sublay
 }
 
 // x: (N, C) -> a->out: (N, C), N = B*T
-void attn_encoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
-                                attn_layer_acts *a, const float *x, const int *x_len,
-                                const attn_layer_run *run) {
+attn_status attn_encoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
+                                       attn_layer_acts *a, const float *x, const int *x_len,
+                                       const attn_layer_run *run) {
     const float *h, *x1;
-    h = residual_in(s, &p->ln_self, &a->self, x);                 // (N, C) pre: ln_self(x), post: x
-    self_attention(s, &p->self_attn, &a->self, h, x_len, 0, run); // (N, C) attn(h), key padding
+    h = residual_in(s, &p->ln_self, &a->self, x); // (N, C) pre: ln_self(x), post: x
+    ATTN_TRY(self_attention(s, &p->self_attn, &a->self, h, x_len, 0, run)); // (N, C) attn(h)
     x1 = residual_out(s, &p->ln_self, &a->self, x, run); // (N, C) x + drop(attn) [post: LN]
     h = residual_in(s, &p->ln_ffn, &a->ffn, x1);         // (N, C)
     ffn(s, &p->ffn, &a->ffn, h);                         // (N, C) fc2(act(fc1(h)))
     residual_out(s, &p->ln_ffn, &a->ffn, x1, run);       // (N, C) a->out = x1 + drop(ffn)
+    return ATTN_OK;
 }
 
 // x: (N, C) -> a->out: (N, C), N = B*T; mem: (B, Tk, C)
-void attn_decoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
-                                attn_layer_acts *a, const float *x, const int *x_len,
-                                const float *mem, const int *mem_len, const attn_layer_run *run) {
+attn_status attn_decoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
+                                       attn_layer_acts *a, const float *x, const int *x_len,
+                                       const float *mem, const int *mem_len,
+                                       const attn_layer_run *run) {
     const float *h, *x1, *x2;
-    h = residual_in(s, &p->ln_self, &a->self, x);                 // (N, C) pre: ln_self(x), post: x
-    self_attention(s, &p->self_attn, &a->self, h, x_len, 1, run); // (N, C) causal attn(h)
+    h = residual_in(s, &p->ln_self, &a->self, x); // (N, C) pre: ln_self(x), post: x
+    ATTN_TRY(self_attention(s, &p->self_attn, &a->self, h, x_len, 1, run)); // (N, C) causal
     x1 = residual_out(s, &p->ln_self, &a->self, x, run); // (N, C) x + drop(attn) [post: LN]
     x2 = x1;
     if (s->cross) {
-        h = residual_in(s, &p->ln_cross, &a->cross, x1);                     // (N, C)
-        cross_attention(s, &p->cross_attn, &a->cross, h, mem, mem_len, run); // (N, C) attn(h, mem)
-        x2 = residual_out(s, &p->ln_cross, &a->cross, x1, run);              // (N, C) x1 + drop(.)
+        h = residual_in(s, &p->ln_cross, &a->cross, x1);                               // (N, C)
+        ATTN_TRY(cross_attention(s, &p->cross_attn, &a->cross, h, mem, mem_len, run)); // (N, C)
+        x2 = residual_out(s, &p->ln_cross, &a->cross, x1, run); // (N, C) x1 + drop(.)
     }
     h = residual_in(s, &p->ln_ffn, &a->ffn, x2);   // (N, C)
     ffn(s, &p->ffn, &a->ffn, h);                   // (N, C) fc2(act(fc1(h)))
     residual_out(s, &p->ln_ffn, &a->ffn, x2, run); // (N, C) a->out = x2 + drop(ffn)
+    return ATTN_OK;
 }
 
 /* ---- backward ----------------------------------------------------------------------------- */
@@ -246,29 +250,30 @@ static void ffn_backward(const attn_layer_shape *s, const attn_layer_params *p,
                       s->B * s->T, s->C, s->F);
 }
 
-static void self_attention_backward(const attn_layer_shape *s, const attn_layer_params *p,
-                                    const attn_layer_params *g, const attn_sublayer_acts *sa,
-                                    const int *x_len, int causal, f_grad fg,
-                                    const layer_scratch *sc) {
+static attn_status self_attention_backward(const attn_layer_shape *s, const attn_layer_params *p,
+                                           const attn_layer_params *g, const attn_sublayer_acts *sa,
+                                           const int *x_len, int causal, f_grad fg,
+                                           const layer_scratch *sc) {
     attn_mha_shape m = mha_shape(s, SUB_SELF_ATTN, causal);
-    attn_mha_backward(&m, &p->self_attn, &g->self_attn, sc->df, sa->qkv, sa->att, sa->lse, fg.in,
-                      NULL, x_len, fg.dfin, NULL, sc->f);
+    return attn_mha_backward(&m, &p->self_attn, &g->self_attn, sc->df, sa->qkv, sa->att, sa->lse,
+                             fg.in, NULL, x_len, fg.dfin, NULL, sc->f);
 }
 
-static void cross_attention_backward(const attn_layer_shape *s, const attn_layer_params *p,
-                                     const attn_layer_params *g, const attn_sublayer_acts *sa,
-                                     const float *mem, const int *mem_len, float *dmem, f_grad fg,
-                                     const layer_scratch *sc) {
+static attn_status cross_attention_backward(const attn_layer_shape *s, const attn_layer_params *p,
+                                            const attn_layer_params *g,
+                                            const attn_sublayer_acts *sa, const float *mem,
+                                            const int *mem_len, float *dmem, f_grad fg,
+                                            const layer_scratch *sc) {
     attn_mha_shape m = mha_shape(s, SUB_CROSS_ATTN, 0);
-    attn_mha_backward(&m, &p->cross_attn, &g->cross_attn, sc->df, sa->qkv, sa->att, sa->lse, fg.in,
-                      mem, mem_len, fg.dfin, dmem, sc->f);
+    return attn_mha_backward(&m, &p->cross_attn, &g->cross_attn, sc->df, sa->qkv, sa->att, sa->lse,
+                             fg.in, mem, mem_len, fg.dfin, dmem, sc->f);
 }
 
 // dout: (N, C) -> dx (N, C) +=, g +=
-void attn_encoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
-                                 const attn_layer_params *g, const attn_layer_acts *a,
-                                 const float *x, const int *x_len, const float *dout, float *dx,
-                                 float *scratch) {
+attn_status attn_encoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
+                                        const attn_layer_params *g, const attn_layer_acts *a,
+                                        const float *x, const int *x_len, const float *dout,
+                                        float *dx, float *scratch) {
     layer_scratch sc = split_scratch(s, scratch);
     const float *x1 = a->self.y;
     float *dx1 = sc.dmid[0];
@@ -277,16 +282,17 @@ void attn_encoder_layer_backward(const attn_layer_shape *s, const attn_layer_par
     ffn_backward(s, p, g, &a->ffn, fg, &sc);                                // d h += ffn'
     residual_in_backward(s, &p->ln_ffn, &g->ln_ffn, &a->ffn, x1, dx1, &sc); // dx1 += ln_ffn'
     fg = residual_out_backward(s, &p->ln_self, &g->ln_self, &a->self, x, dx1, dx, 0, &sc); // dx
-    self_attention_backward(s, p, g, &a->self, x_len, 0, fg, &sc);           // d h += attn'
+    ATTN_TRY(self_attention_backward(s, p, g, &a->self, x_len, 0, fg, &sc)); // d h += attn'
     residual_in_backward(s, &p->ln_self, &g->ln_self, &a->self, x, dx, &sc); // dx += ln_self'
+    return ATTN_OK;
 }
 
 // dout: (N, C) -> dx (N, C) +=, dmem (B, Tk, C) +=, g +=
-void attn_decoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
-                                 const attn_layer_params *g, const attn_layer_acts *a,
-                                 const float *x, const int *x_len, const float *mem,
-                                 const int *mem_len, const float *dout, float *dx, float *dmem,
-                                 float *scratch) {
+attn_status attn_decoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
+                                        const attn_layer_params *g, const attn_layer_acts *a,
+                                        const float *x, const int *x_len, const float *mem,
+                                        const int *mem_len, const float *dout, float *dx,
+                                        float *dmem, float *scratch) {
     layer_scratch sc = split_scratch(s, scratch);
     const float *x1 = a->self.y, *x2 = s->cross ? a->cross.y : x1;
     float *dx2 = sc.dmid[0], *dx1 = s->cross ? sc.dmid[1] : dx2;
@@ -296,10 +302,11 @@ void attn_decoder_layer_backward(const attn_layer_shape *s, const attn_layer_par
     residual_in_backward(s, &p->ln_ffn, &g->ln_ffn, &a->ffn, x2, dx2, &sc); // dx2 += ln_ffn'
     if (s->cross) {
         fg = residual_out_backward(s, &p->ln_cross, &g->ln_cross, &a->cross, x1, dx2, dx1, 1, &sc);
-        cross_attention_backward(s, p, g, &a->cross, mem, mem_len, dmem, fg, &sc); // dmem +=
+        ATTN_TRY(cross_attention_backward(s, p, g, &a->cross, mem, mem_len, dmem, fg, &sc));
         residual_in_backward(s, &p->ln_cross, &g->ln_cross, &a->cross, x1, dx1, &sc);
     }
     fg = residual_out_backward(s, &p->ln_self, &g->ln_self, &a->self, x, dx1, dx, 0, &sc); // dx
-    self_attention_backward(s, p, g, &a->self, x_len, 1, fg, &sc);           // d h += attn'
+    ATTN_TRY(self_attention_backward(s, p, g, &a->self, x_len, 1, fg, &sc)); // d h += attn'
     residual_in_backward(s, &p->ln_self, &g->ln_self, &a->self, x, dx, &sc); // dx += ln_self'
+    return ATTN_OK;
 }

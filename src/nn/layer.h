@@ -17,6 +17,8 @@
 #ifndef ATTN_NN_LAYER_H
 #define ATTN_NN_LAYER_H
 
+#include "attn/status.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -118,28 +120,31 @@ void attn_layer_acts_bind(attn_layer_acts *a, const attn_layer_shape *s, int tra
 size_t attn_layer_scratch_floats(const attn_layer_shape *s);
 
 /* x: (B, T, C) -> a->out (B, T, C); x_len: (B) valid lengths of x (key padding) or NULL. */
-void attn_encoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
-                                attn_layer_acts *a, const float *x, const int *x_len,
-                                const attn_layer_run *run);
+attn_status attn_encoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
+                                       attn_layer_acts *a, const float *x, const int *x_len,
+                                       const attn_layer_run *run);
 
 /* x: (B, T, C) -> a->out (B, T, C), causal self-attention over x (and run->cache's positions);
  * with s->cross, cross-attention to mem (B, Tk, C) (or run->cache->cross_kv) whose valid
  * lengths are mem_len (B) or NULL. */
-void attn_decoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
-                                attn_layer_acts *a, const float *x, const int *x_len,
-                                const float *mem, const int *mem_len, const attn_layer_run *run);
+attn_status attn_decoder_layer_forward(const attn_layer_shape *s, const attn_layer_params *p,
+                                       attn_layer_acts *a, const float *x, const int *x_len,
+                                       const float *mem, const int *mem_len,
+                                       const attn_layer_run *run);
 
 /* dout: (B, T, C) gradient of the layer output, left unchanged. Accumulates into dx (B, T, C)
  * and g; the decoder's also into dmem (B, Tk, C) (with s->cross). scratch:
- * attn_layer_scratch_floats(s) floats. a: from a training forward of the same inputs. */
-void attn_encoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
-                                 const attn_layer_params *g, const attn_layer_acts *a,
-                                 const float *x, const int *x_len, const float *dout, float *dx,
-                                 float *scratch);
-void attn_decoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
-                                 const attn_layer_params *g, const attn_layer_acts *a,
-                                 const float *x, const int *x_len, const float *mem,
-                                 const int *mem_len, const float *dout, float *dx, float *dmem,
-                                 float *scratch);
+ * attn_layer_scratch_floats(s) floats. a: from a training forward of the same inputs.
+ * The four layer functions return ATTN_ERR_NOMEM when the attention kernel cannot allocate its
+ * per-thread tiles (the outputs are then incomplete), else ATTN_OK. */
+attn_status attn_encoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
+                                        const attn_layer_params *g, const attn_layer_acts *a,
+                                        const float *x, const int *x_len, const float *dout,
+                                        float *dx, float *scratch);
+attn_status attn_decoder_layer_backward(const attn_layer_shape *s, const attn_layer_params *p,
+                                        const attn_layer_params *g, const attn_layer_acts *a,
+                                        const float *x, const int *x_len, const float *mem,
+                                        const int *mem_len, const float *dout, float *dx,
+                                        float *dmem, float *scratch);
 
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "kernels/attention.h"
 #include "kernels/linear.h"
 
@@ -73,8 +74,8 @@ static void cache_append(const attn_mha_shape *s, const float *qkv, attn_kv_cach
 /* Cached self-attention of streams at different lengths. One new position each: one batched call
  * where stream b sees its len[b] + n_new[b] keys. More: one call per stream over its n_new[b]
  * queries and len[b] + n_new[b] keys (bottom-right causal), the rows past them zeroed. */
-static void sdpa_streams(const attn_mha_shape *s, const float *qkv, attn_kv_cache *cache,
-                         float *att) {
+static attn_status sdpa_streams(const attn_mha_shape *s, const float *qkv, attn_kv_cache *cache,
+                                float *att) {
     int B = s->B, Tq = s->Tq, C = s->C;
     attn_sdpa_args a = sdpa_views(s, qkv, NULL, cache);
     if (Tq == 1) {
@@ -83,8 +84,7 @@ static void sdpa_streams(const attn_mha_shape *s, const float *qkv, attn_kv_cach
             cache->kv_len[b] = cache->len[b] + new_positions(cache, b, 1);
             if (cache->kv_len[b] > a.Tk) a.Tk = cache->kv_len[b];
         }
-        attn_sdpa_forward(&a, att, (long)Tq * C, C, NULL);
-        return;
+        return attn_sdpa_forward(&a, att, (long)Tq * C, C, NULL);
     }
     for (int b = 0; b < B; b++) {
         int n = new_positions(cache, b, Tq);
@@ -94,17 +94,18 @@ static void sdpa_streams(const attn_mha_shape *s, const float *qkv, attn_kv_cach
         attn_sdpa_args one = a;
         one.B = 1, one.Tq = n, one.Tk = cache->len[b] + n;
         one.q = a.q + b * a.q_bs, one.k = a.k + b * a.k_bs, one.v = a.v + b * a.v_bs;
-        attn_sdpa_forward(&one, o, (long)Tq * C, C, NULL);
+        ATTN_TRY(attn_sdpa_forward(&one, o, (long)Tq * C, C, NULL));
     }
+    return ATTN_OK;
 }
 
 void attn_mha_cross_kv(const attn_mha_params *p, float *kv, const float *mem, int N, int C) {
     attn_linear_forward(kv, mem, p->in_w + (size_t)C * C, p->in_b + C, N, C, 2 * C); /* (N, 2C) */
 }
 
-void attn_mha_forward(const attn_mha_shape *s, const attn_mha_params *p, float *out, float *qkv,
-                      float *att, float *lse, const float *x, const float *mem, const int *kv_len,
-                      attn_kv_cache *cache, float *probs) {
+attn_status attn_mha_forward(const attn_mha_shape *s, const attn_mha_params *p, float *out,
+                             float *qkv, float *att, float *lse, const float *x, const float *mem,
+                             const int *kv_len, attn_kv_cache *cache, float *probs) {
     int B = s->B, Tq = s->Tq, C = s->C;
     if (!s->cross) {
         attn_linear_forward(qkv, x, p->in_w, p->in_b, B * Tq, C, 3 * C); /* (B, Tq, 3C) */
@@ -115,19 +116,22 @@ void attn_mha_forward(const attn_mha_shape *s, const attn_mha_params *p, float *
             attn_mha_cross_kv(p, qkv + (size_t)B * Tq * C, mem, B * s->Tk, C);
     }
     attn_sdpa_args a = sdpa_views(s, qkv, kv_len, cache);
+    attn_status st;
     if (probs)
-        attn_sdpa_probs(&a, att, (long)Tq * C, C, probs);
+        st = attn_sdpa_probs(&a, att, (long)Tq * C, C, probs);
     else if (cache && !s->cross && !cache->uniform)
-        sdpa_streams(s, qkv, cache, att);
+        st = sdpa_streams(s, qkv, cache, att);
     else
-        attn_sdpa_forward(&a, att, (long)Tq * C, C, lse);
+        st = attn_sdpa_forward(&a, att, (long)Tq * C, C, lse);
+    ATTN_TRY(st);
     attn_linear_forward(out, att, p->out_w, p->out_b, B * Tq, C, C); /* (B, Tq, C) */
+    return ATTN_OK;
 }
 
-void attn_mha_backward(const attn_mha_shape *s, const attn_mha_params *p, const attn_mha_params *g,
-                       const float *dout, const float *qkv, const float *att, const float *lse,
-                       const float *x, const float *mem, const int *kv_len, float *dx, float *dmem,
-                       float *scratch) {
+attn_status attn_mha_backward(const attn_mha_shape *s, const attn_mha_params *p,
+                              const attn_mha_params *g, const float *dout, const float *qkv,
+                              const float *att, const float *lse, const float *x, const float *mem,
+                              const int *kv_len, float *dx, float *dmem, float *scratch) {
     int B = s->B, Tq = s->Tq, Tk = s->Tk, C = s->C;
     int cross = s->cross;
     size_t nq = (size_t)B * Tq * C;
@@ -141,7 +145,7 @@ void attn_mha_backward(const attn_mha_shape *s, const attn_mha_params *p, const 
     attn_sdpa_args a = sdpa_views(s, qkv, kv_len, NULL);
     float *dq = dqkv;
     float *dk = dqkv + (a.k - qkv), *dv = dqkv + (a.v - qkv);
-    attn_sdpa_backward(&a, att, (long)Tq * C, C, lse, datt, dq, dk, dv, delta);
+    ATTN_TRY(attn_sdpa_backward(&a, att, (long)Tq * C, C, lse, datt, dq, dk, dv, delta));
 
     if (!cross) {
         attn_linear_backward(dx, g->in_w, g->in_b, dqkv, x, p->in_w, B * Tq, C, 3 * C);
@@ -150,4 +154,5 @@ void attn_mha_backward(const attn_mha_shape *s, const attn_mha_params *p, const 
         attn_linear_backward(dmem, g->in_w + (size_t)C * C, g->in_b + C, dqkv + nq, mem,
                              p->in_w + (size_t)C * C, B * Tk, C, 2 * C);
     }
+    return ATTN_OK;
 }

@@ -31,18 +31,18 @@ size_t attn_mha_scratch_floats(const attn_mha_shape *s, int cross);
  * past n_new[b] get att rows of zeros. Cross-attention reads cache->cross_kv.
  * probs: NULL, or (B, H, Tq, Tk) for the attention probabilities (training and decoding pass
  * NULL; the reference kernel then computes the attention, see kernels/attention.h). */
-void attn_mha_forward(const attn_mha_shape *s, const attn_mha_params *p, float *out, float *qkv,
-                      float *att, float *lse, const float *x, const float *mem, const int *kv_len,
-                      attn_kv_cache *cache, float *probs);
+attn_status attn_mha_forward(const attn_mha_shape *s, const attn_mha_params *p, float *out,
+                             float *qkv, float *att, float *lse, const float *x, const float *mem,
+                             const int *kv_len, attn_kv_cache *cache, float *probs);
 
 /* Cross-attention keys and values of a memory: kv (N, 2C) = mem (N, C) [Wk; Wv]^T + [bk; bv],
  * what attn_mha_forward computes for cross-attention, for a decoding cache to keep. */
 void attn_mha_cross_kv(const attn_mha_params *p, float *kv, const float *mem, int N, int C);
 
 /* Accumulates into dx (B, Tq, C), dmem (B, Tk, C) (cross only) and g. dout: (B, Tq, C). */
-void attn_mha_backward(const attn_mha_shape *s, const attn_mha_params *p, const attn_mha_params *g,
-                       const float *dout, const float *qkv, const float *att, const float *lse,
-                       const float *x, const float *mem, const int *kv_len, float *dx, float *dmem,
-                       float *scratch);
+attn_status attn_mha_backward(const attn_mha_shape *s, const attn_mha_params *p,
+                              const attn_mha_params *g, const float *dout, const float *qkv,
+                              const float *att, const float *lse, const float *x, const float *mem,
+                              const int *kv_len, float *dx, float *dmem, float *scratch);
 
 #endif
