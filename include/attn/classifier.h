@@ -34,13 +34,13 @@ typedef struct attn_classifier attn_classifier;
  * and labels that agree with it (vocabulary size, number of classes). Errors: attn_model_load's;
  * ATTN_ERR_MISSING (no tokenizer or labels in the metadata); ATTN_ERR_FORMAT (they are invalid or
  * disagree with the model); ATTN_ERR_INVALID (another model family). */
-attn_status attn_classifier_load(const char *path, attn_classifier **out);
-void attn_classifier_free(attn_classifier *c);
+ATTN_API attn_status attn_classifier_load(const char *path, attn_classifier **out);
+ATTN_API void attn_classifier_free(attn_classifier *c);
 
 /* The parts, owned by the classifier. */
-attn_model *attn_classifier_model(const attn_classifier *c);
-const attn_tokenizer *attn_classifier_tokenizer(const attn_classifier *c);
-const attn_labels *attn_classifier_labels(const attn_classifier *c);
+ATTN_API attn_model *attn_classifier_model(const attn_classifier *c);
+ATTN_API const attn_tokenizer *attn_classifier_tokenizer(const attn_classifier *c);
+ATTN_API const attn_labels *attn_classifier_labels(const attn_classifier *c);
 
 /* ---- training ----------------------------------------------------------------------------- */
 
@@ -63,7 +63,7 @@ typedef struct {
  * width 128 with 4 heads, d_ff 512, dropout 0.1, pre-LN, learned positions, GELU, [CLS] pooling;
  * a BPE of 8000 tokens; 10 epochs of batches of 32 (buckets of 50 batches), AdamW (lr 5e-4,
  * weight decay 0.01, clip 1) with 5% warm-up then cosine to 0, patience 3, seed 1. */
-attn_classifier_params attn_classifier_default_params(void);
+ATTN_API attn_classifier_params attn_classifier_default_params(void);
 
 typedef struct {
     attn_train_result train; /* steps, epochs, early stop, losses, seconds */
@@ -84,16 +84,17 @@ typedef struct {
  * (also when the abort callback stopped the run: ATTN_ERR_ABORTED, the best checkpoint on disk).
  * Errors: attn_train's; ATTN_ERR_INVALID (fewer than two labels, a text the tokenizer refuses, a
  * dev label outside `labels`); the tokenizer's. */
-attn_status attn_classifier_train(const attn_tsv *train, const attn_tsv *dev,
-                                  const attn_labels *labels, const attn_classifier_params *params,
-                                  attn_classifier **out, attn_classifier_result *res);
+ATTN_API attn_status attn_classifier_train(const attn_tsv *train, const attn_tsv *dev,
+                                           const attn_labels *labels,
+                                           const attn_classifier_params *params,
+                                           attn_classifier **out, attn_classifier_result *res);
 
 /* ---- prediction and evaluation ------------------------------------------------------------ */
 
 /* The label of one text (*label, may be NULL) and its class probabilities (probs: n_classes
  * floats, may be NULL). A text longer than max_len tokens is cut as in training. */
-attn_status attn_classifier_classify(attn_classifier *c, const char *text, size_t len, int *label,
-                                     float *probs);
+ATTN_API attn_status attn_classifier_classify(attn_classifier *c, const char *text, size_t len,
+                                              int *label, float *probs);
 
 /* Runs members[0..n) over the rows of t in batches of up to `batch` texts sorted by length; with
  * n > 1 the members' softmax probabilities are averaged (an ensemble: every member must have
@@ -103,17 +104,18 @@ attn_status attn_classifier_classify(attn_classifier *c, const char *text, size_
  * *pred (d->n ids) and *probs (d->n * K) are malloc'd for the caller; *d receives member 0's
  * encoding (labels, lines, skipped rows), a text counted as truncated when any member cut it; the
  * caller frees it with attn_cls_data_free. */
-attn_status attn_classifier_predict(attn_classifier *const *members, int n, const attn_tsv *t,
-                                    int labelled, int skip_unknown, int batch, attn_cls_data *d,
-                                    int **pred, float **probs);
+ATTN_API attn_status attn_classifier_predict(attn_classifier *const *members, int n,
+                                             const attn_tsv *t, int labelled, int skip_unknown,
+                                             int batch, attn_cls_data *d, int **pred,
+                                             float **probs);
 
 /* attn_classifier_predict of the labelled rows of t, then the classification report (accuracy,
  * per-class precision / recall / F1, confusion) into *out (free with attn_cls_report_free). d may
  * be NULL, else it receives the encoding as above. Errors: those of predict; ATTN_ERR_INVALID when
  * no row is left to score. */
-attn_status attn_classifier_evaluate(attn_classifier *const *members, int n, const attn_tsv *t,
-                                     int skip_unknown, int batch, attn_cls_report *out,
-                                     attn_cls_data *d);
+ATTN_API attn_status attn_classifier_evaluate(attn_classifier *const *members, int n,
+                                              const attn_tsv *t, int skip_unknown, int batch,
+                                              attn_cls_report *out, attn_cls_data *d);
 
 /* What attn_classifier_attention found for one text. */
 typedef struct {
@@ -129,8 +131,8 @@ typedef struct {
  * special tokens by name, others decoded alone), and every map as DIR/attention.json
  * (attn_maps_write_json). DIR is created when missing. Errors: ATTN_ERR_IO (DIR exists and is not a
  * folder, or cannot be made or written), the tokenizer's and the model's. */
-attn_status attn_classifier_attention(attn_classifier *c, const char *text, size_t len,
-                                      const char *dir, attn_attention_result *out);
+ATTN_API attn_status attn_classifier_attention(attn_classifier *c, const char *text, size_t len,
+                                               const char *dir, attn_attention_result *out);
 
 /* ---- cross-validation --------------------------------------------------------------------- */
 
@@ -146,11 +148,11 @@ typedef struct {
  * and scores it on fold i; labels are those of all. on_fold (may be NULL) is called before each
  * fold (r == NULL) and after it; out receives k results. Errors: ATTN_ERR_INVALID (k < 2, fewer
  * rows than k), attn_classifier_train's and evaluate's. */
-attn_status attn_classifier_kfold(const attn_tsv *all, const attn_tsv *dev, int k,
-                                  const attn_classifier_params *params, int batch,
-                                  void (*on_fold)(int fold, int k, const attn_fold_result *r,
-                                                  void *user),
-                                  void *user, attn_fold_result *out);
+ATTN_API attn_status attn_classifier_kfold(const attn_tsv *all, const attn_tsv *dev, int k,
+                                           const attn_classifier_params *params, int batch,
+                                           void (*on_fold)(int fold, int k,
+                                                           const attn_fold_result *r, void *user),
+                                           void *user, attn_fold_result *out);
 
 #ifdef __cplusplus
 }

@@ -63,34 +63,34 @@ typedef struct {
 } attn_config;
 
 /* Sensible defaults for a family: a small pre-LN model with learned positions and GELU. */
-attn_config attn_config_default(attn_arch arch);
+ATTN_API attn_config attn_config_default(attn_arch arch);
 
 /* ATTN_OK, or ATTN_ERR_INVALID with a message naming the first inconsistent field. */
-attn_status attn_config_validate(const attn_config *cfg);
+ATTN_API attn_status attn_config_validate(const attn_config *cfg);
 
 /* Names used in checkpoints and on the command line ("classifier", "pre", "gelu_tanh", ...). */
-const char *attn_arch_name(attn_arch arch);
-const char *attn_norm_name(attn_norm norm);
-const char *attn_pos_name(attn_pos pos);
-const char *attn_act_name(attn_act act);
-const char *attn_pool_name(attn_pool pool);
+ATTN_API const char *attn_arch_name(attn_arch arch);
+ATTN_API const char *attn_norm_name(attn_norm norm);
+ATTN_API const char *attn_pos_name(attn_pos pos);
+ATTN_API const char *attn_act_name(attn_act act);
+ATTN_API const char *attn_pool_name(attn_pool pool);
 /* The reverse: returns ATTN_ERR_INVALID for an unknown name. */
 /* Every name of an enum, NULL-terminated, at the index of its value (for option lists). */
-const char *const *attn_arch_names(void);
-const char *const *attn_norm_names(void);
-const char *const *attn_pos_names(void);
-const char *const *attn_act_names(void);
-const char *const *attn_pool_names(void);
+ATTN_API const char *const *attn_arch_names(void);
+ATTN_API const char *const *attn_norm_names(void);
+ATTN_API const char *const *attn_pos_names(void);
+ATTN_API const char *const *attn_act_names(void);
+ATTN_API const char *const *attn_pool_names(void);
 
-attn_status attn_arch_parse(const char *name, attn_arch *out);
-attn_status attn_norm_parse(const char *name, attn_norm *out);
-attn_status attn_pos_parse(const char *name, attn_pos *out);
-attn_status attn_act_parse(const char *name, attn_act *out);
-attn_status attn_pool_parse(const char *name, attn_pool *out);
+ATTN_API attn_status attn_arch_parse(const char *name, attn_arch *out);
+ATTN_API attn_status attn_norm_parse(const char *name, attn_norm *out);
+ATTN_API attn_status attn_pos_parse(const char *name, attn_pos *out);
+ATTN_API attn_status attn_act_parse(const char *name, attn_act *out);
+ATTN_API attn_status attn_pool_parse(const char *name, attn_pool *out);
 
 /* The config as a JSON object string (malloc'd; the caller frees), and back. */
-attn_status attn_config_to_json(const attn_config *cfg, char **json);
-attn_status attn_config_from_json(const char *json, attn_config *cfg);
+ATTN_API attn_status attn_config_to_json(const attn_config *cfg, char **json);
+ATTN_API attn_status attn_config_from_json(const char *json, attn_config *cfg);
 
 #ifdef __cplusplus
 }

@@ -38,9 +38,9 @@ extern "C" {
 /* ---- files ---------------------------------------------------------------------------------- */
 
 /* The whole file at path ("-": standard input) in a new buffer (*data, malloc'd, the caller frees;
- * *size bytes, with one NUL after them not counted). Errors: ATTN_ERR_IO naming the path and the reason (missing, a
- * directory, unreadable), ATTN_ERR_NOMEM. */
-attn_status attn_file_read(const char *path, void **data, size_t *size);
+ * *size bytes, with one NUL after them not counted). Errors: ATTN_ERR_IO naming the path and the
+ * reason (missing, a directory, unreadable), ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_file_read(const char *path, void **data, size_t *size);
 
 /* ---- TSV files ------------------------------------------------------------------------------ */
 
@@ -61,18 +61,19 @@ typedef struct {
  * text are kept byte for byte (no trimming).
  * Errors (ATTN_ERR_FORMAT, the message is "NAME:LINE: why", *out zeroed): a line with no tab, an
  * empty or white-space-only label or text, a NUL byte. ATTN_ERR_NOMEM. */
-attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_tsv *out);
+ATTN_API attn_status attn_tsv_parse(const char *data, size_t len, const char *name, attn_tsv *out);
 
 /* Unlabelled texts, one per line: the same rules, but the whole line is the text and every label
  * is "" (no tab is needed and tabs stay in the text). Errors: a NUL byte; ATTN_ERR_NOMEM. */
-attn_status attn_tsv_parse_texts(const char *data, size_t len, const char *name, attn_tsv *out);
+ATTN_API attn_status attn_tsv_parse_texts(const char *data, size_t len, const char *name,
+                                          attn_tsv *out);
 
 /* Reads and parses the file at path (attn_tsv_parse with name = path). ATTN_ERR_IO names the path
  * and the reason when it cannot be read. */
-attn_status attn_tsv_read(const char *path, attn_tsv *out);
+ATTN_API attn_status attn_tsv_read(const char *path, attn_tsv *out);
 
 /* Frees everything a tsv holds and zeroes it; safe on a zeroed struct and on NULL. */
-void attn_tsv_free(attn_tsv *t);
+ATTN_API void attn_tsv_free(attn_tsv *t);
 
 /* ---- label sets ----------------------------------------------------------------------------- */
 
@@ -81,27 +82,27 @@ typedef struct attn_labels attn_labels;
 
 /* The distinct labels of a tsv, sorted by byte value (strcmp), so the ids do not depend on the
  * order of the rows. Errors: ATTN_ERR_INVALID for an empty tsv; ATTN_ERR_NOMEM. */
-attn_status attn_labels_from_tsv(const attn_tsv *t, attn_labels **out);
+ATTN_API attn_status attn_labels_from_tsv(const attn_tsv *t, attn_labels **out);
 
 /* A label set from n names, kept in the given order. Errors: ATTN_ERR_INVALID for n < 1, a NULL
  * or empty name, or a name given twice (the message names it); ATTN_ERR_NOMEM. */
-attn_status attn_labels_create(const char *const *names, int n, attn_labels **out);
+ATTN_API attn_status attn_labels_create(const char *const *names, int n, attn_labels **out);
 
 /* The set as a JSON list of strings (malloc'd, NUL-terminated; the caller frees), e.g.
  * ["games","libs"], and back. from_json errors: ATTN_ERR_FORMAT when the text is not a non-empty
  * JSON list of distinct non-empty strings (the message says which); ATTN_ERR_NOMEM. */
-attn_status attn_labels_to_json(const attn_labels *l, char **json);
-attn_status attn_labels_from_json(const char *json, attn_labels **out);
+ATTN_API attn_status attn_labels_to_json(const attn_labels *l, char **json);
+ATTN_API attn_status attn_labels_from_json(const char *json, attn_labels **out);
 
-void attn_labels_free(attn_labels *l);
+ATTN_API void attn_labels_free(attn_labels *l);
 
-int attn_labels_count(const attn_labels *l);
+ATTN_API int attn_labels_count(const attn_labels *l);
 /* The name of label id (owned by the set), or NULL if id is out of range. */
-const char *attn_labels_name(const attn_labels *l, int id);
+ATTN_API const char *attn_labels_name(const attn_labels *l, int id);
 /* All names in id order (attn_labels_count of them), e.g. for attn_cls_report_format. */
-const char *const *attn_labels_names(const attn_labels *l);
+ATTN_API const char *const *attn_labels_names(const attn_labels *l);
 /* The id of name, or -1 when the set does not hold it (O(log n)). */
-int attn_labels_find(const attn_labels *l, const char *name);
+ATTN_API int attn_labels_find(const attn_labels *l, const char *name);
 
 /* ---- token-id datasets ---------------------------------------------------------------------- */
 
@@ -110,8 +111,8 @@ int attn_labels_find(const attn_labels *l, const char *name);
  * max_len ints; *n receives the count (>= 1) and *truncated (may be NULL) whether tokens were cut.
  * Errors: ATTN_ERR_INVALID for max_len < 1 or a tokenizer without [CLS]; the tokenizer's own
  * errors (WordPiece refuses invalid UTF-8). */
-attn_status attn_cls_encode_text(const attn_tokenizer *tok, const char *text, size_t len,
-                                 int max_len, int *ids, int *n, int *truncated);
+ATTN_API attn_status attn_cls_encode_text(const attn_tokenizer *tok, const char *text, size_t len,
+                                          int max_len, int *ids, int *n, int *truncated);
 
 /* A tokenized dataset: example i is ids[offsets[i] .. offsets[i] + lengths[i]). */
 typedef struct {
@@ -131,19 +132,20 @@ typedef struct {
  * "NAME:LINE: label 'x' is not one of the K labels ..." unless skip_unknown is nonzero, in which
  * case the row is left out and counted in n_skipped. A tokenizer error names NAME:LINE too.
  * On error *out is zeroed. An empty result (every row skipped) is allowed: n = 0. */
-attn_status attn_cls_data_encode(const attn_tsv *t, const attn_tokenizer *tok,
-                                 const attn_labels *labels, int max_len, int skip_unknown,
-                                 attn_cls_data *out);
+ATTN_API attn_status attn_cls_data_encode(const attn_tsv *t, const attn_tokenizer *tok,
+                                          const attn_labels *labels, int max_len, int skip_unknown,
+                                          attn_cls_data *out);
 
 /* Frees the arrays and zeroes the struct; safe on a zeroed struct and on NULL. */
-void attn_cls_data_free(attn_cls_data *d);
+ATTN_API void attn_cls_data_free(attn_cls_data *d);
 
 /* Writes the B examples rows[0..B) as one right-padded batch: T = their longest length,
  * tokens (B, T) row-major with pad_id after each example's ids, lengths (B), labels (B, may be
  * NULL). tokens must hold B * T ints (B * max_len always suffices). Errors: ATTN_ERR_INVALID for
  * B < 1 or a row outside [0, n). */
-attn_status attn_cls_data_fill_batch(const attn_cls_data *d, const long *rows, int B, int pad_id,
-                                     int *tokens, int *lengths, int *labels, int *T);
+ATTN_API attn_status attn_cls_data_fill_batch(const attn_cls_data *d, const long *rows, int B,
+                                              int pad_id, int *tokens, int *lengths, int *labels,
+                                              int *T);
 
 /* Token dropout (word dropout), a regulariser for training: each of the first lengths[b] ids of
  * row b of tokens (B, T), except the first `keep_first` of the row (a [CLS]), is replaced by
@@ -152,9 +154,9 @@ attn_status attn_cls_data_fill_batch(const attn_cls_data *d, const long *rows, i
  * positions whatever the thread count; padding is left alone. Returns the number replaced in
  * *n_dropped (may be NULL). Errors: ATTN_ERR_INVALID for p outside [0, 1), B < 1, T < 1 or a
  * length outside [0, T]. */
-attn_status attn_token_dropout(int *tokens, const int *lengths, int B, int T, float p,
-                               int replace_id, int keep_first, uint64_t seed, uint64_t stream,
-                               long *n_dropped);
+ATTN_API attn_status attn_token_dropout(int *tokens, const int *lengths, int B, int T, float p,
+                                        int replace_id, int keep_first, uint64_t seed,
+                                        uint64_t stream, long *n_dropped);
 
 /* ---- length-bucketed batches ---------------------------------------------------------------- */
 
@@ -176,12 +178,12 @@ typedef struct {
  * Every example appears exactly once; only the last batch of a bucket may be short.
  * Errors: ATTN_ERR_INVALID for n < 0, batch_size < 1, bucket_batches < 1; ATTN_ERR_NOMEM.
  * n = 0 gives an empty plan. */
-attn_status attn_batch_plan_make(const int *lengths, const long *idx, long n, int batch_size,
-                                 int bucket_batches, int shuffle, uint64_t seed, uint64_t stream,
-                                 attn_batch_plan *out);
+ATTN_API attn_status attn_batch_plan_make(const int *lengths, const long *idx, long n,
+                                          int batch_size, int bucket_batches, int shuffle,
+                                          uint64_t seed, uint64_t stream, attn_batch_plan *out);
 
 /* Frees the arrays and zeroes the plan; safe on a zeroed plan and on NULL. */
-void attn_batch_plan_free(attn_batch_plan *p);
+ATTN_API void attn_batch_plan_free(attn_batch_plan *p);
 
 /* ---- batch sources for attn_train (attn/train.h) -------------------------------------------- */
 
@@ -190,8 +192,8 @@ void attn_batch_plan_free(attn_batch_plan *p);
  * [0, n_ids - T - 1] from attn_rng(seed, i * n + r): a batch depends on (seed, i, r, n) only.
  * An endless stream (batches_per_epoch 0). ids is borrowed: it must outlive the source.
  * Errors: ATTN_ERR_INVALID (B or T < 1, fewer than T + 1 ids), ATTN_ERR_NOMEM. */
-attn_status attn_lm_windows_source(const int *ids, size_t n_ids, int B, int T, uint64_t seed,
-                                   attn_batch_source **out);
+ATTN_API attn_status attn_lm_windows_source(const int *ids, size_t n_ids, int B, int T,
+                                            uint64_t seed, attn_batch_source **out);
 
 typedef struct {
     int batch;           /* examples per batch */
@@ -203,7 +205,7 @@ typedef struct {
 } attn_cls_source_params;
 
 /* batch 32, bucket 50, pad 0, no token dropout, seed 1 */
-attn_cls_source_params attn_cls_source_default_params(void);
+ATTN_API attn_cls_source_params attn_cls_source_default_params(void);
 
 /* Classifier batches, epoch after epoch: batch i is batch i mod E of epoch i / E (E =
  * batches_per_epoch, the same every epoch), epochs ordered by attn_batch_plan_make with shuffling
@@ -211,8 +213,8 @@ attn_cls_source_params attn_cls_source_default_params(void);
  * gets rows [B r / n, B (r + 1) / n) of each batch. d is borrowed: it must outlive the source.
  * Errors: ATTN_ERR_INVALID (no examples, batch or bucket < 1, token dropout without drop_id),
  * ATTN_ERR_NOMEM. */
-attn_status attn_cls_source(const attn_cls_data *d, attn_cls_source_params p,
-                            attn_batch_source **out);
+ATTN_API attn_status attn_cls_source(const attn_cls_data *d, attn_cls_source_params p,
+                                     attn_batch_source **out);
 
 #ifdef __cplusplus
 }

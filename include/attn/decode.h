@@ -21,13 +21,14 @@ typedef struct {
 } attn_sampler_params;
 
 /* temperature 1, top_k 0, top_p 1, seed 0 */
-attn_sampler_params attn_sampler_default_params(void);
+ATTN_API attn_sampler_params attn_sampler_default_params(void);
 
 typedef struct attn_sampler attn_sampler;
-attn_status attn_sampler_create(int vocab_size, attn_sampler_params params, attn_sampler **out);
-void attn_sampler_free(attn_sampler *s);
+ATTN_API attn_status attn_sampler_create(int vocab_size, attn_sampler_params params,
+                                         attn_sampler **out);
+ATTN_API void attn_sampler_free(attn_sampler *s);
 /* Draws one token id from logits (vocab_size floats, unchanged). */
-int attn_sampler_sample(attn_sampler *s, const float *logits);
+ATTN_API int attn_sampler_sample(attn_sampler *s, const float *logits);
 
 /* A decoding context: KV caches for `batch` streams of up to max_len positions each.
  *
@@ -38,44 +39,47 @@ int attn_sampler_sample(attn_sampler *s, const float *logits);
  * attn_context_reorder with the surviving hypotheses' parents. A batched generator feeds prompts
  * of different lengths at once with attn_context_feed_streams. */
 typedef struct attn_context attn_context;
-attn_status attn_context_create(const attn_model *m, int batch, int max_len, attn_context **out);
-void attn_context_free(attn_context *ctx);
+ATTN_API attn_status attn_context_create(const attn_model *m, int batch, int max_len,
+                                         attn_context **out);
+ATTN_API void attn_context_free(attn_context *ctx);
 /* Forgets every cached position of every stream (and the source of a seq2seq model). */
-void attn_context_reset(attn_context *ctx);
+ATTN_API void attn_context_reset(attn_context *ctx);
 /* Positions cached so far: the longest stream's (every stream's while they go in lockstep). */
-int attn_context_length(const attn_context *ctx);
+ATTN_API int attn_context_length(const attn_context *ctx);
 /* Positions cached by stream `stream`, or -1 if there is no such stream. */
-int attn_context_stream_length(const attn_context *ctx, int stream);
+ATTN_API int attn_context_stream_length(const attn_context *ctx, int stream);
 
 /* seq2seq only: encodes the source once and computes every decoder layer's cross-attention keys
  * and values from it, kept until the next set_source or reset (feeding only reads them).
  * src: (batch, T), lengths: (batch) or NULL. Forgets every cached target position. */
-attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T);
+ATTN_API attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths,
+                                             int T);
 /* The same for a model whose encoder reads features (n_features > 0): features (batch, T,
  * n_features). Each function refuses the other kind of model (ATTN_ERR_INVALID). */
-attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
-                                             const int *lengths, int T);
+ATTN_API attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
+                                                      const int *lengths, int T);
 
 /* Appends T tokens to every stream (tokens: (batch, T)) and computes the logits of the LAST new
  * position of each stream into *logits: (batch, vocab), owned by the context, valid until the next
  * call. A stream's length plus T exceeding max_len is ATTN_ERR_INVALID. Decoder LM and seq2seq
  * only. */
-attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T, const float **logits);
+ATTN_API attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T,
+                                       const float **logits);
 
 /* attn_context_feed with a number of tokens per stream: stream b appends the first counts[b]
  * (0..T) ids of its row of tokens (batch, T) (the rest of the row is not read). *logits as
  * attn_context_feed; the row of a stream fed 0 tokens keeps the logits of its last position
  * (zeros if it has none). Errors (nothing changed): a count outside [0, T] or past max_len, no
  * token at all, an id out of range, a seq2seq model without a source. */
-attn_status attn_context_feed_streams(attn_context *ctx, const int *tokens, int T,
-                                      const int *counts, const float **logits);
+ATTN_API attn_status attn_context_feed_streams(attn_context *ctx, const int *tokens, int T,
+                                               const int *counts, const float **logits);
 
 /* Stream i becomes a copy of what stream parents[i] was (its cached keys/values, length, last
  * logits and, for seq2seq, its source): parents: (batch), each in [0, batch), repeats allowed
  * (beam search: parents[i] is the hypothesis that hypothesis i extends). Allocates nothing; copies
  * only the cached positions of the streams that change. ATTN_ERR_INVALID for a parent out of
  * range (nothing changed). */
-attn_status attn_context_reorder(attn_context *ctx, const int *parents);
+ATTN_API attn_status attn_context_reorder(attn_context *ctx, const int *parents);
 
 /* Called with each generated token; return nonzero to stop. */
 typedef int (*attn_token_callback)(int token, void *user);
@@ -84,9 +88,9 @@ typedef int (*attn_token_callback)(int token, void *user);
  * >= 0, or when the callback says so, or at the model's max_len). Generated ids go to out
  * (capacity max_new) and their count to *n_out. The stop token, and the one the callback stopped
  * at, are included. This is attn_generate_batch with one stream. */
-attn_status attn_generate(const attn_model *m, const int *prompt, int n_prompt, int max_new,
-                          attn_sampler *sampler, int stop_id, attn_token_callback cb, void *user,
-                          int *out, int *n_out);
+ATTN_API attn_status attn_generate(const attn_model *m, const int *prompt, int n_prompt,
+                                   int max_new, attn_sampler *sampler, int stop_id,
+                                   attn_token_callback cb, void *user, int *out, int *n_out);
 
 /* Called with each token generated for stream `stream` of a batch; return nonzero to stop that
  * stream (the others go on). */
@@ -110,10 +114,10 @@ typedef int (*attn_stream_callback)(int stream, int token, void *user);
  * Memory: one context for the whole call (attn_context_create); nothing is allocated per step.
  * Errors: ATTN_ERR_INVALID (not a decoder LM, n < 1, a prompt length or token out of range,
  * max_new < 0, a NULL sampler), ATTN_ERR_NOMEM. */
-attn_status attn_generate_batch(const attn_model *m, int n, const int *const *prompts,
-                                const int *n_prompt, int max_new, attn_sampler *const *samplers,
-                                int stop_id, attn_stream_callback cb, void *user, int *out,
-                                int *n_out);
+ATTN_API attn_status attn_generate_batch(const attn_model *m, int n, const int *const *prompts,
+                                         const int *n_prompt, int max_new,
+                                         attn_sampler *const *samplers, int stop_id,
+                                         attn_stream_callback cb, void *user, int *out, int *n_out);
 
 #ifdef __cplusplus
 }

@@ -25,16 +25,16 @@ extern "C" {
 
 /* The bytes of the file at path as token ids 0..255 (*ids malloc'd, the caller frees; *n bytes).
  * Errors: ATTN_ERR_IO (naming the path and the reason), ATTN_ERR_NOMEM. */
-attn_status attn_lm_read_bytes(const char *path, int **ids, size_t *n);
+ATTN_API attn_status attn_lm_read_bytes(const char *path, int **ids, size_t *n);
 
 /* Loads a checkpoint of a byte-level language model (attn train lm, attn_lm_train): a decoder LM
  * of vocabulary 256 whose "tokenizer" metadata, if any, is "bytes". Errors: attn_model_load's, and
  * ATTN_ERR_INVALID naming what the model is instead. */
-attn_status attn_lm_load(const char *path, attn_model **out);
+ATTN_API attn_status attn_lm_load(const char *path, attn_model **out);
 
 /* A byte-level decoder LM: vocabulary 256, context 128, 4 layers of width 128 with 4 heads,
  * d_ff 512, pre-LN, learned positions, GELU (tanh), no dropout. */
-attn_config attn_lm_default_config(void);
+ATTN_API attn_config attn_lm_default_config(void);
 
 typedef struct {
     attn_train_params train; /* steps, accum, schedule, evaluation and checkpoints, callbacks */
@@ -47,7 +47,7 @@ typedef struct {
  * 100 warm-up steps then cosine from 1e-3 to 1e-4, seed 1, validation (8 batches) every 100
  * steps and at the end, a resumable checkpoint (with the optimizer) every 500 steps and at the end
  * when train.save_path is set. */
-attn_lm_params attn_lm_default_params(void);
+ATTN_API attn_lm_params attn_lm_default_params(void);
 
 /* Trains the decoder LM m on random windows of its context length + 1 over train[0..n_train)
  * (attn_lm_windows_source, seeded by params.train.seed) with attn_train; the validation loss
@@ -57,16 +57,16 @@ attn_lm_params attn_lm_default_params(void);
  * attn_checkpoint_load passes both. A caller's own on_eval replaces the validation.
  * The ids are borrowed. Errors: attn_train's, and ATTN_ERR_INVALID (not a decoder LM, an id outside
  * the vocabulary, too little text for one window). */
-attn_status attn_lm_train(attn_model *m, attn_optimizer *opt, attn_train_state *st,
-                          const int *train, size_t n_train, const int *val, size_t n_val,
-                          const attn_lm_params *params, attn_train_result *res);
+ATTN_API attn_status attn_lm_train(attn_model *m, attn_optimizer *opt, attn_train_state *st,
+                                   const int *train, size_t n_train, const int *val, size_t n_val,
+                                   const attn_lm_params *params, attn_train_result *res);
 
 /* The mean cross-entropy (nats) of predicting every id of ids[1..n) from those before it, in
  * windows of the model's context cut one after another (no overlap), `batch` windows per forward;
  * *loss receives the mean and *count (may be NULL) the predictions. Errors: ATTN_ERR_INVALID (not
  * a decoder LM, n < 2, an id outside the vocabulary), the model's errors. */
-attn_status attn_lm_evaluate(attn_model *m, const int *ids, size_t n, int batch, double *loss,
-                             long *count);
+ATTN_API attn_status attn_lm_evaluate(attn_model *m, const int *ids, size_t n, int batch,
+                                      double *loss, long *count);
 
 /* ---- generation ---------------------------------------------------------------------------- */
 
@@ -85,7 +85,7 @@ typedef struct {
 } attn_lm_generate_params;
 
 /* 256 new ids, no stop id, batch 8, attn_sampler_default_params(), no callbacks. */
-attn_lm_generate_params attn_lm_generate_default_params(void);
+ATTN_API attn_lm_generate_params attn_lm_generate_default_params(void);
 
 /* Continues prompts[i] (n_prompt[i] ids, at least 1) for every i < n, params.batch prompts at a
  * time with attn_generate_batch. When a prompt's context is full, the last half of its text is
@@ -94,8 +94,9 @@ attn_lm_generate_params attn_lm_generate_default_params(void);
  * (each sampler is made from params.sampler); a prompt longer than the context is cut to the last
  * half of the context first. Errors: ATTN_ERR_INVALID (n < 1, an empty prompt, max_new < 0,
  * batch < 1), ATTN_ERR_NOMEM, the sampler's, attn_generate_batch's (not a decoder LM). */
-attn_status attn_lm_generate(const attn_model *m, const int *const *prompts, const int *n_prompt,
-                             int n, const attn_lm_generate_params *params);
+ATTN_API attn_status attn_lm_generate(const attn_model *m, const int *const *prompts,
+                                      const int *n_prompt, int n,
+                                      const attn_lm_generate_params *params);
 
 #ifdef __cplusplus
 }

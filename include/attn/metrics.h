@@ -41,12 +41,12 @@ typedef struct {
  * *out are allocated here and released by attn_cls_report_free. Errors (ATTN_ERR_INVALID, *out
  * left zeroed): n < 1, n_classes < 1, a NULL pointer, a label out of range (the message names the
  * first such index). ATTN_ERR_NOMEM if allocation fails. */
-attn_status attn_classification_report(const int *y_true, const int *y_pred, long n, int n_classes,
-                                       attn_cls_report *out);
+ATTN_API attn_status attn_classification_report(const int *y_true, const int *y_pred, long n,
+                                                int n_classes, attn_cls_report *out);
 
 /* Releases the arrays of a report filled by attn_classification_report and zeroes it. Safe on a
  * zeroed report and on NULL. */
-void attn_cls_report_free(attn_cls_report *r);
+ATTN_API void attn_cls_report_free(attn_cls_report *r);
 
 /* Formats a report as a malloc'd NUL-terminated string in *out (the caller frees it).
  * class_names: K names, or NULL for "0", "1", ...
@@ -58,20 +58,20 @@ void attn_cls_report_free(attn_cls_report *r);
  *    "macro_avg": {"precision": p, "recall": r, "f1": f, "support": N},
  *    "weighted_avg": {...}, "confusion": [[...], ...]}
  * Errors: ATTN_ERR_INVALID for a NULL or empty report or a NULL name; ATTN_ERR_NOMEM. */
-attn_status attn_cls_report_format(const attn_cls_report *r, const char *const *class_names,
-                                   int json, char **out);
+ATTN_API attn_status attn_cls_report_format(const attn_cls_report *r,
+                                            const char *const *class_names, int json, char **out);
 
 /* Assigns each of n examples to one of k folds: fold[i] in [0, k). The folds are balanced (sizes
  * differ by at most one: the first n % k folds hold one more) and the assignment is a uniform
  * shuffle determined by seed alone. Errors: ATTN_ERR_INVALID unless 2 <= k <= n and fold != NULL.
  */
-attn_status attn_kfold_assign(long n, int k, uint64_t seed, int *fold);
+ATTN_API attn_status attn_kfold_assign(long n, int k, uint64_t seed, int *fold);
 
 /* Mean and standard deviation of x[n]: std = sqrt(sum (x - mean)^2 / (n - ddof)); ddof = 0 is
  * numpy's default (np.std), ddof = 1 the sample standard deviation. Either output may be NULL.
  * Errors: ATTN_ERR_INVALID if x is NULL, ddof < 0 or n <= ddof; ATTN_ERR_NUMERIC if an x is not
  * finite. */
-attn_status attn_mean_std(const double *x, long n, int ddof, double *mean, double *std);
+ATTN_API attn_status attn_mean_std(const double *x, long n, int ddof, double *mean, double *std);
 
 #ifdef __cplusplus
 }

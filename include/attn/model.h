@@ -39,20 +39,20 @@ typedef struct attn_model attn_model;
  * A model whose config has n_features > 0 reads its encoder's input (the classifier's input, the
  * seq2seq source) from features instead of tokens (which may then be NULL). */
 typedef struct {
-    int B;              /* rows */
-    int T;              /* source / input length */
-    const int *tokens;  /* (B, T) */
-    const int *lengths; /* (B) valid tokens per row, 1..T; keys past it are masked */
-    int Tt;             /* seq2seq target length */
-    const int *tgt_in;  /* (B, Tt) decoder input (seq2seq) */
-    const int *targets; /* (B, T) LM / (B, Tt) seq2seq, ATTN_IGNORE_INDEX to skip */
-    const int *labels;  /* (B) classifier */
+    int B;                 /* rows */
+    int T;                 /* source / input length */
+    const int *tokens;     /* (B, T) */
+    const int *lengths;    /* (B) valid tokens per row, 1..T; keys past it are masked */
+    int Tt;                /* seq2seq target length */
+    const int *tgt_in;     /* (B, Tt) decoder input (seq2seq) */
+    const int *targets;    /* (B, T) LM / (B, Tt) seq2seq, ATTN_IGNORE_INDEX to skip */
+    const int *labels;     /* (B) classifier */
     const float *features; /* (B, T, n_features) the encoder's input when n_features > 0 */
 } attn_batch;
 
 /* A new model with parameters initialised from `seed` (normal(0, 0.02) for weights and
  * embeddings, zeros for biases, ones/zeros for LayerNorm; sinusoidal tables computed). */
-attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model **out);
+ATTN_API attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model **out);
 
 /* Loads a checkpoint (docs/FORMATS.md): config from the metadata, every parameter by name and
  * shape, checked against the file before the model is allocated. Errors: ATTN_ERR_IO /
@@ -60,7 +60,7 @@ attn_status attn_model_create(const attn_config *cfg, uint64_t seed, attn_model 
  * the model lacks), ATTN_ERR_MISSING / ATTN_ERR_SHAPE (a parameter the config describes is absent
  * or of another shape), ATTN_ERR_NUMERIC (a NaN or infinite parameter), ATTN_ERR_INVALID (a bad
  * config), ATTN_ERR_NOMEM; each message names the path and the tensor. */
-attn_status attn_model_load(const char *path, attn_model **out);
+ATTN_API attn_status attn_model_load(const char *path, attn_model **out);
 
 /* ---- loading weights of another layout (Hugging Face GPT-2, BERT, ...) by a name map ----
  *
@@ -127,62 +127,63 @@ typedef enum {
  *   ATTN_ERR_FORMAT   the file is malformed, a tensor read is not a float dtype, or the file has a
  *                     tensor no entry reads (without ATTN_MAP_ALLOW_UNUSED)
  *   ATTN_ERR_IO, ATTN_ERR_NOMEM */
-attn_status attn_model_load_mapped(const char *path, const attn_config *cfg,
-                                   const attn_name_map *map, int n_map, unsigned flags,
-                                   attn_model **out);
+ATTN_API attn_status attn_model_load_mapped(const char *path, const attn_config *cfg,
+                                            const attn_name_map *map, int n_map, unsigned flags,
+                                            attn_model **out);
 
 /* Writes config + parameters (no optimizer state) atomically. See attn_checkpoint_save in
  * attn/train.h for training checkpoints. */
-attn_status attn_model_save(const attn_model *m, const char *path);
+ATTN_API attn_status attn_model_save(const attn_model *m, const char *path);
 
-void attn_model_free(attn_model *m);
+ATTN_API void attn_model_free(attn_model *m);
 
-const attn_config *attn_model_config(const attn_model *m);
+ATTN_API const attn_config *attn_model_config(const attn_model *m);
 /* Number of trainable scalars. */
-size_t attn_model_num_params(const attn_model *m);
+ATTN_API size_t attn_model_num_params(const attn_model *m);
 
 /* Sizes the activation arena for batches up to (B, T, Tt) so later steps allocate nothing. */
-attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt);
+ATTN_API attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt);
 
 /* Runs the model. training != 0 enables dropout (seeded by attn_model_set_seed / step). If the
  * batch has targets (labels for the classifier), *loss receives the mean cross-entropy and a
  * backward pass is possible; loss may be NULL. The config's label smoothing applies to the
  * training loss only: with training == 0 the loss is the plain cross-entropy. Errors: shape/ids out
  * of range (ATTN_ERR_INVALID), non-finite loss (ATTN_ERR_NUMERIC). */
-attn_status attn_model_forward(attn_model *m, const attn_batch *batch, int training, float *loss);
+ATTN_API attn_status attn_model_forward(attn_model *m, const attn_batch *batch, int training,
+                                        float *loss);
 
 /* Logits of the last forward: (B, n_classes) for the classifier, (B, T, V) for the LM,
  * (B, Tt, V) for seq2seq. Owned by the model; valid until the next forward or backward (backward
  * turns them into their gradient in place, which saves the largest activation). The number of
  * rows is stored in *rows and the row width in *cols when not NULL. */
-const float *attn_model_logits(const attn_model *m, int *rows, int *cols);
+ATTN_API const float *attn_model_logits(const attn_model *m, int *rows, int *cols);
 
 /* Accumulates d(loss_scale * loss)/d(params) into the gradients (call attn_model_zero_grad first
  * unless accumulating micro-batches; pass loss_scale = 1/n_micro for a mean). */
-attn_status attn_model_backward(attn_model *m, float loss_scale);
+ATTN_API attn_status attn_model_backward(attn_model *m, float loss_scale);
 
 /* The loss of the last forward with targets as a sum over its counted targets (labels, or targets
  * other than ATTN_IGNORE_INDEX) and their count; *loss of attn_model_forward is sum / count. Sums
  * and counts add up over micro-batches and processes, so their ratio is the exact mean of a step
  * however its examples were split (losses are sums with counts: docs/ARCHITECTURE.md). */
-attn_status attn_model_loss(const attn_model *m, double *sum, long *count);
+ATTN_API attn_status attn_model_loss(const attn_model *m, double *sum, long *count);
 
 /* Accumulates d(scale * sum)/d(params), sum as attn_model_loss gives it. A step over micro-batches
  * calls it with scale 1 for each and divides the gradient by the total count once
  * (attn_optimizer_step_scaled); attn_model_backward(m, s) is attn_model_backward_sum(m, s / count).
  */
-attn_status attn_model_backward_sum(attn_model *m, float scale);
-void attn_model_zero_grad(attn_model *m);
+ATTN_API attn_status attn_model_backward_sum(attn_model *m, float scale);
+ATTN_API void attn_model_zero_grad(attn_model *m);
 
 /* Sets the dropout generator: dropout masks of the next forward derive from (seed, stream). */
-void attn_model_set_seed(attn_model *m, uint64_t seed, uint64_t stream);
+ATTN_API void attn_model_set_seed(attn_model *m, uint64_t seed, uint64_t stream);
 
 /* The most dimensions a parameter may have. Today's models use 1 (biases, LayerNorm) and 2
  * (weights, embeddings); convolutions (the speech front end) need up to 4. */
 #define ATTN_PARAM_MAX_DIMS 4
 
 /* Parameter table, in docs/FORMATS.md order. */
-int attn_model_num_tensors(const attn_model *m);
+ATTN_API int attn_model_num_tensors(const attn_model *m);
 typedef struct {
     const char *name;
     int ndim;                           /* 1 to ATTN_PARAM_MAX_DIMS */
@@ -191,10 +192,10 @@ typedef struct {
     float *grad;                        /* into the gradient arena */
     size_t size;                        /* elements */
 } attn_param;
-attn_status attn_model_tensor(const attn_model *m, int i, attn_param *out);
+ATTN_API attn_status attn_model_tensor(const attn_model *m, int i, attn_param *out);
 /* All parameters / gradients as one contiguous array of attn_model_num_params() floats. */
-float *attn_model_params(attn_model *m);
-float *attn_model_grads(attn_model *m);
+ATTN_API float *attn_model_params(attn_model *m);
+ATTN_API float *attn_model_grads(attn_model *m);
 
 #ifdef __cplusplus
 }

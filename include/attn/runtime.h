@@ -10,11 +10,11 @@ extern "C" {
 
 /* Sets the number of threads every kernel (and OpenBLAS) uses. n <= 0 restores the default:
  * ATTN_NUM_THREADS from the environment if set, else the cores available to the process. */
-attn_status attn_set_num_threads(int n);
-int attn_get_num_threads(void);
+ATTN_API attn_status attn_set_num_threads(int n);
+ATTN_API int attn_get_num_threads(void);
 
 /* "MAJOR.MINOR.PATCH" */
-const char *attn_version(void);
+ATTN_API const char *attn_version(void);
 
 /* What this process runs on. The kernels' ISA is picked once, at the first kernel call, from what
  * the CPU and OS support (cpuid + xgetbv), capped by the environment variable
@@ -28,11 +28,11 @@ typedef struct {
     const char *blas;     /* the GEMM library and the kernels it chose ("OpenBLAS ... SkylakeX") */
     int num_threads;      /* attn_get_num_threads() */
 } attn_runtime;
-attn_runtime attn_runtime_info(void);
+ATTN_API attn_runtime attn_runtime_info(void);
 
 /* Caps the kernels' ISA at `name` ("generic", "avx2", "avx512"; never above what the CPU
  * supports). ATTN_ERR_INVALID for any other name, the ISA in use unchanged. */
-attn_status attn_set_isa(const char *name);
+ATTN_API attn_status attn_set_isa(const char *name);
 
 #ifdef __cplusplus
 }

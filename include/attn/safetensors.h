@@ -55,9 +55,9 @@ typedef enum {
 } attn_dtype;
 
 /* The format's name of a dtype ("F32", "BF16", "BOOL", ...), or "?" for a value out of range. */
-const char *attn_dtype_name(attn_dtype dtype);
+ATTN_API const char *attn_dtype_name(attn_dtype dtype);
 /* Bytes per element (1, 2, 4 or 8), or 0 for a value out of range. */
-size_t attn_dtype_size(attn_dtype dtype);
+ATTN_API size_t attn_dtype_size(attn_dtype dtype);
 
 /* One tensor of an open file. Everything it points to is owned by the file and valid until
  * attn_safetensors_close(). `data` is NOT necessarily aligned for the dtype (the format does not
@@ -97,38 +97,41 @@ typedef enum {
  * directory, not a regular file in mmap mode, a stream over the limit; the message names the
  * path and the reason), ATTN_ERR_FORMAT (malformed, or shorter than 8 bytes; the message starts
  * with the path), ATTN_ERR_NOMEM. */
-attn_status attn_safetensors_open(const char *path, unsigned flags, attn_safetensors **out);
+ATTN_API attn_status attn_safetensors_open(const char *path, unsigned flags,
+                                           attn_safetensors **out);
 
 /* As attn_safetensors_open, from `size` bytes at `buf`, which are copied (buf may be freed on
  * return). Errors: ATTN_ERR_INVALID (NULL out, or NULL buf with size > 0), ATTN_ERR_FORMAT,
  * ATTN_ERR_NOMEM. */
-attn_status attn_safetensors_open_memory(const void *buf, size_t size, attn_safetensors **out);
+ATTN_API attn_status attn_safetensors_open_memory(const void *buf, size_t size,
+                                                  attn_safetensors **out);
 
 /* Releases a file and everything attn_safetensors_at / _find / _metadata returned from it (and
  * unmaps it in mmap mode). NULL is a no-op. */
-void attn_safetensors_close(attn_safetensors *f);
+ATTN_API void attn_safetensors_close(attn_safetensors *f);
 
 /* The number of tensors (0 for NULL), and the i-th (0 <= i < count, else NULL) in the order of
  * the file's header. The tensors lie in one array: attn_safetensors_at(f, i) is
  * attn_safetensors_at(f, 0) + i, so a pointer from attn_safetensors_find gives its index. */
-int attn_safetensors_count(const attn_safetensors *f);
-const attn_safetensors_tensor *attn_safetensors_at(const attn_safetensors *f, int i);
+ATTN_API int attn_safetensors_count(const attn_safetensors *f);
+ATTN_API const attn_safetensors_tensor *attn_safetensors_at(const attn_safetensors *f, int i);
 
 /* The tensor called `name`, or NULL if the file has none. Constant time (hashed). */
-const attn_safetensors_tensor *attn_safetensors_find(const attn_safetensors *f, const char *name);
+ATTN_API const attn_safetensors_tensor *attn_safetensors_find(const attn_safetensors *f,
+                                                              const char *name);
 
 /* The `__metadata__` value for `key`, or NULL if absent. Owned by the file. */
-const char *attn_safetensors_metadata(const attn_safetensors *f, const char *key);
+ATTN_API const char *attn_safetensors_metadata(const attn_safetensors *f, const char *key);
 /* The number of metadata entries, and the i-th in header order (*key and *value owned by f; both
  * NULL when i is out of range). key or value may be NULL when not wanted. */
-int attn_safetensors_metadata_count(const attn_safetensors *f);
-void attn_safetensors_metadata_at(const attn_safetensors *f, int i, const char **key,
-                                  const char **value);
+ATTN_API int attn_safetensors_metadata_count(const attn_safetensors *f);
+ATTN_API void attn_safetensors_metadata_at(const attn_safetensors *f, int i, const char **key,
+                                           const char **value);
 
 /* Checks, without reading any data, what attn_safetensors_read_f32 checks (below) and returns the
  * same errors: so a caller can validate every tensor before allocating room for them. */
-attn_status attn_safetensors_check_f32(const attn_safetensors *f, const char *name, int ndim,
-                                       const int64_t *shape);
+ATTN_API attn_status attn_safetensors_check_f32(const attn_safetensors *f, const char *name,
+                                                int ndim, const int64_t *shape);
 
 /* Copies tensor `name` into dst (product(shape) floats, owned by the caller) after checking, in
  * this order:
@@ -139,16 +142,16 @@ attn_status attn_safetensors_check_f32(const attn_safetensors *f, const char *na
  * rounded to nearest float (values beyond float's range become infinities), F16 and BF16 are
  * widened exactly. dst is not written on failure. shape may be NULL when ndim == 0.
  * ATTN_ERR_INVALID: NULL f, name or dst, or ndim outside [0, ATTN_SAFETENSORS_MAX_DIMS]. */
-attn_status attn_safetensors_read_f32(const attn_safetensors *f, const char *name, float *dst,
-                                      int ndim, const int64_t *shape);
+ATTN_API attn_status attn_safetensors_read_f32(const attn_safetensors *f, const char *name,
+                                               float *dst, int ndim, const int64_t *shape);
 
 /* Copies integer tensor `name` (I64, I32, I8, U8 or BOOL; BOOL bytes read as 0 for zero, else 1)
  * into dst[n] (owned by the caller). Errors: ATTN_ERR_MISSING (absent), ATTN_ERR_FORMAT (a float
  * dtype, or a value that does not fit in int: the message gives its index), ATTN_ERR_SHAPE
  * (element count != n), ATTN_ERR_INVALID (NULL argument). dst may be partly written when a value
  * does not fit. */
-attn_status attn_safetensors_read_int(const attn_safetensors *f, const char *name, int *dst,
-                                      long n);
+ATTN_API attn_status attn_safetensors_read_int(const attn_safetensors *f, const char *name,
+                                               int *dst, long n);
 
 #ifdef __cplusplus
 }

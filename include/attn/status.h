@@ -7,6 +7,14 @@
 #ifndef ATTN_STATUS_H
 #define ATTN_STATUS_H
 
+/* Marks the functions of the public API: libattn is built with hidden visibility, so its shared
+ * library exports these and nothing else (tests/repo/test_exports.sh checks it). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ATTN_API __attribute__((visibility("default")))
+#else
+#define ATTN_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,10 +33,10 @@ typedef enum {
 
 /* The message of the calling thread's most recent error ("" if none). Owned by the library, valid
  * until the next libattn call on this thread. */
-const char *attn_last_error(void);
+ATTN_API const char *attn_last_error(void);
 
 /* A short constant name for a status code ("ok", "invalid argument", ...). */
-const char *attn_status_name(attn_status status);
+ATTN_API const char *attn_status_name(attn_status status);
 
 #ifdef __cplusplus
 }

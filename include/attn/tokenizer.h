@@ -41,38 +41,39 @@ typedef struct {
 } attn_bpe_train_params;
 
 /* vocab_size 16000, min_frequency 2, lowercase 0 */
-attn_bpe_train_params attn_bpe_train_default_params(void);
+ATTN_API attn_bpe_train_params attn_bpe_train_default_params(void);
 
 /* Learns a byte-level BPE from n texts (UTF-8, any length). Special tokens [PAD] [UNK] [CLS]
  * [SEP] [MASK] take ids 0..4. */
-attn_status attn_tokenizer_train_bpe(const char *const *texts, const size_t *lengths, size_t n,
-                                     attn_bpe_train_params params, attn_tokenizer **out);
+ATTN_API attn_status attn_tokenizer_train_bpe(const char *const *texts, const size_t *lengths,
+                                              size_t n, attn_bpe_train_params params,
+                                              attn_tokenizer **out);
 
 /* Loads a tokenizer.json (BPE or WordPiece) or a WordPiece vocab.txt, told apart by content. */
-attn_status attn_tokenizer_load(const char *path, attn_tokenizer **out);
+ATTN_API attn_status attn_tokenizer_load(const char *path, attn_tokenizer **out);
 /* The same from a tokenizer.json held in memory (e.g. a checkpoint's metadata). */
-attn_status attn_tokenizer_from_json(const char *json, size_t len, attn_tokenizer **out);
+ATTN_API attn_status attn_tokenizer_from_json(const char *json, size_t len, attn_tokenizer **out);
 /* Writes / returns (malloc'd, the caller frees) the Hugging Face tokenizer.json layout. */
-attn_status attn_tokenizer_save(const attn_tokenizer *t, const char *path);
-attn_status attn_tokenizer_to_json(const attn_tokenizer *t, char **json);
-void attn_tokenizer_free(attn_tokenizer *t);
+ATTN_API attn_status attn_tokenizer_save(const attn_tokenizer *t, const char *path);
+ATTN_API attn_status attn_tokenizer_to_json(const attn_tokenizer *t, char **json);
+ATTN_API void attn_tokenizer_free(attn_tokenizer *t);
 
-attn_tokenizer_kind attn_tokenizer_get_kind(const attn_tokenizer *t);
-int attn_tokenizer_vocab_size(const attn_tokenizer *t);
+ATTN_API attn_tokenizer_kind attn_tokenizer_get_kind(const attn_tokenizer *t);
+ATTN_API int attn_tokenizer_vocab_size(const attn_tokenizer *t);
 /* Id of a special token, or -1 if the vocabulary has none. */
-int attn_tokenizer_special(const attn_tokenizer *t, attn_special which);
+ATTN_API int attn_tokenizer_special(const attn_tokenizer *t, attn_special which);
 /* The token's string as stored in the vocabulary (BPE: byte-mapped form); NULL if out of range. */
-const char *attn_tokenizer_token(const attn_tokenizer *t, int id);
+ATTN_API const char *attn_tokenizer_token(const attn_tokenizer *t, int id);
 
 /* Encodes len bytes of UTF-8 (no special tokens added). *ids is malloc'd (the caller frees).
  * Invalid UTF-8: the byte-level BPE encodes the bytes as they are (decode gives them back);
  * WordPiece returns ATTN_ERR_INVALID naming the byte offset. */
-attn_status attn_tokenizer_encode(const attn_tokenizer *t, const char *text, size_t len, int **ids,
-                                  int *n);
+ATTN_API attn_status attn_tokenizer_encode(const attn_tokenizer *t, const char *text, size_t len,
+                                           int **ids, int *n);
 /* Decodes ids (special tokens skipped) to a malloc'd NUL-terminated string; *len excludes the NUL.
  * BPE: decode(encode(x)) == x for every input. Ids out of range are ATTN_ERR_INVALID. */
-attn_status attn_tokenizer_decode(const attn_tokenizer *t, const int *ids, int n, char **text,
-                                  size_t *len);
+ATTN_API attn_status attn_tokenizer_decode(const attn_tokenizer *t, const int *ids, int n,
+                                           char **text, size_t *len);
 
 #ifdef __cplusplus
 }

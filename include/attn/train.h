@@ -17,28 +17,29 @@ typedef struct {
 } attn_adamw_params;
 
 /* beta1 0.9, beta2 0.999, eps 1e-8, weight_decay 0.01, clip_norm 1.0 */
-attn_adamw_params attn_adamw_default_params(void);
+ATTN_API attn_adamw_params attn_adamw_default_params(void);
 
 typedef struct attn_optimizer attn_optimizer;
 
 /* Moments for every parameter of m (zeros), one allocation. */
-attn_status attn_optimizer_create(const attn_model *m, attn_adamw_params params,
-                                  attn_optimizer **out);
-void attn_optimizer_free(attn_optimizer *opt);
-attn_adamw_params attn_optimizer_params(const attn_optimizer *opt);
+ATTN_API attn_status attn_optimizer_create(const attn_model *m, attn_adamw_params params,
+                                           attn_optimizer **out);
+ATTN_API void attn_optimizer_free(attn_optimizer *opt);
+ATTN_API attn_adamw_params attn_optimizer_params(const attn_optimizer *opt);
 /* Number of updates applied so far (AdamW's t). */
-long attn_optimizer_steps(const attn_optimizer *opt);
+ATTN_API long attn_optimizer_steps(const attn_optimizer *opt);
 
 /* Clips, then applies one update with learning rate lr to m's parameters from m's gradients.
  * The gradient norm before clipping goes to *grad_norm (may be NULL). A non-finite gradient norm
  * returns ATTN_ERR_NUMERIC and changes nothing. */
-attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr, float *grad_norm);
+ATTN_API attn_status attn_optimizer_step(attn_optimizer *opt, attn_model *m, float lr,
+                                         float *grad_norm);
 
 /* attn_optimizer_step with the gradient taken as grad_scale * m's gradients (m's arrays are not
  * changed): after attn_model_backward_sum over micro-batches, grad_scale = 1 / (their total count)
  * makes the step's gradient the exact mean. *grad_norm is the norm of the scaled gradient. */
-attn_status attn_optimizer_step_scaled(attn_optimizer *opt, attn_model *m, float lr,
-                                       float grad_scale, float *grad_norm);
+ATTN_API attn_status attn_optimizer_step_scaled(attn_optimizer *opt, attn_model *m, float lr,
+                                                float grad_scale, float *grad_norm);
 
 typedef enum {
     ATTN_SCHEDULE_CONSTANT = 0, /* lr, after linear warm-up */
@@ -57,11 +58,11 @@ typedef struct {
 } attn_schedule;
 
 /* Learning rate of update number `step` (0-based). */
-float attn_schedule_lr(const attn_schedule *s, long step);
-attn_status attn_schedule_parse(const char *name, attn_schedule_kind *out);
-const char *attn_schedule_name(attn_schedule_kind kind);
+ATTN_API float attn_schedule_lr(const attn_schedule *s, long step);
+ATTN_API attn_status attn_schedule_parse(const char *name, attn_schedule_kind *out);
+ATTN_API const char *attn_schedule_name(attn_schedule_kind kind);
 /* Every schedule name, NULL-terminated, at the index of its kind. */
-const char *const *attn_schedule_names(void);
+ATTN_API const char *const *attn_schedule_names(void);
 
 /* Where a run stands; stored in checkpoints so --resume continues exactly. */
 typedef struct {
@@ -81,18 +82,19 @@ typedef struct {
 /* Writes model parameters, optimizer moments (if opt) and state (if st) atomically; extra
  * metadata pairs (n_meta of them, keys must not clash with attn's: format, config, train_state,
  * optimizer). */
-attn_status attn_checkpoint_save(const char *path, const attn_model *m, const attn_optimizer *opt,
-                                 const attn_train_state *st, const attn_meta *meta, int n_meta);
+ATTN_API attn_status attn_checkpoint_save(const char *path, const attn_model *m,
+                                          const attn_optimizer *opt, const attn_train_state *st,
+                                          const attn_meta *meta, int n_meta);
 
 /* Loads a checkpoint written by attn_checkpoint_save or attn_model_save. If opt is not NULL, the
  * optimizer with its moments and step count is recreated (ATTN_ERR_MISSING if the file has none);
  * if st is not NULL it receives the training state (zeros if absent). */
-attn_status attn_checkpoint_load(const char *path, attn_model **m, attn_optimizer **opt,
-                                 attn_train_state *st);
+ATTN_API attn_status attn_checkpoint_load(const char *path, attn_model **m, attn_optimizer **opt,
+                                          attn_train_state *st);
 
 /* One metadata value of a checkpoint (malloc'd copy into *value, the caller frees);
  * ATTN_ERR_MISSING if the key is absent. */
-attn_status attn_checkpoint_read_meta(const char *path, const char *key, char **value);
+ATTN_API attn_status attn_checkpoint_read_meta(const char *path, const char *key, char **value);
 
 /* ---- the training loop ----------------------------------------------------------------------
  *
@@ -117,7 +119,7 @@ typedef struct attn_batch_source {
 } attn_batch_source;
 
 /* Frees a source made by the library (src->free(src->self), then src); NULL is a no-op. */
-void attn_batch_source_free(attn_batch_source *src);
+ATTN_API void attn_batch_source_free(attn_batch_source *src);
 
 /* Figures an evaluation may return; the first is the one compared (attn_train_params). */
 #define ATTN_TRAIN_METRICS 4
@@ -195,7 +197,7 @@ typedef struct {
 
 /* steps 0, epochs 1, accum 1, a constant schedule at 1e-3 without warm-up, seed 1, one process,
  * no evaluation, no checkpoint, no callbacks. */
-attn_train_params attn_train_default_params(void);
+ATTN_API attn_train_params attn_train_default_params(void);
 
 typedef struct {
     long steps_run;     /* steps this call took */
@@ -214,9 +216,9 @@ typedef struct {
  * batch the model refuses), ATTN_ERR_NUMERIC (the loss or gradient diverged: the step is named),
  * ATTN_ERR_ABORTED (abort() asked; the checkpoint, if any, is written), a save's or a callback's
  * error. */
-attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *src,
-                       const attn_train_params *params, attn_train_state *st,
-                       attn_train_result *res);
+ATTN_API attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *src,
+                                const attn_train_params *params, attn_train_state *st,
+                                attn_train_result *res);
 
 #ifdef __cplusplus
 }

@@ -48,12 +48,12 @@ typedef struct {
 
 /* The kind a family is usually looked at by: classifier -> ENCODER_SELF, decoder_lm ->
  * DECODER_SELF, seq2seq -> DECODER_CROSS (the alignment between target and source). */
-attn_maps_kind attn_maps_default_kind(attn_arch arch);
+ATTN_API attn_maps_kind attn_maps_default_kind(attn_arch arch);
 
 /* "encoder_self", "decoder_self", "decoder_cross" ("?" for other values), and back (the parse
  * returns ATTN_ERR_INVALID for an unknown name). */
-const char *attn_maps_kind_name(attn_maps_kind kind);
-attn_status attn_maps_kind_parse(const char *name, attn_maps_kind *out);
+ATTN_API const char *attn_maps_kind_name(attn_maps_kind kind);
+ATTN_API attn_status attn_maps_kind_parse(const char *name, attn_maps_kind *out);
 
 /* Runs m in inference (no dropout) over a batch of ONE sequence (batch->B == 1; tokens, lengths,
  * and for seq2seq tgt_in; targets and labels are ignored) and fills *out with the attention maps
@@ -64,15 +64,15 @@ attn_status attn_maps_kind_parse(const char *name, attn_maps_kind *out);
  * Errors (*out is zeroed): ATTN_ERR_INVALID for a NULL argument, B != 1, a kind the family does
  * not have (e.g. DECODER_CROSS of a classifier), or a batch attn_model_forward would refuse
  * (ids outside the vocabulary, lengths outside [1, T], T > max_len); ATTN_ERR_NOMEM. */
-attn_status attn_model_attention_maps(const attn_model *m, const attn_batch *batch,
-                                      attn_maps_kind which, attn_maps *out);
+ATTN_API attn_status attn_model_attention_maps(const attn_model *m, const attn_batch *batch,
+                                               attn_maps_kind which, attn_maps *out);
 
 /* The (n_queries, n_keys) matrix of one layer and head, inside maps->probs; NULL when maps is
  * NULL or empty or layer / head is out of range. */
-const float *attn_maps_head(const attn_maps *maps, int layer, int head);
+ATTN_API const float *attn_maps_head(const attn_maps *maps, int layer, int head);
 
 /* Frees maps->probs and zeroes the struct (so a second call is harmless). NULL is allowed. */
-void attn_maps_free(attn_maps *maps);
+ATTN_API void attn_maps_free(attn_maps *maps);
 
 /* The maps as a JSON document (malloc'd, NUL-terminated; the caller frees):
  *     {"kind": "decoder_self", "n_layers": L, "n_heads": H, "n_queries": Tq, "n_keys": Tk,
@@ -83,11 +83,12 @@ void attn_maps_free(attn_maps *maps);
  * U+FFFD) and escaped, so the document always parses.
  * Errors: ATTN_ERR_INVALID (NULL or empty maps), ATTN_ERR_NUMERIC (a NaN or infinite
  * probability, which JSON cannot hold), ATTN_ERR_NOMEM. */
-attn_status attn_maps_to_json(const attn_maps *maps, const char *const *query_tokens,
-                              const char *const *key_tokens, char **json);
+ATTN_API attn_status attn_maps_to_json(const attn_maps *maps, const char *const *query_tokens,
+                                       const char *const *key_tokens, char **json);
 /* attn_maps_to_json written atomically to path; ATTN_ERR_IO also names the path and the reason. */
-attn_status attn_maps_write_json(const char *path, const attn_maps *maps,
-                                 const char *const *query_tokens, const char *const *key_tokens);
+ATTN_API attn_status attn_maps_write_json(const char *path, const attn_maps *maps,
+                                          const char *const *query_tokens,
+                                          const char *const *key_tokens);
 
 /* Draws a (rows, cols) row-major matrix as a colour-mapped grid and writes it as PNG to path.
  *
@@ -102,9 +103,9 @@ attn_status attn_maps_write_json(const char *path, const attn_maps *maps,
  * Errors: ATTN_ERR_INVALID (NULL path or weights, rows or cols outside [1, 4096]),
  * ATTN_ERR_NUMERIC (a NaN or infinite weight), ATTN_ERR_IO (cannot write path, e.g. its directory
  * is missing; the message names it), ATTN_ERR_NOMEM (also when cairo cannot allocate). */
-attn_status attn_heatmap_png(const char *path, const float *weights, int rows, int cols,
-                             const char *const *row_labels, const char *const *col_labels,
-                             const char *title);
+ATTN_API attn_status attn_heatmap_png(const char *path, const float *weights, int rows, int cols,
+                                      const char *const *row_labels, const char *const *col_labels,
+                                      const char *title);
 
 /* One line of a plot: n points (x[i], y[i]). */
 typedef struct {
@@ -128,8 +129,8 @@ typedef struct {
  *
  * Errors: ATTN_ERR_INVALID (NULL path, n_series outside [1, 64], NULL series, a series with
  * n < 0, or n > 0 and y NULL), ATTN_ERR_IO (cannot write path), ATTN_ERR_NOMEM. */
-attn_status attn_plot_png(const char *path, const char *title, const char *x_label,
-                          const attn_series *series, int n_series);
+ATTN_API attn_status attn_plot_png(const char *path, const char *title, const char *x_label,
+                                   const attn_series *series, int n_series);
 
 #ifdef __cplusplus
 }
