@@ -2,7 +2,6 @@
  * files (attn_classifier_train, attn/classifier.h): the options, Ctrl-C and what is printed. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,18 +68,6 @@ static int parse_args(int argc, char **argv, train_args *a) {
     return cls_opts_check(&a->o, opts);
 }
 
-static volatile sig_atomic_t interrupted = 0;
-
-static void on_sigint(int sig) {
-    (void)sig;
-    interrupted = 1;
-}
-
-static int stop_requested(void *user) {
-    (void)user;
-    return interrupted;
-}
-
 /* A note when --dev has labels that --train never shows (classes the model cannot learn; they are
  * kept so that dev macro-F1 is honest about them). */
 static void note_unseen(const attn_tsv *train, const attn_tsv *dev) {
@@ -126,17 +113,15 @@ static int run_training(const train_args *a, const attn_tsv *train, const attn_t
     p.train.n_meta = 3;
     p.plot_path = plot;
     p.train.progress = cls_on_progress;
-    p.train.abort = stop_requested;
+    p.train.abort = train_opts_interrupted;
     p.train.user = &prog;
     if (!a->o.quiet) note_unseen(train, dev);
 
-    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND}, old;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old); /* Ctrl-C stops after the batch; a second one kills */
+    train_opts_catch_sigint(); /* Ctrl-C finishes the step and saves; a second one kills */
     attn_classifier *c = NULL;
     attn_classifier_result res;
     attn_status s = attn_classifier_train(train, a->dev ? dev : NULL, NULL, &p, &c, &res);
-    sigaction(SIGINT, &old, NULL);
+    train_opts_release_sigint();
     progress_finish(&prog.bar);
     attn_classifier_free(c);
     if (s == ATTN_ERR_ABORTED) {

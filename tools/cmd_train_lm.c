@@ -2,7 +2,6 @@
  * (attn_lm_train, attn/lm.h): the options, resuming, Ctrl-C and what is printed. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,18 +107,6 @@ typedef struct {
     progress bar;
 } run;
 
-static volatile sig_atomic_t interrupted = 0;
-
-static void on_sigint(int sig) {
-    (void)sig;
-    interrupted = 1;
-}
-
-static int stop_requested(void *user) {
-    (void)user;
-    return interrupted;
-}
-
 static void on_progress(const attn_train_progress *p, void *user) {
     run *r = user;
     if (p->event == ATTN_TRAIN_STEP) progress_step(&r->bar, p);
@@ -127,7 +114,7 @@ static void on_progress(const attn_train_progress *p, void *user) {
     if (p->event == ATTN_TRAIN_EVAL)
         progress_message(&r->bar, "step %ld  val_loss %.4f  bpb %.3f%s", p->step, p->metrics[0],
                          p->metrics[1], p->is_best ? "  (best)" : "");
-    if (p->event == ATTN_TRAIN_SAVE && p->step < p->total_steps && !interrupted)
+    if (p->event == ATTN_TRAIN_SAVE && p->step < p->total_steps && !train_opts_interrupted(NULL))
         progress_message(&r->bar, "step %ld  saved %s", p->step, p->path);
 }
 
@@ -200,7 +187,7 @@ static int train(run *r) {
     p.train.meta = meta;
     p.train.n_meta = 4;
     p.train.progress = on_progress;
-    p.train.abort = stop_requested;
+    p.train.abort = train_opts_interrupted;
     p.train.user = r;
     const attn_config *c = attn_model_config(r->m);
     if (!a->quiet)
@@ -211,12 +198,10 @@ static int train(run *r) {
                 c->n_layers, c->d_model, T, n_train, r->st.step, p.train.steps);
 
     progress_init(&r->bar, "tok", NULL, a->quiet);
-    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND}, old;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old); /* Ctrl-C finishes the step and saves; a second one kills */
+    train_opts_catch_sigint(); /* Ctrl-C finishes the step and saves; a second one kills */
     attn_train_result res;
     attn_status s = attn_lm_train(r->m, r->opt, &r->st, train, n_train, val, n_val, &p, &res);
-    sigaction(SIGINT, &old, NULL);
+    train_opts_release_sigint();
     progress_finish(&r->bar);
     if (s == ATTN_ERR_ABORTED) {
         cli_error("interrupted after step %ld; saved %s (continue with --resume)", r->st.step,

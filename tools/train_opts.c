@@ -3,6 +3,7 @@
 #include "train_opts.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -141,4 +142,27 @@ int train_opts_check_writable(const char *path) {
     if (access(dir, W_OK) == 0) return CLI_OK;
     cli_error("cannot write checkpoint '%s': %s: %s", path, dir, strerror(errno));
     return CLI_RUNTIME;
+}
+
+static volatile sig_atomic_t interrupted = 0;
+static struct sigaction old_sigint;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+void train_opts_catch_sigint(void) {
+    struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_sigint);
+}
+
+void train_opts_release_sigint(void) {
+    sigaction(SIGINT, &old_sigint, NULL);
+}
+
+int train_opts_interrupted(void *user) {
+    (void)user;
+    return interrupted;
 }
