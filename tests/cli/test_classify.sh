@@ -113,10 +113,11 @@ kill -INT "$pid"
 wait "$pid"
 rc=$?
 [[ $rc -eq 130 ]] || fail "train classify + SIGINT: exit status $rc, expected 130"
-grep -Eq "^attn: interrupted at step [0-9]+; .*int.safetensors holds the model of step [0-9]+$" \
+grep -Eq "^attn: interrupted after [0-9]+ steps; .*int.safetensors holds the best model so far" \
     "$tmp/int.err" || fail "train classify + SIGINT: $(tail -n 2 "$tmp/int.err")"
 "$BIN" classify --model "$tmp/int.safetensors" "cat" >/dev/null ||
     fail "train classify + SIGINT: the checkpoint does not classify"
+[[ -s $tmp/int.resume.safetensors ]] || fail "train classify + SIGINT: no resumable state"
 
 # --- eval classify -----------------------------------------------------------------------------
 "$BIN" eval classify --model "$ckpt" --data "$tmp/test.tsv" >"$tmp/eval.out" 2>"$tmp/eval.err" ||
