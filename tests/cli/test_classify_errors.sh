@@ -10,10 +10,6 @@ PY=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
 failures=0
-# Under AddressSanitizer: fontconfig, which draws the text of the PNGs, keeps its caches for the
-# life of the process; they are not leaks of ours (docs/VIZ.md).
-printf 'leak:libfontconfig.so\n' >"$tmp/lsan.supp"
-export LSAN_OPTIONS="suppressions=$tmp/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fail() {
     echo "FAIL: $*" >&2
     failures=$((failures + 1))
