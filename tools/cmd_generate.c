@@ -178,7 +178,8 @@ int cmd_generate(int argc, char **argv) {
     }
     if (rc == CLI_OK && (s = attn_lm_generate(m, (const int *const *)prompts, n, count, &p)))
         rc = cli_lib_error(s, "generation failed");
-    if (!a.prompts) putchar('\n');
+    if (!a.prompts && (rc == CLI_OK || (a.prompt && a.prompt[0])))
+        putchar('\n'); /* ends the echo */
     fflush(stdout);
     free(ids), free(prompts), free(n);
     attn_model_free(m);

@@ -14,6 +14,7 @@
 
 typedef struct {
     const char *train, *dev, *out;
+    int resume;
     cls_opts o;
 } train_args;
 
@@ -34,7 +35,10 @@ static const cli_help train_help = {
     "written (atomically) to CKPT with the tokenizer and labels in its metadata, and --patience\n"
     "epochs without a better dev macro-F1 end the run. Without --dev the last epoch is kept.\n"
     "A plot of the training loss and dev macro-F1 against the step goes to CKPT less\n"
-    ".safetensors, plus .png. Ctrl-C stops after the current batch (exit status 130).\n",
+    ".safetensors, plus .png. Ctrl-C stops after the current batch (exit status 130).\n"
+    "The run's state (current model, optimizer, step) goes to CKPT less .safetensors, plus\n"
+    ".resume.safetensors, after every epoch and when stopped; --resume continues it, with the\n"
+    "same data and options, to the result of an uninterrupted run, bit for bit.\n",
     "  attn train classify --train data/corpora/debdesc/train.tsv --dev "
     "data/corpora/debdesc/dev.tsv \\\n"
     "      --out debdesc.safetensors --epochs 5 --d-model 256 --layers 2\n",
@@ -43,7 +47,7 @@ static const cli_help train_help = {
 static int parse_args(int argc, char **argv, train_args *a) {
     memset(a, 0, sizeof *a);
     cls_opts_default(&a->o);
-    cli_opt opts[8 + CLS_OPTS_ROWS];
+    cli_opt opts[9 + CLS_OPTS_ROWS];
     int n = 0;
     opts[n++] = cli_section("Data and checkpoint");
     opts[n++] = cli_row("train", CLI_STRING, &a->train, "FILE",
@@ -53,6 +57,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
                         NULL, "none: keep the last epoch");
     opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
                         CLI_ANY, NULL, NULL);
+    opts[n++] =
+        cli_row("resume", CLI_FLAG, &a->resume, NULL,
+                "continue the run saved beside --out (same data and options)", CLI_ANY, NULL, NULL);
     cls_opts_table(&a->o, opts, &n);
     opts[n++] = (cli_opt)CLI_END;
     const char *positional[1];
@@ -99,10 +106,19 @@ static void print_summary(const train_args *a, const attn_classifier_result *r) 
     fflush(stdout);
 }
 
+/* The run's resumable state beside the checkpoint: m.safetensors -> m.resume.safetensors. */
+static void state_path(const char *ckpt, char *buf, size_t n) {
+    static const char ext[] = ".safetensors";
+    size_t len = strlen(ckpt), e = sizeof ext - 1;
+    if (len > e && strcmp(ckpt + len - e, ext) == 0) len -= e;
+    snprintf(buf, n, "%.*s.resume.safetensors", (int)len, ckpt);
+}
+
 static int run_training(const train_args *a, const attn_tsv *train, const attn_tsv *dev) {
-    char version[64], plot[4096];
+    char version[64], plot[4096], state[4096];
     snprintf(version, sizeof version, "attn %s train classify", attn_version());
     cls_plot_path(a->out, plot, sizeof plot);
+    state_path(a->out, state, sizeof state);
     const attn_meta meta[] = {
         {"data", a->train}, {"dev", a->dev ? a->dev : ""}, {"created_by", version}};
     attn_classifier_params p = a->o.p;
@@ -112,6 +128,8 @@ static int run_training(const train_args *a, const attn_tsv *train, const attn_t
     p.train.meta = meta;
     p.train.n_meta = 3;
     p.plot_path = plot;
+    p.state_path = state;
+    p.resume = a->resume;
     p.train.progress = cls_on_progress;
     p.train.abort = train_opts_interrupted;
     p.train.user = &prog;
@@ -125,8 +143,9 @@ static int run_training(const train_args *a, const attn_tsv *train, const attn_t
     progress_finish(&prog.bar);
     attn_classifier_free(c);
     if (s == ATTN_ERR_ABORTED) {
-        cli_error("interrupted at step %ld; %s holds the model of step %ld", res.train.steps_run,
-                  a->out, res.train.saved_step);
+        cli_error("interrupted after %ld steps; %s holds the best model so far (--resume "
+                  "continues the run)",
+                  res.train.steps_run, a->out);
         return CLI_SIGINT;
     }
     if (s != ATTN_OK) return cli_lib_error(s, "training failed");

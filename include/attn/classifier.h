@@ -10,7 +10,7 @@
  *     attn_classifier_params p = attn_classifier_default_params();   // epochs, model size, ...
  *     p.train.save_path = "clf.safetensors";                          // the best epoch on dev
  *     attn_classifier *c;
- *     attn_classifier_train(&train, &dev, &p, &c, NULL);
+ *     attn_classifier_train(&train, &dev, NULL, &p, &c, NULL);
  *     attn_cls_report r;     attn_classifier_evaluate(&c, 1, &dev, 0, 64, &r, NULL);
  *     int label;             attn_classifier_classify(c, "some text", 9, &label, NULL);
  *     printf("%s %.3f\n", attn_labels_name(attn_classifier_labels(c), label), r.macro_f1);
@@ -55,8 +55,10 @@ typedef struct {
     const char *tokenizer; /* tokenizer.json / vocab.txt (needs [CLS]), or NULL: a byte-level BPE
                               of vocab_size tokens trained on the training texts */
     int vocab_size;
-    int lowercase;         /* the trained BPE lower-cases (NFC) first */
-    const char *plot_path; /* PNG of the training loss and dev macro-F1 by step, or NULL */
+    int lowercase;          /* the trained BPE lower-cases (NFC) first */
+    const char *plot_path;  /* PNG of the training loss and dev macro-F1 by step, or NULL */
+    const char *state_path; /* the run's resumable state (below), or NULL: none */
+    int resume;             /* continue the run saved at state_path (below) */
 } attn_classifier_params;
 
 /* What `attn train classify` does by default: texts of up to 128 tokens, 2 encoder layers of
@@ -83,7 +85,20 @@ typedef struct {
  * without dev the last epoch is kept. *out receives the classifier holding the kept parameters
  * (also when the abort callback stopped the run: ATTN_ERR_ABORTED, the best checkpoint on disk).
  * Errors: attn_train's; ATTN_ERR_INVALID (fewer than two labels, a text the tokenizer refuses, a
- * dev label outside `labels`); the tokenizer's. */
+ * dev label outside `labels`); the tokenizer's.
+ *
+ * Resuming. With state_path set, the run's state is written there (atomically) after every
+ * epoch, and when the run ends or is stopped: a training checkpoint (attn_checkpoint_save) of the
+ * current parameters, the AdamW moments and the train state (step, seed, best metric and step),
+ * with the tokenizer, labels and the run's settings in its metadata; save_path keeps holding the
+ * best model. With resume set, the run saved at state_path continues from its step instead of
+ * starting: model, optimizer, tokenizer and labels come from state_path, the best parameters so far
+ * from save_path (both are needed), and the run ends with what the uninterrupted run would have
+ * given, bit for bit: the same kept parameters, checkpoint and dev figures (the plot shows only the
+ * resumed steps). train, dev, labels, and every option that shapes the run (epochs, batch, model,
+ * schedule, seed, ...) must be those of the interrupted run: a difference is ATTN_ERR_INVALID
+ * naming it ("its run has batch=8 but this one batch=4"). A save_path whose step is neither the
+ * state's best nor later than the state is ATTN_ERR_FORMAT; the loaders' errors otherwise. */
 ATTN_API attn_status attn_classifier_train(const attn_tsv *train, const attn_tsv *dev,
                                            const attn_labels *labels,
                                            const attn_classifier_params *params,
@@ -92,7 +107,9 @@ ATTN_API attn_status attn_classifier_train(const attn_tsv *train, const attn_tsv
 /* ---- prediction and evaluation ------------------------------------------------------------ */
 
 /* The label of one text (*label, may be NULL) and its class probabilities (probs: n_classes
- * floats, may be NULL). A text longer than max_len tokens is cut as in training. */
+ * floats, may be NULL). A text longer than max_len tokens is cut as in training. Errors: the
+ * tokenizer's and the model's; ATTN_ERR_NUMERIC when a logit is NaN or infinite (a model with
+ * non-finite or overflowing weights), *label and probs untouched. */
 ATTN_API attn_status attn_classifier_classify(attn_classifier *c, const char *text, size_t len,
                                               int *label, float *probs);
 
@@ -103,7 +120,8 @@ ATTN_API attn_status attn_classifier_classify(attn_classifier *c, const char *te
  * not know; otherwise such a row is an error naming FILE:LINE); else labels are ignored.
  * *pred (d->n ids) and *probs (d->n * K) are malloc'd for the caller; *d receives member 0's
  * encoding (labels, lines, skipped rows), a text counted as truncated when any member cut it; the
- * caller frees it with attn_cls_data_free. */
+ * caller frees it with attn_cls_data_free. A NaN or infinite logit of any member is
+ * ATTN_ERR_NUMERIC naming the file and line ("dev.tsv: line 7: ..."; nothing is returned). */
 ATTN_API attn_status attn_classifier_predict(attn_classifier *const *members, int n,
                                              const attn_tsv *t, int labelled, int skip_unknown,
                                              int batch, attn_cls_data *d, int **pred,

@@ -27,8 +27,15 @@ typedef struct attn_sampler attn_sampler;
 ATTN_API attn_status attn_sampler_create(int vocab_size, attn_sampler_params params,
                                          attn_sampler **out);
 ATTN_API void attn_sampler_free(attn_sampler *s);
-/* Draws one token id from logits (vocab_size floats, unchanged). */
+/* Draws one token id from logits (vocab_size floats, unchanged). It cannot fail: NaN logits count
+ * as probability 0 and a non-finite maximum falls back to argmax; use attn_sampler_draw to have
+ * such logits refused. */
 ATTN_API int attn_sampler_sample(attn_sampler *s, const float *logits);
+/* attn_sampler_sample into *token, after checking the logits: each must be finite or -inf (a
+ * masked token) and one at least finite. Otherwise ATTN_ERR_NUMERIC naming the first NaN or +inf
+ * logit (a model with non-finite weights or activations), *token untouched and nothing drawn.
+ * attn_generate and attn_generate_batch sample with it. Allocates nothing. */
+ATTN_API attn_status attn_sampler_draw(attn_sampler *s, const float *logits, int *token);
 
 /* A decoding context: KV caches for `batch` streams of up to max_len positions each.
  *
@@ -87,7 +94,7 @@ typedef int (*attn_token_callback)(int token, void *user);
 /* Decoder LM: feeds the prompt, then samples up to max_new tokens (stopping early at stop_id if
  * >= 0, or when the callback says so, or at the model's max_len). Generated ids go to out
  * (capacity max_new) and their count to *n_out. The stop token, and the one the callback stopped
- * at, are included. This is attn_generate_batch with one stream. */
+ * at, are included. This is attn_generate_batch with one stream (and its errors). */
 ATTN_API attn_status attn_generate(const attn_model *m, const int *prompt, int n_prompt,
                                    int max_new, attn_sampler *sampler, int stop_id,
                                    attn_token_callback cb, void *user, int *out, int *n_out);
@@ -113,7 +120,8 @@ typedef int (*attn_stream_callback)(int stream, int token, void *user);
  * Stream i's ids go to out + i * max_new (out: (n, max_new)) and their count to n_out[i].
  * Memory: one context for the whole call (attn_context_create); nothing is allocated per step.
  * Errors: ATTN_ERR_INVALID (not a decoder LM, n < 1, a prompt length or token out of range,
- * max_new < 0, a NULL sampler), ATTN_ERR_NOMEM. */
+ * max_new < 0, a NULL sampler), ATTN_ERR_NOMEM, ATTN_ERR_NUMERIC (logits to sample from that are
+ * NaN or +inf, attn_sampler_draw: the stream and step are named; n_out holds the ids so far). */
 ATTN_API attn_status attn_generate_batch(const attn_model *m, int n, const int *const *prompts,
                                          const int *n_prompt, int max_new,
                                          attn_sampler *const *samplers, int stop_id,

@@ -175,6 +175,9 @@ typedef struct {
     int higher_is_better; /* metric direction (loss: 0, F1: 1) */
     int patience;         /* this many evaluations without a better metric stop the run; 0: never */
     int keep_best;        /* the parameters of the best evaluation are back in m at the return */
+    /* keep_best on a resumed run (st->best_step > 0): the parameters of that best evaluation
+     * (attn_model_num_params floats, copied at the start); NULL: the current ones stand in. */
+    const float *resume_best;
 
     /* Checkpoints (atomic; the meta pairs go into each): NULL path: none. With save_best, the
      * model is saved when an evaluation is the best so far; otherwise every save_every steps (0:
@@ -185,6 +188,12 @@ typedef struct {
     int save_optimizer; /* moments in the checkpoint (what --resume needs) */
     const attn_meta *meta;
     int n_meta;
+    /* The resumable state when save_path keeps the best (save_best) rather than the last step:
+     * a checkpoint of the current parameters, the moments and the train state (with the meta
+     * pairs) written atomically at the end of every epoch, every save_every steps and when the
+     * run ends or is aborted. NULL: none. attn_checkpoint_load of it, with resume_best, continues
+     * the run exactly. */
+    const char *state_path;
 
     /* Callbacks; each may be NULL. abort() is polled before every step: nonzero ends the run with
      * ATTN_ERR_ABORTED after the checkpoint is written. */
@@ -212,6 +221,9 @@ typedef struct {
 
 /* Trains m with opt from step st->step to the run's length (see above). st carries the run's
  * state in and out (its seed is set from params.seed on a new run: st->step == 0); res may be NULL.
+ * A resumed run counts the evaluations since st->best_step towards `patience` as the
+ * uninterrupted run did, and with save_best does not overwrite save_path (the best so far is there
+ * already) unless an evaluation of this call is better.
  * Errors: ATTN_ERR_INVALID (bad parameters, a source without epochs for an epoch-based run, a
  * batch the model refuses), ATTN_ERR_NUMERIC (the loss or gradient diverged: the step is named),
  * ATTN_ERR_ABORTED (abort() asked; the checkpoint, if any, is written), a save's or a callback's

@@ -7,6 +7,7 @@
  * the same lock before it waits, so no wake-up is lost. `pending` counts the workers that have not
  * yet finished with the job (each reports, whether it had a part or not); the caller spins on it
  * after running part 0, so the next job's fields are never written while one is read. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, CLOCK_MONOTONIC (clang: -std=c11 hides them) */
 #include "core/pool.h"
 
 #include <omp.h>

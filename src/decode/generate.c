@@ -37,7 +37,7 @@ typedef struct {
 
 /* Chooses the token each stream feeds at position t (= the context's length), sampling from its
  * logits (n, V) where its prompt is used up (max_new > 0). Returns the number of streams still
- * going. */
+ * going, or -1 when a stream's logits cannot be sampled (the error is set). */
 static int step_streams(stream_state *s, int n, int t, const int *const *prompts, int max_new,
                         attn_sampler *const *samplers, int stop_id, attn_stream_callback cb,
                         void *user, const float *logits, int V, int *out, int *n_out, int *next) {
@@ -50,7 +50,12 @@ static int step_streams(stream_state *s, int n, int t, const int *const *prompts
             active++;
             continue;
         }
-        int tok = attn_sampler_sample(samplers[i], logits + (size_t)i * V);
+        int tok;
+        attn_status st = attn_sampler_draw(samplers[i], logits + (size_t)i * V, &tok);
+        if (st != ATTN_OK) {
+            attn_error_context(st, "stream %d, position %d", i, t);
+            return -1;
+        }
         out[(size_t)i * max_new + n_out[i]++] = tok;
         next[i] = tok;
         /* t >= cap: the token would go to position t, past what this stream may use */
@@ -92,9 +97,10 @@ attn_status attn_generate_batch(const attn_model *m, int n, const int *const *pr
     if (st == ATTN_OK) st = attn_context_feed(ctx, feed, p0, &logits);
     while (st == ATTN_OK) {
         int t = attn_context_length(ctx);
-        if (!step_streams(s, n, t, prompts, max_new, samplers, stop_id, cb, user, logits,
-                          c->vocab_size, out, n_out, feed))
-            break;
+        int active = step_streams(s, n, t, prompts, max_new, samplers, stop_id, cb, user, logits,
+                                  c->vocab_size, out, n_out, feed);
+        if (active < 0) st = ATTN_ERR_NUMERIC; /* attn_sampler_draw's only error once checked */
+        if (active <= 0) break;
         st = attn_context_feed(ctx, feed, 1, &logits);
     }
     attn_context_free(ctx);

@@ -194,7 +194,8 @@ static int sample_filtered(attn_sampler *s, const double *prob, double total) {
 
 /* One token id from logits (vocab floats, not changed). Temperature 0 or top_k 1 is argmax
  * (lowest id on ties) and draws nothing from the generator. Logits with a non-finite maximum
- * (all -inf, +inf, NaN) also fall back to argmax. Allocates nothing; no errors. */
+ * (all -inf, +inf, NaN) fall back to argmax, NaN logits count as probability 0: this function
+ * cannot fail, so it does not judge; attn_sampler_draw refuses such logits. Allocates nothing. */
 int attn_sampler_sample(attn_sampler *s, const float *logits) {
     const int V = s->vocab;
     int best = argmax(logits, V);
@@ -211,4 +212,26 @@ int attn_sampler_sample(attn_sampler *s, const float *logits) {
     if ((s->params.top_k == 0 || s->params.top_k >= V) && s->params.top_p >= 1.0f)
         return draw(&s->rng, s->prob, V, total);
     return sample_filtered(s, s->prob, total);
+}
+
+/* attn_sampler_sample after a check that the logits can be sampled: every one finite or -inf
+ * (a masked token), at least one finite. Errors: ATTN_ERR_NUMERIC naming the first NaN or +inf
+ * logit (or that all are -inf), *token untouched and no draw taken from the generator;
+ * ATTN_ERR_INVALID for a NULL argument. Allocates nothing. */
+attn_status attn_sampler_draw(attn_sampler *s, const float *logits, int *token) {
+    if (!s || !logits || !token)
+        return attn_error(ATTN_ERR_INVALID, "attn_sampler_draw: NULL argument");
+    int finite = 0;
+    for (int i = 0; i < s->vocab; i++) {
+        float x = logits[i];
+        if (isnan(x) || x == INFINITY)
+            return attn_error(ATTN_ERR_NUMERIC,
+                              "sampling: logit %d of %d is %s (the model computes non-finite "
+                              "values; are its weights finite?)",
+                              i, s->vocab, isnan(x) ? "NaN" : "+inf");
+        finite |= x != -INFINITY;
+    }
+    if (!finite) return attn_error(ATTN_ERR_NUMERIC, "sampling: all %d logits are -inf", s->vocab);
+    *token = attn_sampler_sample(s, logits);
+    return ATTN_OK;
 }

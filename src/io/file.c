@@ -1,17 +1,20 @@
 /* io/file.c: whole-file reads, read-only mappings, and atomic replacement (write temp, fsync,
- * rename, fsync dir). */
+ * rename, fsync dir), after removing the temporaries of writers that died mid-write. */
 #define _POSIX_C_SOURCE 200809L /* fsync, fchmod, O_CLOEXEC, O_DIRECTORY, XSI strerror_r */
 
 #include "io/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -233,19 +236,27 @@ static int write_all(int fd, const unsigned char *src, size_t size) {
     return 0;
 }
 
-/* fsync of the directory holding `path`, so that a rename into it survives a crash. Filesystems
- * that cannot sync a directory (EINVAL) are taken at their word. */
-static attn_status sync_parent_dir(const char *path) {
+/* The directory part of `path` as a new string ("." for a bare name, "/" for "/name"); NULL when
+ * out of memory. */
+static char *parent_dir(const char *path) {
     const char *slash = strrchr(path, '/');
     size_t len = slash ? (size_t)(slash - path) : 1;
     if (slash && len == 0) len = 1; /* "/file": the root */
     char *dir = malloc(len + 1);
-    if (!dir) return attn_error(ATTN_ERR_NOMEM, "writing %s: out of memory", path);
+    if (!dir) return NULL;
     if (slash)
         memcpy(dir, path, len);
     else
         dir[0] = '.';
     dir[len] = 0;
+    return dir;
+}
+
+/* fsync of the directory holding `path`, so that a rename into it survives a crash. Filesystems
+ * that cannot sync a directory (EINVAL) are taken at their word. */
+static attn_status sync_parent_dir(const char *path) {
+    char *dir = parent_dir(path);
+    if (!dir) return attn_error(ATTN_ERR_NOMEM, "writing %s: out of memory", path);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     attn_status s = ATTN_OK;
     if (fd < 0) {
@@ -256,6 +267,50 @@ static attn_status sync_parent_dir(const char *path) {
     }
     free(dir);
     return s;
+}
+
+/* The writer pid of `name` if it is exactly base + ".tmp." + a positive decimal pid as
+ * attn_file_write_atomic writes it (no sign, no leading zero, within pid_t); else 0. */
+static pid_t temp_writer(const char *name, const char *base, size_t base_len) {
+    if (strncmp(name, base, base_len) != 0 || strncmp(name + base_len, ".tmp.", 5) != 0) return 0;
+    const char *digits = name + base_len + 5;
+    if (*digits < '1' || *digits > '9') return 0;
+    long long pid = 0;
+    for (const char *d = digits; *d; d++) {
+        if (*d < '0' || *d > '9') return 0;
+        pid = pid * 10 + (*d - '0');
+        if (pid > (long long)INT32_MAX) return 0; /* pid_t is a 32-bit int on every POSIX ABI */
+    }
+    return (pid_t)pid;
+}
+
+/* Removes the temporaries of earlier writers of `path` that were killed mid-write: regular files
+ * named PATH.tmp.<pid> whose process no longer exists (kill(pid, 0) fails with ESRCH). A live
+ * writer's file (kill succeeds or says EPERM), our own pid's (create_temp handles it) and every
+ * other name are left alone. Best effort: a directory that cannot be listed or a file that cannot
+ * be removed is no reason to fail the write. */
+static void remove_stale_temps(const char *path) {
+    char *dir = parent_dir(path);
+    if (!dir) return;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t base_len = strlen(base), dir_len = strlen(dir);
+    DIR *h = opendir(dir);
+    struct dirent *e;
+    while (h && (e = readdir(h)) != NULL) {
+        pid_t pid = temp_writer(e->d_name, base, base_len);
+        if (pid <= 0 || pid == getpid()) continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours to judge */
+        size_t cap = dir_len + strlen(e->d_name) + 2;
+        char *stale = malloc(cap);
+        if (!stale) break;
+        snprintf(stale, cap, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(stale, &st) == 0 && S_ISREG(st.st_mode)) unlink(stale);
+        free(stale);
+    }
+    if (h) closedir(h);
+    free(dir);
 }
 
 /* Creates the temporary file exclusively; a stale one left by a crashed process that had our pid
@@ -282,6 +337,7 @@ attn_status attn_file_write_atomic(const char *path, const void *const *parts, c
     if (!tmp) return attn_error(ATTN_ERR_NOMEM, "writing %s: out of memory", path);
     snprintf(tmp, tmp_cap, "%s.tmp.%ld", path, (long)getpid());
 
+    remove_stale_temps(path);
     int fd = create_temp(tmp);
     if (fd < 0) {
         attn_status s = io_error("cannot create", tmp, errno);

@@ -66,6 +66,16 @@ void attn_file_unmap(void *data, size_t size);
  * Two threads of one process must not write the same path at the same time (they would share the
  * temporary name).
  *
+ * Stale temporaries: a writer killed mid-write (SIGKILL, power loss) leaves its `PATH.tmp.<pid>`
+ * behind. Before writing, every regular file of the directory named exactly `PATH.tmp.<pid>` (the
+ * basename of `path`, ".tmp.", a positive decimal pid without leading zeros) whose process no
+ * longer exists (kill(pid, 0) fails with ESRCH) is removed. A file whose pid is alive (or belongs
+ * to another user: EPERM) is a writer at work and is kept, as is any other name. Removal is best
+ * effort and never fails the write. Pids are judged in the caller's pid namespace, so writers on
+ * other hosts (a network filesystem) or in other containers must not share a `path`: one's live
+ * temporary could look stale to another. A dead writer's pid reused by an unrelated process keeps
+ * its temporary until that process ends.
+ *
  * Errors:
  *   ATTN_ERR_INVALID  a NULL or empty path, nparts < 0, or a NULL buffer with a nonzero size
  *   ATTN_ERR_IO       the directory does not exist or is not writable, a write or fsync fails

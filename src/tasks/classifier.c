@@ -2,6 +2,7 @@
  * texts alone or as an ensemble, and scoring (include/attn/classifier.h). Training and k-fold are
  * in tasks/classifier_train.c. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,14 +53,10 @@ static attn_status read_meta(const char *path, const char *key, char **value) {
     return s;
 }
 
-attn_status attn_classifier_load(const char *path, attn_classifier **out) {
-    if (!out) return attn_error(ATTN_ERR_INVALID, "attn_classifier_load: NULL argument");
-    *out = NULL;
-    attn_classifier *c = calloc(1, sizeof *c);
-    if (!c) return attn_error(ATTN_ERR_NOMEM, "out of memory");
+attn_status attn_classifier_read_parts(const char *path, attn_classifier *c) {
     char *tok_json = NULL, *labels_json = NULL;
-    attn_status s = attn_model_load(path, &c->model);
-    if (s == ATTN_OK && attn_model_config(c->model)->arch != ATTN_ARCH_CLASSIFIER)
+    attn_status s = ATTN_OK;
+    if (attn_model_config(c->model)->arch != ATTN_ARCH_CLASSIFIER)
         s = attn_error(ATTN_ERR_INVALID,
                        "'%s' is a %s model, not a text classifier (make one with attn train "
                        "classify)",
@@ -73,11 +70,21 @@ attn_status attn_classifier_load(const char *path, attn_classifier **out) {
     if (s == ATTN_OK) s = check_parts(path, c);
     free(tok_json);
     free(labels_json);
+    if (s == ATTN_OK) c->pad_id = attn_model_config(c->model)->pad_id;
+    return s;
+}
+
+attn_status attn_classifier_load(const char *path, attn_classifier **out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "attn_classifier_load: NULL argument");
+    *out = NULL;
+    attn_classifier *c = calloc(1, sizeof *c);
+    if (!c) return attn_error(ATTN_ERR_NOMEM, "out of memory");
+    attn_status s = attn_model_load(path, &c->model);
+    if (s == ATTN_OK) s = attn_classifier_read_parts(path, c);
     if (s != ATTN_OK) {
         attn_classifier_free(c);
         return s;
     }
-    c->pad_id = attn_model_config(c->model)->pad_id;
     *out = c;
     return ATTN_OK;
 }
@@ -97,6 +104,21 @@ static int argmax_softmax(const float *x, int k, float *p) {
             p[j] = (float)(exp((double)x[j] - (double)x[best]) / sum);
     }
     return best;
+}
+
+/* ATTN_ERR_NUMERIC unless every one of the K logits x of `what` is finite: a NaN or infinite
+ * logit has no softmax, and its argmax would be a guess (class 0). */
+static attn_status check_logits(const float *x, int K, const char *what) {
+    for (int j = 0; j < K; j++)
+        if (!isfinite(x[j]))
+            return attn_error(ATTN_ERR_NUMERIC,
+                              "%s: the model's logit %d of %d is %s (its weights or activations "
+                              "are not finite)",
+                              what, j, K,
+                              isnan(x[j]) ? "NaN"
+                              : x[j] > 0  ? "+inf"
+                                          : "-inf");
+    return ATTN_OK;
 }
 
 attn_status attn_classifier_run(const attn_classifier *c, const attn_cls_data *d, int batch,
@@ -126,7 +148,12 @@ attn_status attn_classifier_run(const attn_classifier *c, const attn_cls_data *d
             break;
         }
         const float *logits = attn_model_logits(c->model, NULL, NULL);
-        for (int r = 0; r < B; r++)
+        for (int r = 0; s == ATTN_OK && r < B; r++) {
+            char what[32];
+            snprintf(what, sizeof what, "line %ld", d->lines[rows[r]]);
+            s = check_logits(logits + (size_t)r * K, K, what);
+        }
+        for (int r = 0; s == ATTN_OK && r < B; r++)
             pred[rows[r]] = argmax_softmax(logits + (size_t)r * K, K,
                                            probs ? probs + (size_t)rows[r] * K : NULL);
     }
@@ -145,8 +172,10 @@ attn_status attn_classifier_classify(attn_classifier *c, const char *text, size_
     attn_status s = attn_cls_encode_text(c->tok, text, len, cfg->max_len, ids, &n, &cut);
     attn_batch b = {.B = 1, .T = n, .tokens = ids, .lengths = &n};
     if (s == ATTN_OK) s = attn_model_forward(c->model, &b, 0, NULL);
+    const float *logits = s == ATTN_OK ? attn_model_logits(c->model, NULL, NULL) : NULL;
+    if (s == ATTN_OK) s = check_logits(logits, cfg->n_classes, "classifying the text");
     if (s == ATTN_OK) {
-        int best = argmax_softmax(attn_model_logits(c->model, NULL, NULL), cfg->n_classes, probs);
+        int best = argmax_softmax(logits, cfg->n_classes, probs);
         if (label) *label = best;
     }
     free(ids);
@@ -225,6 +254,7 @@ attn_status attn_classifier_predict(attn_classifier *const *members, int n, cons
     if (s == ATTN_OK) s = attn_classifier_run(members[0], d, batch, pred, probs);
     for (int i = 1; s == ATTN_OK && i < n; i++)
         s = add_member(members[i], i, t, labelled, skip_unknown, batch, d, pred, member, probs);
+    if (s == ATTN_ERR_NUMERIC) attn_error_context(s, "%s", t->name ? t->name : "texts");
     for (long r = 0; s == ATTN_OK && n > 1 && r < d->n; r++) {
         float *p = probs + (size_t)r * K;
         int best = 0;

@@ -7,6 +7,7 @@
  * checkpoint's metadata). The plot of the training loss and dev macro-F1 is drawn from the
  * progress events. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,7 @@ typedef struct {
     double window_loss;
     double *f1_x, *f1_y;
     int n_f1;
+    int best_told; /* an evaluation of this call was the best (res->best_* are set) */
 } run;
 
 /* Dev macro-F1 (metrics[0]) and accuracy (metrics[1]); NaN without dev. */
@@ -140,6 +142,7 @@ static void on_progress(const attn_train_progress *pr, void *user) {
         }
     }
     if (pr->event == ATTN_TRAIN_EVAL && pr->is_best) {
+        r->best_told = 1;
         r->res->best_epoch = pr->epoch;
         r->res->best_f1 = pr->metrics[0];
         r->res->best_accuracy = pr->metrics[1];
@@ -167,8 +170,103 @@ static attn_status make_model(run *r) {
     return attn_model_reserve(r->c->model, p->batch, cfg.max_len, 0);
 }
 
+/* ---- resuming -------------------------------------------------------------------------------- */
+
+#define SETTINGS_CAP 1024
+
+/* Everything a run's result depends on besides the data's text, the tokenizer and the labels, as
+ * "key=value" words: what a resumed run must share with the one it continues. n_train: the
+ * training texts encoded. */
+static void run_settings(const attn_classifier_params *p, long n_train, int has_dev, char *buf) {
+    const attn_config *m = &p->model;
+    const attn_train_params *t = &p->train;
+    const attn_schedule *sc = &t->schedule;
+    snprintf(buf, SETTINGS_CAP,
+             "texts=%ld dev=%d epochs=%d batch=%d bucket=%d token_dropout=%.9g accum=%d "
+             "patience=%d seed=%llu schedule=%s lr=%.9g min_lr=%.9g warmup=%ld max_len=%d "
+             "layers=%d d_model=%d heads=%d d_ff=%d dropout=%.9g norm=%d pos=%d act=%d pool=%d "
+             "label_smoothing=%.9g beta1=%.9g beta2=%.9g eps=%.9g weight_decay=%.9g clip=%.9g",
+             n_train, has_dev, t->epochs, p->batch, p->bucket, p->token_dropout, t->accum,
+             t->patience, (unsigned long long)t->seed, attn_schedule_name(sc->kind), sc->lr,
+             sc->min_lr, sc->warmup, m->max_len, m->n_layers, m->d_model, m->n_heads, m->d_ff,
+             m->dropout, (int)m->norm, (int)m->pos, (int)m->act, (int)m->pool, m->label_smoothing,
+             p->adamw.beta1, p->adamw.beta2, p->adamw.eps, p->adamw.weight_decay,
+             p->adamw.clip_norm);
+}
+
+/* ATTN_ERR_INVALID naming the first word of `want` (this call's settings) that `have` (the
+ * state's) does not hold. */
+static attn_status same_settings(const char *path, const char *have, const char *want) {
+    if (!strcmp(have, want)) return ATTN_OK;
+    const char *a = have, *b = want;
+    while (*a && *a == *b)
+        a++, b++;
+    while (a > have && a[-1] != ' ') /* back to the start of the differing word */
+        a--, b--;
+    int la = (int)strcspn(a, " "), lb = (int)strcspn(b, " ");
+    return attn_error(ATTN_ERR_INVALID,
+                      "cannot resume from '%s': its run has %.*s but this one %.*s (resume with "
+                      "the data and options of the interrupted run)",
+                      path, la, a, lb, b);
+}
+
+/* The interrupted run: the model, moments and train state of params->state_path, with the
+ * tokenizer and labels of its metadata. */
+static attn_status load_state(run *r, attn_optimizer **opt, attn_train_state *st) {
+    const char *path = r->p->state_path;
+    attn_status s = attn_checkpoint_load(path, &r->c->model, opt, st);
+    if (s == ATTN_OK) s = attn_classifier_read_parts(path, r->c);
+    if (s != ATTN_OK) return attn_error_context(s, "cannot resume");
+    if (st->step == 0)
+        return attn_error(ATTN_ERR_FORMAT, "cannot resume from '%s': it holds no training state",
+                          path);
+    return ATTN_OK;
+}
+
+/* The best parameters so far (*best, malloc'd; NULL before any evaluation), from save_path. Its
+ * step must be the state's best one, or later than the state (a save of the best written just
+ * before the run was killed, which the resumed run writes again). */
+static attn_status load_best(run *r, const attn_train_state *st, float **best) {
+    *best = NULL;
+    if (st->best_step == 0) return ATTN_OK;
+    const char *path = r->p->train.save_path;
+    attn_model *b = NULL;
+    attn_train_state bst;
+    attn_status s = attn_checkpoint_load(path, &b, NULL, &bst);
+    if (s != ATTN_OK) return attn_error_context(s, "cannot resume: the best model so far");
+    size_t n = attn_model_num_params(b);
+    if (n != attn_model_num_params(r->c->model))
+        s = attn_error(ATTN_ERR_SHAPE, "cannot resume: '%s' holds another model than '%s'", path,
+                       r->p->state_path);
+    else if (bst.step != st->best_step && bst.step <= st->step)
+        s = attn_error(ATTN_ERR_FORMAT,
+                       "cannot resume: '%s' holds the model of step %ld, but the best of '%s' is "
+                       "step %ld",
+                       path, bst.step, r->p->state_path, st->best_step);
+    else if (!(*best = malloc(n * sizeof **best)))
+        s = attn_error(ATTN_ERR_NOMEM, "cannot resume: no room for %zu parameters", n);
+    else
+        memcpy(*best, attn_model_params(b), n * sizeof **best);
+    attn_model_free(b);
+    return s;
+}
+
+/* A resumed run whose best evaluation came before it: that epoch and its dev figures (the model
+ * holds the best parameters at the return). */
+static attn_status report_earlier_best(run *r, const attn_train_state *st, long bpe) {
+    if (r->best_told || st->best_step == 0) return ATTN_OK;
+    r->res->best_epoch = (int)((st->best_step - 1) * r->p->train.accum / bpe) + 1;
+    double metrics[ATTN_TRAIN_METRICS] = {NAN, NAN, NAN, NAN};
+    attn_train_progress pr = {.step = st->best_step};
+    ATTN_TRY(dev_eval(r->c->model, &pr, metrics, r));
+    r->res->best_f1 = metrics[0];
+    r->res->best_accuracy = metrics[1];
+    return ATTN_OK;
+}
+
 /* Encodes the data, makes the model, and runs attn_train with the dev evaluation. */
-static attn_status train_run(run *r, const attn_tsv *train_tsv, const attn_tsv *dev_tsv) {
+static attn_status train_run(run *r, const attn_tsv *train_tsv, const attn_tsv *dev_tsv,
+                             attn_optimizer **opt, attn_train_state *st) {
     const attn_classifier_params *p = r->p;
     int max_len = p->model.max_len;
     ATTN_TRY(attn_cls_data_encode(train_tsv, r->c->tok, r->c->labels, max_len, 0, &r->train));
@@ -177,7 +275,18 @@ static attn_status train_run(run *r, const attn_tsv *train_tsv, const attn_tsv *
     r->has_dev = dev_tsv && r->dev.n > 0;
     r->res->n_train = r->train.n;
     r->res->n_truncated = r->train.n_truncated;
-    ATTN_TRY(make_model(r));
+    char settings[SETTINGS_CAP], *have = NULL;
+    run_settings(p, r->train.n, r->has_dev, settings);
+    if (p->resume) {
+        attn_status s = attn_checkpoint_read_meta(p->state_path, "classify_run", &have);
+        if (s == ATTN_OK) s = same_settings(p->state_path, have, settings);
+        free(have);
+        if (s != ATTN_OK) return s;
+        ATTN_TRY(
+            attn_model_reserve(r->c->model, p->batch, attn_model_config(r->c->model)->max_len, 0));
+    } else {
+        ATTN_TRY(make_model(r));
+    }
 
     attn_cls_source_params sp = {.batch = p->batch,
                                  .bucket = p->bucket,
@@ -198,6 +307,7 @@ static attn_status train_run(run *r, const attn_tsv *train_tsv, const attn_tsv *
     if (tp.schedule.d_model == 0) tp.schedule.d_model = p->model.d_model;
     tp.eval_every = 0, tp.eval_each_epoch = 1, tp.eval_at_end = 0;
     tp.higher_is_better = 1, tp.keep_best = 1, tp.save_best = 1, tp.save_optimizer = 0;
+    tp.state_path = p->state_path;
     if (!r->has_dev) tp.patience = 0;
     tp.on_eval = dev_eval;
     tp.progress = on_progress;
@@ -206,17 +316,18 @@ static attn_status train_run(run *r, const attn_tsv *train_tsv, const attn_tsv *
     r->log_every = (total + MAX_CURVE - 1) / MAX_CURVE;
 
     char *tok_json = NULL, *labels_json = NULL;
-    attn_meta meta[MAX_META + 3];
+    attn_meta meta[MAX_META + 4];
     int n_meta = 0;
     attn_status s = ATTN_OK;
     if (p->train.n_meta > MAX_META)
         s = attn_error(ATTN_ERR_INVALID, "more than %d metadata pairs", MAX_META);
-    if (s == ATTN_OK && tp.save_path) {
+    if (s == ATTN_OK && (tp.save_path || tp.state_path)) {
         s = attn_tokenizer_to_json(r->c->tok, &tok_json);
         if (s == ATTN_OK) s = attn_labels_to_json(r->c->labels, &labels_json);
         meta[n_meta++] = (attn_meta){"task", "classify"};
         meta[n_meta++] = (attn_meta){"tokenizer", tok_json};
         meta[n_meta++] = (attn_meta){"labels", labels_json};
+        meta[n_meta++] = (attn_meta){"classify_run", settings};
         for (int i = 0; s == ATTN_OK && i < p->train.n_meta; i++)
             meta[n_meta++] = p->train.meta[i];
     }
@@ -227,11 +338,16 @@ static attn_status train_run(run *r, const attn_tsv *train_tsv, const attn_tsv *
     r->pred = malloc(((size_t)r->dev.n + 1) * sizeof *r->pred);
     if (s == ATTN_OK && (!r->f1_x || !r->f1_y || !r->pred))
         s = attn_error(ATTN_ERR_NOMEM, "out of memory");
-    attn_optimizer *opt = NULL;
-    if (s == ATTN_OK) s = attn_optimizer_create(r->c->model, p->adamw, &opt);
-    attn_train_state st = {0};
-    if (s == ATTN_OK) s = attn_train(r->c->model, opt, src, &tp, &st, &r->res->train);
-    attn_optimizer_free(opt);
+    float *best = NULL;
+    if (s == ATTN_OK && p->resume) s = load_best(r, st, &best);
+    tp.resume_best = best;
+    if (s == ATTN_OK && !*opt) s = attn_optimizer_create(r->c->model, p->adamw, opt);
+    if (s == ATTN_OK) s = attn_train(r->c->model, *opt, src, &tp, st, &r->res->train);
+    if ((s == ATTN_OK || s == ATTN_ERR_ABORTED) && p->resume) {
+        attn_status e = report_earlier_best(r, st, src->batches_per_epoch);
+        if (e != ATTN_OK) s = e;
+    }
+    free(best);
     attn_batch_source_free(src);
     free(tok_json);
     free(labels_json);
@@ -252,16 +368,23 @@ attn_status attn_classifier_train(const attn_tsv *train, const attn_tsv *dev,
     run *r = calloc(1, sizeof *r);
     attn_classifier *c = calloc(1, sizeof *c);
     attn_status s = r && c ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "out of memory");
-    if (s == ATTN_OK) {
-        *r = (run){.p = params, .c = c, .res = res};
+    attn_optimizer *opt = NULL;
+    attn_train_state st = {0};
+    if (s == ATTN_OK && params->resume && (!params->state_path || !params->train.save_path))
+        s = attn_error(ATTN_ERR_INVALID, "resuming needs state_path and train.save_path");
+    if (s == ATTN_OK) *r = (run){.p = params, .c = c, .res = res};
+    if (s == ATTN_OK && params->resume) {
+        s = load_state(r, &opt, &st);
+    } else if (s == ATTN_OK) {
         s = labels ? copy_labels(labels, &c->labels) : make_labels(train, dev, &c->labels);
+        if (s == ATTN_OK && attn_labels_count(c->labels) < 2)
+            s = attn_error(ATTN_ERR_INVALID,
+                           "'%s' has a single label ('%s'); a classifier needs at least two",
+                           train->name, attn_labels_name(c->labels, 0));
+        if (s == ATTN_OK) s = make_tokenizer(params, train, &c->tok);
     }
-    if (s == ATTN_OK && attn_labels_count(c->labels) < 2)
-        s = attn_error(ATTN_ERR_INVALID,
-                       "'%s' has a single label ('%s'); a classifier needs at least two",
-                       train->name, attn_labels_name(c->labels, 0));
-    if (s == ATTN_OK) s = make_tokenizer(params, train, &c->tok);
-    if (s == ATTN_OK) s = train_run(r, train, dev);
+    if (s == ATTN_OK) s = train_run(r, train, dev, &opt, &st);
+    attn_optimizer_free(opt);
     if (r) {
         attn_cls_data_free(&r->train);
         attn_cls_data_free(&r->dev);

@@ -140,6 +140,13 @@ static attn_status train_step(run *r, long s) {
     return ATTN_OK;
 }
 
+/* The resumable state (params.state_path): current parameters, moments and train state. */
+static attn_status save_state(run *r) {
+    const attn_train_params *p = r->p;
+    if (!p->state_path) return ATTN_OK;
+    return attn_checkpoint_save(p->state_path, r->m, r->opt, r->st, p->meta, p->n_meta);
+}
+
 static attn_status save(run *r) {
     const attn_train_params *p = r->p;
     ATTN_TRY(attn_checkpoint_save(p->save_path, r->m, p->save_optimizer ? r->opt : NULL, r->st,
@@ -206,7 +213,30 @@ static attn_status after_step(run *r, long s, int *stop) {
     if (eval) ATTN_TRY(evaluate(r, stop));
     if (p->save_path && !p->save_best && p->save_every > 0 && done % p->save_every == 0 && !last)
         ATTN_TRY(save(r));
+    if (!last && (epoch_end || (p->save_every > 0 && done % p->save_every == 0)))
+        ATTN_TRY(save_state(r));
     return ATTN_OK;
+}
+
+/* Whether after_step evaluates after step s (0-based) of the run. */
+static int evaluates_after(const run *r, long s) {
+    const attn_train_params *p = r->p;
+    long done = s + 1;
+    int last = done == r->total;
+    int epoch_end = r->src->batches_per_epoch > 0 && (last || epoch_of(r, done) > epoch_of(r, s));
+    return (p->eval_every > 0 && done % p->eval_every == 0 && !last) ||
+           (p->eval_each_epoch && epoch_end) || (p->eval_at_end && last);
+}
+
+/* A resumed run's count of evaluations since the best one (patience): those after steps
+ * (best_step, step]. */
+static int evaluations_since_best(const run *r) {
+    const attn_train_state *st = r->st;
+    if (!r->p->on_eval || st->best_step <= 0) return 0;
+    int n = 0;
+    for (long s = st->best_step; s < st->step && s < r->total; s++)
+        n += evaluates_after(r, s);
+    return n;
 }
 
 /* The loop proper; r->best is allocated by the caller when keep_best. */
@@ -227,8 +257,10 @@ static attn_status train_loop(run *r) {
         if ((st = after_step(r, s, &stop)) != ATTN_OK) return st;
     }
     /* the end: a checkpoint of the last step unless the best one is what is kept on disk (an
-     * aborted run still leaves one) */
-    if (p->save_path && (!p->save_best || !r->res.saved)) ATTN_TRY(save(r));
+     * aborted run still leaves one; a resumed run's best is on disk already) */
+    if (p->save_path && (!p->save_best || (!r->res.saved && r->st->best_step == 0)))
+        ATTN_TRY(save(r));
+    ATTN_TRY(save_state(r));
     if (aborted)
         return attn_error(ATTN_ERR_ABORTED, "training stopped by the caller after step %ld",
                           r->st->step);
@@ -261,11 +293,15 @@ attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *sr
     for (int i = 0; i < ATTN_TRAIN_METRICS; i++)
         r->prog.metrics[i] = NAN;
     attn_status s = ATTN_OK;
+    r->since_best = evaluations_since_best(r);
     if (params->keep_best) {
         r->n_params = attn_model_num_params(m);
         if (!(r->best = malloc(r->n_params * sizeof *r->best)))
             s = attn_error(ATTN_ERR_NOMEM, "attn_train: no room for a copy of %zu parameters",
                            r->n_params);
+        else /* a resumed run's best so far (or, not given, the current parameters) */
+            memcpy(r->best, params->resume_best ? params->resume_best : attn_model_params(m),
+                   r->n_params * sizeof *r->best);
     }
     if (s == ATTN_OK) {
         tell(r, ATTN_TRAIN_BEGIN);

@@ -188,6 +188,31 @@ expect_error 1 "generate truncated checkpoint" -- "$BIN" generate --model "$tmp/
 expect_error 1 "generate empty checkpoint" -- "$BIN" generate --model "$tmp/empty.safetensors"
 expect_error 1 "generate huge header length" -- "$BIN" generate --model "$tmp/hugeheader.safetensors"
 expect_error 1 "generate with a text file" -- "$BIN" generate --model "$tmp/text.txt"
+# Non-finite models: NaN weights are refused at load; finite weights so large that the logits
+# overflow (ln_f of 3e38 makes the last states infinite, their products with the embeddings NaN)
+# are refused when sampling, greedy or not, instead of printing token 0 as the "argmax" of NaNs.
+/usr/bin/python3 -c 'import json, struct, sys
+import numpy as np
+src, value, dst = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+b = open(src, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])
+data = bytearray(b[8 + n:])
+for name in ("decoder.ln_f.weight", "decoder.ln_f.bias"):
+    lo, hi = h[name]["data_offsets"]
+    data[lo:hi] = np.full((hi - lo) // 4, value, "<f4").tobytes()
+open(dst, "wb").write(b[:8 + n] + bytes(data))' "$ckpt" 3e38 "$tmp/overflow.safetensors"
+/usr/bin/python3 -c 'import json, struct, sys
+import numpy as np
+b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])
+data = bytearray(b[8 + n:]); lo, hi = h["decoder.ln_f.bias"]["data_offsets"]
+data[lo:lo + 4] = np.array([np.nan], "<f4").tobytes()
+open(sys.argv[2], "wb").write(b[:8 + n] + bytes(data))' "$ckpt" "$tmp/nan.safetensors"
+expect_error 1 "generate with NaN weights" -- "$BIN" generate --model "$tmp/nan.safetensors"
+grep -q 'NaN' "$tmp/err" || fail "generate with NaN weights: $(cat "$tmp/err")"
+expect_error 1 "generate with overflowing logits" -- "$BIN" generate --model "$tmp/overflow.safetensors"
+grep -Eq 'logit [0-9]+ of 256 is (NaN|\+inf)' "$tmp/err" ||
+    fail "generate with overflowing logits: $(cat "$tmp/err")"
+expect_error 1 "generate greedy with overflowing logits" -- "$BIN" generate --model \
+    "$tmp/overflow.safetensors" --temperature 0 --prompts "$tmp/short.txt"
 expect_error 2 "eval without FILE" -- "$BIN" eval lm --model "$ckpt"
 expect_error 2 "eval with two FILEs" -- "$BIN" eval lm --model "$ckpt" "$tmp/text.txt" "$tmp/text.txt"
 expect_error 1 "eval missing FILE" -- "$BIN" eval lm --model "$ckpt" "$tmp/nope.txt"

@@ -3,6 +3,7 @@
  * context, prompts of different lengths), and bad arguments are errors. */
 #include "testutil.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "attn/attn.h"
@@ -173,6 +174,31 @@ static void test_errors(void **state) {
     attn_model_free(m);
 }
 
+/* A model whose weights are NaN computes NaN logits: generation refuses to sample them (it used
+ * to emit token 0 as the argmax of nothing), for one stream and in a batch, greedy or not. */
+static void test_nan_logits_are_an_error(void **state) {
+    (void)state;
+    make_prompts();
+    for (int greedy = 0; greedy < 2; greedy++) {
+        attn_model *m = tiny_lm(7);
+        attn_model_params(m)[attn_model_num_params(m) - 1] = NAN; /* the last LayerNorm bias */
+        attn_sampler *s = sampler(greedy ? 0.0f : 1.0f, 1.0f, 1);
+        attn_sampler *ss[N_STREAMS] = {s, s, s, s, s};
+        int out[N_STREAMS * MAX_NEW], n_out[N_STREAMS];
+        assert_int_equal(attn_generate(m, prompts[1], lengths[1], 4, s, -1, NULL, NULL, out, n_out),
+                         ATTN_ERR_NUMERIC);
+        assert_int_equal(n_out[0], 0);
+        assert_non_null(strstr(attn_last_error(), "NaN"));
+        assert_non_null(strstr(attn_last_error(), "stream 0"));
+        assert_int_equal(
+            attn_generate_batch(m, N_STREAMS, prompts, lengths, 4, ss, -1, NULL, NULL, out, n_out),
+            ATTN_ERR_NUMERIC);
+        assert_non_null(strstr(attn_last_error(), "NaN"));
+        attn_sampler_free(s);
+        attn_model_free(m);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_greedy),
@@ -180,6 +206,7 @@ int main(void) {
         cmocka_unit_test(test_each_stream_stops_on_its_own),
         cmocka_unit_test(test_edges),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_nan_logits_are_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

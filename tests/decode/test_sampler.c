@@ -320,6 +320,36 @@ static void test_edge_cases(void **state) {
     attn_sampler_free(s);
 }
 
+/* attn_sampler_draw samples as attn_sampler_sample where the logits are finite or -inf (masks),
+ * and refuses NaN, +inf and all -inf without drawing from the generator. */
+static void test_draw_refuses_non_finite_logits(void **state) {
+    (void)state;
+    for (int greedy = 0; greedy < 2; greedy++) {
+        attn_sampler *a = make(4, greedy ? 0.0f : 1.0f, 0, 1.0f, 9);
+        attn_sampler *b = make(4, greedy ? 0.0f : 1.0f, 0, 1.0f, 9);
+        const float ok[4] = {0.5f, -INFINITY, 1.0f, 0.25f};
+        const float with_nan[4] = {NAN, 0.0f, 1.0f, -INFINITY};
+        const float with_inf[4] = {0.0f, 1.0f, INFINITY, 2.0f};
+        const float all_masked[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+        for (int i = 0; i < 50; i++) {
+            int tok = -1;
+            assert_int_equal(attn_sampler_draw(a, ok, &tok), ATTN_OK);
+            assert_int_equal(tok, attn_sampler_sample(b, ok));
+            tok = -7;
+            assert_int_equal(attn_sampler_draw(a, with_nan, &tok), ATTN_ERR_NUMERIC);
+            assert_non_null(strstr(attn_last_error(), "logit 0 of 4 is NaN"));
+            assert_int_equal(attn_sampler_draw(a, with_inf, &tok), ATTN_ERR_NUMERIC);
+            assert_non_null(strstr(attn_last_error(), "logit 2 of 4 is +inf"));
+            assert_int_equal(attn_sampler_draw(a, all_masked, &tok), ATTN_ERR_NUMERIC);
+            assert_non_null(strstr(attn_last_error(), "-inf"));
+            assert_int_equal(tok, -7); /* untouched, and a and b still draw in step */
+        }
+        int tok;
+        assert_int_equal(attn_sampler_draw(a, NULL, &tok), ATTN_ERR_INVALID);
+        attn_sampler_free(a), attn_sampler_free(b);
+    }
+}
+
 static void test_invalid_params(void **state) {
     (void)state;
     attn_sampler_params p = attn_sampler_default_params();
@@ -361,6 +391,7 @@ int main(void) {
         cmocka_unit_test(test_top_p_large_vocab),
         cmocka_unit_test(test_same_seed_same_sequence),
         cmocka_unit_test(test_edge_cases),
+        cmocka_unit_test(test_draw_refuses_non_finite_logits),
         cmocka_unit_test(test_invalid_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* tests/io/test_file.c: whole-file reads and atomic replacement (src/io/file.c). */
-#define _POSIX_C_SOURCE 200809L /* mkdtemp, chmod, opendir */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, chmod, opendir, fork */
 
 #include "testutil.h"
 
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -282,6 +283,41 @@ static void test_map_refuses_what_is_not_a_regular_file(void **state) {
     assert_int_equal(attn_file_map(NULL, &data, &size), ATTN_ERR_INVALID);
 }
 
+/* A pid that no process has: a child that has exited and been reaped. */
+static pid_t dead_pid(void) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return pid;
+}
+
+/* A writer killed mid-save leaves PATH.tmp.<pid>: the next save removes it when that pid is dead,
+ * and keeps a live writer's temporary and every name that is not exactly PATH.tmp.<pid>. */
+static void test_stale_temporaries_are_removed(void **state) {
+    const char *path = in_dir("ckpt.bin");
+    char stale[600], live[600], other_file[600], not_pid[600], zero[600], lead[600];
+    pid_t dead = dead_pid();
+    snprintf(stale, sizeof stale, "%s.tmp.%ld", path, (long)dead);
+    snprintf(live, sizeof live, "%s.tmp.%ld", path, (long)getppid()); /* the test's parent */
+    snprintf(other_file, sizeof other_file, "%s/other.bin.tmp.%ld", dir, (long)dead);
+    snprintf(not_pid, sizeof not_pid, "%s.tmp.%ldx", path, (long)dead);
+    snprintf(zero, sizeof zero, "%s.tmp.0", path);
+    snprintf(lead, sizeof lead, "%s.tmp.0%ld", path, (long)dead);
+    const char *kept[] = {live, other_file, not_pid, zero, lead};
+    write_string(stale, "half a checkpoint");
+    for (int i = 0; i < 5; i++)
+        write_string(kept[i], "keep me");
+    write_string(path, "the new checkpoint");
+    assert_file_is(path, "the new checkpoint");
+    assert_int_equal(access(stale, F_OK), -1);
+    for (int i = 0; i < 5; i++)
+        assert_file_is(kept[i], "keep me");
+    for (int i = 0; i < 5; i++)
+        unlink(kept[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_then_read_parts),
@@ -290,6 +326,7 @@ int main(void) {
         cmocka_unit_test(test_overwrite_keeps_permissions),
         cmocka_unit_test(test_missing_directory_fails_cleanly),
         cmocka_unit_test(test_failed_rename_removes_temp_and_keeps_target),
+        cmocka_unit_test(test_stale_temporaries_are_removed),
         cmocka_unit_test(test_write_bad_arguments),
         cmocka_unit_test(test_read_missing_file),
         cmocka_unit_test(test_read_directory),

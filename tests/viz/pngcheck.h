@@ -74,13 +74,6 @@ static inline void pc_assert_color(cairo_surface_t *s, int x, int y, viz_rgb wan
                  got.b, want.r, want.g, want.b);
 }
 
-/* fontconfig keeps its configuration and patterns for the life of the process (freed only by
- * FcFini, which libattn does not call): not leaks of ours. LeakSanitizer reads this hook. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) {
-    return "leak:libfontconfig.so\n";
-}
-
 /* Frees cairo's process-wide font caches, which LeakSanitizer would otherwise report. */
 static inline int pc_release_fonts(void **state) {
     (void)state;
