@@ -182,6 +182,17 @@ ATTN_API attn_status attn_batch_plan_make(const int *lengths, const long *idx, l
                                           int batch_size, int bucket_batches, int shuffle,
                                           uint64_t seed, uint64_t stream, attn_batch_plan *out);
 
+/* The same by a token budget (translation: batches of many short or few long sentences): with
+ * shuffle, the examples are shuffled by attn_rng(seed, stream), cut into buckets of
+ * bucket_examples, each sorted by length and cut into batches of as many examples as keep
+ * (examples x the batch's longest length) <= max_tokens (one example at least, however long),
+ * and the batches are shuffled; without shuffle, all are sorted and cut (seed, stream and
+ * bucket_examples unused). Errors: ATTN_ERR_INVALID (n < 0, max_tokens or bucket_examples < 1),
+ * ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_batch_plan_make_tokens(const int *lengths, long n, long max_tokens,
+                                                 long bucket_examples, int shuffle, uint64_t seed,
+                                                 uint64_t stream, attn_batch_plan *out);
+
 /* Frees the arrays and zeroes the plan; safe on a zeroed plan and on NULL. */
 ATTN_API void attn_batch_plan_free(attn_batch_plan *p);
 
@@ -215,6 +226,59 @@ ATTN_API attn_cls_source_params attn_cls_source_default_params(void);
  * ATTN_ERR_NOMEM. */
 ATTN_API attn_status attn_cls_source(const attn_cls_data *d, attn_cls_source_params p,
                                      attn_batch_source **out);
+
+/* ---- parallel text (translation) ------------------------------------------------------------ */
+
+/* Source / target pairs from tab-separated lines (e.g. "ref<TAB>en<TAB>es"). */
+typedef struct {
+    long n;
+    char **src, **tgt; /* n NUL-terminated strings each (no tab inside) */
+    long *lines;       /* n 1-based line numbers */
+    attn_tsv lines_;   /* the storage (private) */
+} attn_parallel;
+
+/* Reads path ("-": stdin): every non-blank line is split at its tabs; column src_col is the
+ * source, tgt_col the target (0-based). Errors: ATTN_ERR_FORMAT "FILE:LINE: N columns needed"
+ * for a line with too few, a NUL byte; ATTN_ERR_IO, ATTN_ERR_NOMEM; ATTN_ERR_INVALID for equal or
+ * negative columns. */
+ATTN_API attn_status attn_parallel_read(const char *path, int src_col, int tgt_col,
+                                        attn_parallel *out);
+ATTN_API void attn_parallel_free(attn_parallel *p);
+
+/* Pairs as token ids: pair i's source is ids[src_off[i] ..] (src_len[i] ids, the last eos_id),
+ * its target ids[tgt_off[i] ..] (tgt_len[i], the last eos_id). */
+typedef struct {
+    long n;
+    int *ids;
+    long *src_off, *tgt_off;
+    int *src_len, *tgt_len;
+    long n_truncated; /* pairs of which a side was cut */
+} attn_pairs;
+
+/* Encodes every pair with tok: each side's tokens cut to max - 1 (max_src / max_tgt), then
+ * eos_id. Errors: the tokenizer's (naming FILE:LINE), ATTN_ERR_INVALID, ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_pairs_encode(const attn_parallel *p, const attn_tokenizer *tok,
+                                       int max_src, int max_tgt, int eos_id, attn_pairs *out);
+ATTN_API void attn_pairs_free(attn_pairs *p);
+
+typedef struct {
+    long max_tokens; /* pairs x longest side per batch, at most */
+    long bucket;     /* pairs per length bucket */
+    int pad_id, bos_id;
+    uint64_t seed;
+} attn_pairs_source_params;
+
+/* max_tokens 4096, bucket 4096, pad 0, bos 2 ([CLS] of attn's tokenizers), seed 1 */
+ATTN_API attn_pairs_source_params attn_pairs_source_default_params(void);
+
+/* Translation batches for attn_train: epoch after epoch, batches of similar lengths within the
+ * token budget (attn_batch_plan_make_tokens, shuffled per epoch), tokens = sources + EOS padded
+ * with pad_id (lengths set), tgt_in = bos + target, targets = target + EOS (ATTN_IGNORE_INDEX on
+ * padding); process r of n gets rows [B r / n, B (r + 1) / n). batches_per_epoch is epoch 0's
+ * (later epochs may have a few more or fewer). p is borrowed. Errors: ATTN_ERR_INVALID (no pairs,
+ * max_tokens or bucket < 1), ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_pairs_source(const attn_pairs *p, attn_pairs_source_params q,
+                                       attn_batch_source **out);
 
 #ifdef __cplusplus
 }

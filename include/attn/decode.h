@@ -61,6 +61,12 @@ ATTN_API int attn_context_stream_length(const attn_context *ctx, int stream);
  * src: (batch, T), lengths: (batch) or NULL. Forgets every cached target position. */
 ATTN_API attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths,
                                              int T);
+/* n_src sources (src: (n_src, T), lengths (n_src) or NULL) for batch streams, n_src dividing
+ * batch: source s is the source of streams [s G, (s + 1) G), G = batch / n_src (the G beams of a
+ * sentence). The encoder and the cross-attention keys / values run once per source; their rows
+ * are then copied to each of its streams. */
+ATTN_API attn_status attn_context_set_source_shared(attn_context *ctx, const int *src,
+                                                    const int *lengths, int T, int n_src);
 /* The same for a model whose encoder reads features (n_features > 0): features (batch, T,
  * n_features). Each function refuses the other kind of model (ATTN_ERR_INVALID). */
 ATTN_API attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
@@ -126,6 +132,45 @@ ATTN_API attn_status attn_generate_batch(const attn_model *m, int n, const int *
                                          const int *n_prompt, int max_new,
                                          attn_sampler *const *samplers, int stop_id,
                                          attn_stream_callback cb, void *user, int *out, int *n_out);
+
+/* ---- beam search (encoder-decoder) ---------------------------------------------------------- */
+
+typedef struct {
+    int beam;             /* K hypotheses kept per sentence (1: greedy) */
+    float length_penalty; /* alpha: a hypothesis scores log p / length^alpha (0: plain log p) */
+    float max_len_a;      /* at most a * source length + b tokens generated (EOS included), */
+    int max_len_b;        /* within the model's context */
+    int n_best;           /* hypotheses returned per sentence, 1..beam */
+    int bos_id, eos_id;   /* the decoder starts with bos_id; eos_id ends a hypothesis */
+    int batch;            /* sentences decoded together */
+} attn_beam_params;
+
+/* beam 5, alpha 1, 1.5 x + 10, n_best 1, bos 2 / eos 3 ([CLS] / [SEP] of attn's tokenizers),
+ * batch 16 */
+ATTN_API attn_beam_params attn_beam_default_params(void);
+
+/* One hypothesis: ids (malloc'd, without the final EOS), its length, its normalised score. */
+typedef struct {
+    int *ids;
+    int n;
+    float score;
+} attn_hypothesis;
+
+/* Frees the ids of n hypotheses (the array itself is the caller's). */
+ATTN_API void attn_hypotheses_free(attn_hypothesis *h, long n);
+
+/* Translates n sentences (srcs[i]: src_len[i] source ids, EOS included) with a seq2seq model,
+ * params.batch sentences at a time in one decoding context of batch x beam streams: the sources
+ * encoded once per sentence, a KV cache for the decoder. Each step a sentence keeps the best
+ * `beam` continuations of its live hypotheses (log probabilities summed); one ending in eos_id is
+ * finished, scored log p / length^alpha; the sentence stops with `beam` finished hypotheses or
+ * at its length limit, and then takes no more decoder work. out[i * n_best + j] receives sentence
+ * i's j-th best (the caller frees them with attn_hypotheses_free); a sentence's result does not
+ * depend on the sentences that share its batch. Errors: ATTN_ERR_INVALID (not seq2seq, bad
+ * parameters, a source longer than the context), ATTN_ERR_NOMEM, the model's. */
+ATTN_API attn_status attn_beam_search(const attn_model *m, const int *const *srcs,
+                                      const int *src_len, int n, const attn_beam_params *params,
+                                      attn_hypothesis *out);
 
 #ifdef __cplusplus
 }

@@ -152,3 +152,54 @@ attn_status attn_token_dropout(int *tokens, const int *lengths, int B, int T, fl
     if (n_dropped) *n_dropped = dropped;
     return ATTN_OK;
 }
+
+/* Cuts [begin, end) (sorted by length, shortest first) into batches whose size times their
+ * longest length stays within max_tokens (one example at least). */
+static void cut_tokens(attn_batch_plan *p, long begin, long end, const long *order,
+                       const int *lengths, long max_tokens) {
+    long s = begin;
+    while (s < end) {
+        long e = s + 1;
+        while (e < end && (e - s + 1) * (long)lengths[order[e]] <= max_tokens)
+            e++;
+        p->offsets[p->n_batches++] = s;
+        s = e;
+    }
+}
+
+attn_status attn_batch_plan_make_tokens(const int *lengths, long n, long max_tokens,
+                                        long bucket_examples, int shuffle, uint64_t seed,
+                                        uint64_t stream, attn_batch_plan *out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "batch plan: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (n < 0 || max_tokens < 1 || bucket_examples < 1 || (n > 0 && !lengths))
+        return attn_error(ATTN_ERR_INVALID,
+                          "batch plan: need n >= 0, max_tokens >= 1, bucket_examples >= 1 (n %ld, "
+                          "max_tokens %ld, bucket_examples %ld)",
+                          n, max_tokens, bucket_examples);
+    out->order = malloc((size_t)(n + 1) * sizeof *out->order);
+    out->offsets = malloc((size_t)(n + 2) * sizeof *out->offsets);
+    long *tmp = malloc((size_t)(n + 1) * sizeof *tmp);
+    if (!out->order || !out->offsets || !tmp) {
+        free(tmp);
+        attn_batch_plan_free(out);
+        return attn_error(ATTN_ERR_NOMEM, "batch plan: out of memory for %ld examples", n);
+    }
+    for (long k = 0; k < n; k++)
+        out->order[k] = k;
+    attn_rng rng;
+    attn_rng_init(&rng, seed, stream);
+    if (shuffle) shuffle_longs(&rng, out->order, n);
+    long bucket = shuffle ? bucket_examples : (n > 0 ? n : 1);
+    for (long b = 0; b < n; b += bucket) {
+        long e = b + bucket < n ? b + bucket : n;
+        sort_by_length(out->order + b, tmp, e - b, lengths);
+        cut_tokens(out, b, e, out->order, lengths, max_tokens);
+    }
+    out->offsets[out->n_batches] = n;
+    attn_status s = ATTN_OK;
+    if (shuffle && out->n_batches > 1) s = shuffle_batches(out, &rng, n, tmp);
+    free(tmp);
+    if (s != ATTN_OK) attn_batch_plan_free(out);
+    return s;
+}

@@ -137,8 +137,11 @@ static void bind_acts(attn_context *ctx, attn_layer_acts a[2], attn_stack_kind w
 
 /* Encodes a source of ids or features (checked) and keeps every decoder layer's cross-attention
  * keys and values of it. */
+/* Encodes n_src sources (n_src divides the streams) and gives source s to streams
+ * [s G, (s + 1) G), G = B / n_src: the encoder and the cross-attention keys / values run once per
+ * source, then their rows are copied to the source's streams (the beams of one sentence). */
 static attn_status set_source(attn_context *ctx, const int *src, const float *features,
-                              const int *lengths, int T) {
+                              const int *lengths, int T, int n_src) {
     const attn_model *m = ctx->m;
     const attn_config *c = attn_model_config(m);
     if (c->arch != ATTN_ARCH_SEQ2SEQ)
@@ -149,7 +152,9 @@ static attn_status set_source(attn_context *ctx, const int *src, const float *fe
                                         : "token ids (attn_context_set_source)");
     if (T <= 0 || T > c->max_len)
         return attn_error(ATTN_ERR_INVALID, "source length %d outside [1, %d]", T, c->max_len);
-    int B = ctx->B;
+    if (n_src < 1 || ctx->B % n_src != 0)
+        return attn_error(ATTN_ERR_INVALID, "set_source: %d sources for %d streams", n_src, ctx->B);
+    int B = n_src, G = ctx->B / n_src, C = c->d_model;
     if (features)
         ATTN_TRY(attn_check_features(features, (long)B * T * c->n_features));
     else
@@ -179,19 +184,36 @@ static attn_status set_source(attn_context *ctx, const int *src, const float *fe
     /* the cross-attention keys and values of every decoder layer, once per source */
     for (int l = 0; l < ctx->L; l++)
         attn_stack_cross_kv(m, l, (float *)ctx->caches[l].cross_kv, mem, B, T); // (B, T, 2C)
+    size_t rows = (size_t)T * 2 * C;            /* one stream's keys and values */
+    for (int s = B - 1; G > 1 && s >= 0; s--) { /* last first: no source is overwritten unread */
+        for (int g = G - 1; g >= 0; g--) {
+            for (int l = 0; l < ctx->L; l++) {
+                float *kv = (float *)ctx->caches[l].cross_kv;
+                if (s * G + g != s)
+                    memcpy(kv + (s * G + g) * rows, kv + s * rows, rows * sizeof(float));
+            }
+            ctx->src_len[s * G + g] = ctx->src_len[s];
+        }
+    }
     ctx->src_T = T;
     ctx->has_source = 1;
     return ATTN_OK;
 }
 
 attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths, int T) {
-    return set_source(ctx, src, NULL, lengths, T);
+    return set_source(ctx, src, NULL, lengths, T, ctx->B);
+}
+
+attn_status attn_context_set_source_shared(attn_context *ctx, const int *src, const int *lengths,
+                                           int T, int n_src) {
+    if (!src) return attn_error(ATTN_ERR_INVALID, "set_source: NULL source");
+    return set_source(ctx, src, NULL, lengths, T, n_src);
 }
 
 attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
                                              const int *lengths, int T) {
     if (!features) return attn_error(ATTN_ERR_INVALID, "set_source: NULL features");
-    return set_source(ctx, NULL, features, lengths, T);
+    return set_source(ctx, NULL, features, lengths, T, ctx->B);
 }
 
 /* Feeds stream b's n_new[b] tokens of tokens (B, T) (uniform: every stream T tokens at one
