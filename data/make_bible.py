@@ -16,9 +16,11 @@ Steps:
 2. English references are converted into the Spanish module's versification (KJV) with SWORD
    (VerseKey.positionFrom); refs are OSIS ids of that versification, "Gen.1.1", "1John.3.16".
 3. Dropped, each counted by reason: verses only one side has (books or verses the other
-   versification lacks), verses empty on either side, and the verses of the chapters whose
-   verse divisions differ between the two modules (find_misaligned: the Spanish module keeps the
-   Hebrew-style divisions of RV1909 in a few chapters although it declares KJV).
+   versification lacks), verses empty on either side, the chapters whose verse divisions
+   differ between the two modules (find_misaligned: the Spanish module keeps the Hebrew-style
+   divisions of RV1909 in a few chapters although it declares KJV, leaving verses empty), and
+   pairs whose lengths disagree (length_outliers: boundaries moved without an empty verse,
+   RV1909's subscriptions after the epistles).
 4. Split: the refs sorted by sha1("bible-split-v1:" + ref) in hexadecimal; the first 1000 are
    test, the next 1000 dev, the rest train. Each file lists its verses in Bible order.
 
