@@ -129,7 +129,7 @@ def resolve_gaps(text):
         after = text[m.end()] if m.end() < len(text) else " "
         if before.isspace() or after.isspace():
             return ""
-        if WORD_GAP in m.group(0) and not GAP in m.group(0):
+        if WORD_GAP in m.group(0) and GAP not in m.group(0):
             return " " if before.isalnum() and after.isalnum() else ""
         if (after.isalnum() or after in _OPENING) and before not in _NO_SPACE_AFTER:
             return " "
