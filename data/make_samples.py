@@ -5,7 +5,7 @@ For each split of a built corpus (data/corpora/<name>/{train,dev,test}.tsv), kee
 lines with the smallest sha1("cls-sample-v1:" + line), in their original order: a deterministic,
 label-blind choice that changes only where the corpus changes.
 
-Usage: /usr/bin/python3 data/make_samples.py [--lines 40] NAME...   (e.g. debdesc fortunes)
+Usage: /usr/bin/python3 data/make_samples.py [--lines 40] NAME...   (e.g. debdesc fortunes bible)
 """
 import argparse
 import hashlib

@@ -14,6 +14,7 @@ packages=(
     fortunes-min fortunes    # public-domain demo text
     python3-numpy python3-torch  # fixture regeneration and parity checks in the suite
     python3-sklearn          # reference metrics and the TF-IDF baseline
+    python3-sword sword-text-web sword-text-sparv  # public-domain English/Spanish Bibles (data/make_bible.py)
 )
 
 missing=()
