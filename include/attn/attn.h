@@ -58,5 +58,6 @@
 #include "attn/data.h"
 #include "attn/lm.h"
 #include "attn/classifier.h"
+#include "attn/translator.h"
 
 #endif

@@ -266,6 +266,7 @@ typedef struct {
     long bucket;     /* pairs per length bucket */
     int pad_id, bos_id;
     uint64_t seed;
+    int in_order; /* evaluation: every epoch sorted by length, not shuffled */
 } attn_pairs_source_params;
 
 /* max_tokens 4096, bucket 4096, pad 0, bos 2 ([CLS] of attn's tokenizers), seed 1 */

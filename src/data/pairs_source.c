@@ -27,8 +27,9 @@ typedef struct {
 static attn_status plan_epoch(pairs_source *c, long epoch) {
     attn_batch_plan_free(&c->plan);
     c->plan_epoch = -1;
-    ATTN_TRY(attn_batch_plan_make_tokens(c->lengths, c->p->n, c->q.max_tokens, c->q.bucket, 1,
-                                         c->q.seed, BATCH_STREAM + (uint64_t)epoch, &c->plan));
+    ATTN_TRY(attn_batch_plan_make_tokens(c->lengths, c->p->n, c->q.max_tokens, c->q.bucket,
+                                         !c->q.in_order, c->q.seed, BATCH_STREAM + (uint64_t)epoch,
+                                         &c->plan));
     c->plan_epoch = epoch;
     return ATTN_OK;
 }

@@ -22,6 +22,7 @@ declare -A may=(
 declare -A owner=(
     [model.h]=models [safetensors.h]=io [train.h]=train [decode.h]=decode [tokenizer.h]=text
     [metrics.h]=eval [viz.h]=viz [data.h]=data [lm.h]=tasks [classifier.h]=tasks [attn.h]=tasks
+    [translator.h]=tasks
 )
 bad=0
 complain() { echo "FAIL: $*" >&2; bad=$((bad + 1)); }
