@@ -14,6 +14,7 @@ packages=(
     fortunes-min fortunes    # public-domain demo text
     python3-numpy python3-torch  # fixture regeneration and parity checks in the suite
     python3-sklearn          # reference metrics and the TF-IDF baseline
+    python3-nltk             # reference BLEU (tests/eval/mt_reference.py)
 )
 
 missing=()
