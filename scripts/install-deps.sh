@@ -15,6 +15,7 @@ packages=(
     python3-numpy python3-torch  # fixture regeneration and parity checks in the suite
     python3-sklearn          # reference metrics and the TF-IDF baseline
     python3-sword sword-text-web sword-text-sparv  # public-domain English/Spanish Bibles (data/make_bible.py)
+    python3-nltk             # reference BLEU (tests/eval/mt_reference.py)
 )
 
 missing=()

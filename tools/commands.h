@@ -4,9 +4,10 @@
 #ifndef ATTN_TOOLS_COMMANDS_H
 #define ATTN_TOOLS_COMMANDS_H
 
-int cmd_train_lm(int argc, char **argv); /* tools/cmd_train_lm.c */
-int cmd_generate(int argc, char **argv); /* tools/cmd_generate.c */
-int cmd_eval_lm(int argc, char **argv);  /* tools/cmd_eval_lm.c */
+int cmd_train_lm(int argc, char **argv);       /* tools/cmd_train_lm.c */
+int cmd_generate(int argc, char **argv);       /* tools/cmd_generate.c */
+int cmd_eval_lm(int argc, char **argv);        /* tools/cmd_eval_lm.c */
+int cmd_eval_translate(int argc, char **argv); /* tools/cmd_eval_translate.c */
 
 /* tools/cmd_tokenizer.c: attn tokenizer train | encode | decode */
 int cmd_tokenizer(int argc, char **argv);

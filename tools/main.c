@@ -19,6 +19,7 @@ static const char usage[] =
     "  tokenizer    train a byte-level BPE; encode and decode text (BPE or WordPiece)\n"
     "  train classify  train a Transformer text classifier on label<TAB>text files\n"
     "  eval classify   accuracy, per-class P/R/F1, macro-F1, confusion; k-fold cross-validation\n"
+    "  eval translate  corpus BLEU and chrF of translations against references (sacreBLEU's)\n"
     "  classify     label texts with a trained classifier (top classes and probabilities)\n"
     "  attention    attention heatmaps (PNG) and weights (JSON) of a classifier on one text\n"
     "\n"
@@ -39,24 +40,42 @@ static int is_help(const char *a) {
     return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-/* "attn train <what>" / "attn eval <what>": `lm` or `classify`. */
-static int dispatch_family(const char *command, int argc, char **argv, int (*lm)(int, char **),
-                           int (*classify)(int, char **)) {
+/* A kind of model or task after "attn train" / "attn eval", and its subcommand. */
+typedef struct {
+    const char *kind;
+    int (*run)(int, char **);
+} family_kind;
+
+static const family_kind train_kinds[] = {{"lm", cmd_train_lm}, {"classify", cmd_train_classify}};
+static const family_kind eval_kinds[] = {
+    {"lm", cmd_eval_lm}, {"classify", cmd_eval_classify}, {"translate", cmd_eval_translate}};
+
+/* "attn train <what>" / "attn eval <what>": one of kinds[0..n). */
+static int dispatch_family(const char *command, int argc, char **argv, const family_kind *kinds,
+                           int n) {
+    char known[128] = "";
+    for (int i = 0; i < n; i++) {
+        if (i) strncat(known, ", ", sizeof known - strlen(known) - 1);
+        strncat(known, kinds[i].kind, sizeof known - strlen(known) - 1);
+    }
     if (argc < 1) {
-        cli_error("%s: missing model kind (known: lm, classify; try attn %s lm --help)", command,
-                  command);
+        cli_error("%s: missing kind (known: %s; try attn %s %s --help)", command, known, command,
+                  kinds[0].kind);
         return CLI_USAGE;
     }
     if (is_help(argv[0])) {
-        printf("usage: attn %s lm|classify [options]\n\n"
-               "  %s lm          see `attn %s lm --help`\n"
-               "  %s classify    see `attn %s classify --help`\n",
-               command, command, command, command, command);
+        printf("usage: attn %s ", command);
+        for (int i = 0; i < n; i++)
+            printf("%s%s", i ? "|" : "", kinds[i].kind);
+        printf(" [options]\n\n");
+        for (int i = 0; i < n; i++)
+            printf("  %s %-10s see `attn %s %s --help`\n", command, kinds[i].kind, command,
+                   kinds[i].kind);
         return CLI_OK;
     }
-    if (strcmp(argv[0], "lm") == 0) return lm(argc - 1, argv + 1);
-    if (strcmp(argv[0], "classify") == 0) return classify(argc - 1, argv + 1);
-    cli_error("unknown model kind '%s' for '%s' (known: lm, classify)", argv[0], command);
+    for (int i = 0; i < n; i++)
+        if (strcmp(argv[0], kinds[i].kind) == 0) return kinds[i].run(argc - 1, argv + 1);
+    cli_error("unknown kind '%s' for '%s' (known: %s)", argv[0], command, known);
     return CLI_USAGE;
 }
 
@@ -86,9 +105,11 @@ int main(int argc, char **argv) {
         return CLI_OK;
     }
     if (strcmp(command, "train") == 0)
-        return dispatch_family("train", argc - 2, argv + 2, cmd_train_lm, cmd_train_classify);
+        return dispatch_family("train", argc - 2, argv + 2, train_kinds,
+                               (int)(sizeof train_kinds / sizeof train_kinds[0]));
     if (strcmp(command, "eval") == 0)
-        return dispatch_family("eval", argc - 2, argv + 2, cmd_eval_lm, cmd_eval_classify);
+        return dispatch_family("eval", argc - 2, argv + 2, eval_kinds,
+                               (int)(sizeof eval_kinds / sizeof eval_kinds[0]));
     if (strcmp(command, "generate") == 0) return cmd_generate(argc - 2, argv + 2);
     if (strcmp(command, "tokenizer") == 0) return cmd_tokenizer(argc - 2, argv + 2);
     if (strcmp(command, "classify") == 0) return cmd_classify(argc - 2, argv + 2);

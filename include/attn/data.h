@@ -1,5 +1,5 @@
-/* attn/data.h: labelled text for classification: TSV files, label sets, token-id datasets and
- * length-bucketed batches.
+/* attn/data.h: text files as lines, labelled text for classification: TSV files, label sets,
+ * token-id datasets and length-bucketed batches.
  *
  * A corpus is a UTF-8 file of "label<TAB>text" lines (data/README.md). Reading it gives an
  * attn_tsv (strings and line numbers); the labels of the training file give an attn_labels (the
@@ -41,6 +41,32 @@ extern "C" {
  * *size bytes, with one NUL after them not counted). Errors: ATTN_ERR_IO naming the path and the
  * reason (missing, a directory, unreadable), ATTN_ERR_NOMEM. */
 ATTN_API attn_status attn_file_read(const char *path, void **data, size_t *size);
+
+/* ---- text lines ----------------------------------------------------------------------------- */
+
+/* A UTF-8 text as its lines, e.g. one sentence per line for attn_corpus_bleu. The strings live in
+ * one buffer owned by the struct. */
+typedef struct {
+    long n;       /* lines */
+    char **lines; /* n NUL-terminated lines, without their "\n" or "\r\n" */
+    char *name;   /* the file name given to read / parse (a copy) */
+    char *buf;    /* storage of the lines */
+} attn_lines;
+
+/* Splits len bytes into lines: each ends at "\n" (a "\r" before it is dropped); the last needs no
+ * "\n", and a final "\n" starts no further line, so "" has 0 lines and "\n" one empty line. Empty
+ * and blank lines are kept (an empty sentence). `name` is used in messages.
+ * Errors (ATTN_ERR_FORMAT "NAME:LINE: why", *out zeroed): a NUL byte, invalid UTF-8 (the message
+ * gives the byte of the line); ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_lines_parse(const char *data, size_t len, const char *name,
+                                      attn_lines *out);
+
+/* Reads the file at path ("-": standard input) and splits it (attn_lines_parse, name = path).
+ * ATTN_ERR_IO names the path and the reason when it cannot be read. */
+ATTN_API attn_status attn_lines_read(const char *path, attn_lines *out);
+
+/* Frees what a lines struct holds and zeroes it; safe on a zeroed struct and on NULL. */
+ATTN_API void attn_lines_free(attn_lines *l);
 
 /* ---- TSV files ------------------------------------------------------------------------------ */
 

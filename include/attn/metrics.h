@@ -1,4 +1,4 @@
-/* attn/metrics.h: evaluation metrics for classifiers, and k-fold helpers.
+/* attn/metrics.h: evaluation metrics for classifiers and for translation, and k-fold helpers.
  *
  * The classification report follows scikit-learn's conventions, so that its numbers can be set
  * beside `sklearn.metrics.classification_report(y_true, y_pred, labels=range(K),
@@ -72,6 +72,97 @@ ATTN_API attn_status attn_kfold_assign(long n, int k, uint64_t seed, int *fold);
  * Errors: ATTN_ERR_INVALID if x is NULL, ddof < 0 or n <= ddof; ATTN_ERR_NUMERIC if an x is not
  * finite. */
 ATTN_API attn_status attn_mean_std(const double *x, long n, int ddof, double *mean, double *std);
+
+/* ---- translation: BLEU and chrF, as sacreBLEU computes them ---------------------------------
+ *
+ * Both metrics sum statistics over the sentences of a corpus and compute the score once from the
+ * sums, with sacreBLEU 2.x's default settings, so the numbers are those of
+ * `sacrebleu.corpus_bleu(hyps, [refs])` and `sacrebleu.corpus_chrf(hyps, [refs])`:
+ *   BLEU: case-sensitive, "13a" tokenization, n-grams up to 4, clipped counts, 'exp' smoothing,
+ *         brevity penalty from the summed lengths (per sentence the reference length closest to
+ *         the hypothesis length, the shorter on a tie). BLEU = BP * exp(mean_n log p_n), on the
+ *         0..100 scale of the precisions p_n = 100 * counts[n] / totals[n]; with 'exp'
+ *         smoothing an order with totals > 0 but no match gets p_n = 100 / (2^k totals[n]),
+ *         k = 1, 2, ... for the first, second, ... such order. BLEU is 0 when nothing matches at
+ *         all, or when an order has no n-grams (totals[n] == 0: hypotheses shorter than n).
+ *         BP = 1 if sys_len >= ref_len, else exp(1 - ref_len / sys_len) (0 for sys_len = 0).
+ *   chrF: character n-grams of orders 1..6 of each line with its white space removed, beta 2,
+ *         no word n-grams (chrF, not chrF++). For each order with hyp > 0 and ref > 0 (the
+ *         "effective" orders) P_n = match / hyp and R_n = match / ref; P and R are their means
+ *         over the effective orders, and chrF = 100 (1 + b^2) P R / (b^2 P + R) (0 when P + R = 0
+ *         or no order is effective). A sentence whose reference has no n-gram of an order adds
+ *         nothing to that order's hyp count (as sacreBLEU).
+ * Several references per sentence: BLEU clips each n-gram by its largest count in any
+ * reference; chrF keeps, per sentence, the statistics of the reference with the best chrF (the
+ * first on a tie). NULL references are skipped (a sentence may have fewer).
+ * Text is UTF-8: chrF counts code points; white space is what Python's str.isspace() accepts
+ * (U+00A0 and the other Unicode spaces included). Invalid UTF-8 is ATTN_ERR_INVALID. */
+
+#define ATTN_BLEU_ORDER 4 /* the largest n-gram order of BLEU */
+#define ATTN_CHRF_ORDER 6 /* the largest character n-gram order of chrF */
+
+/* BLEU statistics and score. counts/totals/sys_len/ref_len/n_sentences are the sums that
+ * attn_bleu_add accumulates; score/precisions/bp are computed from them by attn_bleu_score. */
+typedef struct {
+    long counts[ATTN_BLEU_ORDER]; /* matched n-grams, clipped, n = 1..4 */
+    long totals[ATTN_BLEU_ORDER]; /* n-grams of the hypotheses */
+    long sys_len, ref_len;        /* tokens of the hypotheses, of the closest references */
+    long n_sentences;
+    double precisions[ATTN_BLEU_ORDER]; /* 0..100, smoothed as above; all 0 when nothing matched */
+    double bp;                          /* brevity penalty */
+    double score;                       /* BLEU, 0..100 */
+} attn_bleu;
+
+/* chrF statistics and score; hyp/ref/match/n_sentences are attn_chrf_add's sums. */
+typedef struct {
+    long hyp[ATTN_CHRF_ORDER];   /* character n-grams of the hypotheses, n = 1..6 */
+    long ref[ATTN_CHRF_ORDER];   /* of the references */
+    long match[ATTN_CHRF_ORDER]; /* common to both (the smaller count of each n-gram) */
+    long n_sentences;
+    int effective_order;      /* orders with hyp > 0 and ref > 0 */
+    double precision, recall; /* P and R above, 0..100 */
+    double score;             /* chrF, 0..100 */
+} attn_chrf;
+
+/* Tokenizes one line with sacreBLEU's "13a" tokenizer (the mteval-v13a.pl rules; BLEU's trailing
+ * white-space strip included) into *out: the tokens joined by single spaces, a malloc'd
+ * NUL-terminated string the caller frees ("" for a blank line). The rules: "<skipped>" and "-\n"
+ * are removed, "\n" becomes a space; &quot; &amp; &lt; &gt; are unescaped (in that order, one
+ * pass each); ASCII punctuation other than ' , - . is split off; a period or comma is split off
+ * unless it stands between two digits (a digit on either side keeps it on that side); a dash after
+ * a digit is split off; non-ASCII punctuation stays inside words. Errors: ATTN_ERR_INVALID for a
+ * NULL argument or invalid UTF-8 (the message gives the byte); ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_bleu_tokenize_13a(const char *s, char **out);
+
+/* Adds the statistics of one sentence (hypothesis hyp, references refs[0..n_refs), NULL ones
+ * skipped) to *acc, which starts zeroed ({0}). Does not compute the score. Errors (*acc left as
+ * it was): ATTN_ERR_INVALID for NULL acc or hyp, no non-NULL reference, invalid UTF-8 (the
+ * message says which text and the byte); ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_bleu_add(attn_bleu *acc, const char *hyp, const char *const *refs,
+                                   int n_refs);
+
+/* Computes precisions, bp and score from the sums in *b (the rest is kept). ATTN_ERR_INVALID for
+ * NULL or negative counts. */
+ATTN_API attn_status attn_bleu_score(attn_bleu *b);
+
+/* Corpus BLEU of n hypotheses against one reference each (refs[i] for hyps[i]): a zeroed *out,
+ * attn_bleu_add for every sentence, attn_bleu_score. Errors: ATTN_ERR_INVALID for n < 1, NULL
+ * arrays or strings, invalid UTF-8 (the message starts "sentence I: ", I 0-based); ATTN_ERR_NOMEM.
+ * On error *out is zeroed. */
+ATTN_API attn_status attn_corpus_bleu(const char *const *hyps, const char *const *refs, long n,
+                                      attn_bleu *out);
+
+/* Adds one sentence to chrF sums, as attn_bleu_add (same errors). */
+ATTN_API attn_status attn_chrf_add(attn_chrf *acc, const char *hyp, const char *const *refs,
+                                   int n_refs);
+
+/* Computes effective_order, precision, recall and score from the sums in *c. ATTN_ERR_INVALID for
+ * NULL or negative counts. */
+ATTN_API attn_status attn_chrf_score(attn_chrf *c);
+
+/* Corpus chrF of n hypotheses against one reference each, as attn_corpus_bleu. */
+ATTN_API attn_status attn_corpus_chrf(const char *const *hyps, const char *const *refs, long n,
+                                      attn_chrf *out);
 
 #ifdef __cplusplus
 }

@@ -164,7 +164,7 @@ expect 2 "takes no --model" -- \
 expect 2 "--folds 5 needs at least 5 examples" -- \
     "$BIN" eval classify --data "$tmp/good.tsv" --folds 5 "${T[@]}"
 expect 2 "one TEXT is required" -- "$BIN" attention --model "$tmp/m.safetensors"
-expect 2 "unknown model kind 'bogus'" -- "$BIN" train bogus
+expect 2 "unknown kind 'bogus'" -- "$BIN" train bogus
 
 # --- files that cannot be written -------------------------------------------------------------
 mkdir "$tmp/ro" && chmod a-w "$tmp/ro"
