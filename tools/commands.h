@@ -9,6 +9,9 @@ int cmd_generate(int argc, char **argv);       /* tools/cmd_generate.c */
 int cmd_eval_lm(int argc, char **argv);        /* tools/cmd_eval_lm.c */
 int cmd_eval_translate(int argc, char **argv); /* tools/cmd_eval_translate.c */
 
+int cmd_train_translate(int argc, char **argv); /* tools/cmd_train_translate.c */
+int cmd_translate(int argc, char **argv);       /* tools/cmd_translate.c */
+
 /* tools/cmd_tokenizer.c: attn tokenizer train | encode | decode */
 int cmd_tokenizer(int argc, char **argv);
 

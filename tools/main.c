@@ -19,6 +19,8 @@ static const char usage[] =
     "  tokenizer    train a byte-level BPE; encode and decode text (BPE or WordPiece)\n"
     "  train classify  train a Transformer text classifier on label<TAB>text files\n"
     "  eval classify   accuracy, per-class P/R/F1, macro-F1, confusion; k-fold cross-validation\n"
+    "  train translate train an encoder-decoder translator on ref<TAB>source<TAB>target pairs\n"
+    "  translate    translate lines with a trained translator (beam search)\n"
     "  eval translate  corpus BLEU and chrF of translations against references (sacreBLEU's)\n"
     "  classify     label texts with a trained classifier (top classes and probabilities)\n"
     "  attention    attention heatmaps (PNG) and weights (JSON) of a classifier on one text\n"
@@ -46,7 +48,8 @@ typedef struct {
     int (*run)(int, char **);
 } family_kind;
 
-static const family_kind train_kinds[] = {{"lm", cmd_train_lm}, {"classify", cmd_train_classify}};
+static const family_kind train_kinds[] = {
+    {"lm", cmd_train_lm}, {"classify", cmd_train_classify}, {"translate", cmd_train_translate}};
 static const family_kind eval_kinds[] = {
     {"lm", cmd_eval_lm}, {"classify", cmd_eval_classify}, {"translate", cmd_eval_translate}};
 
@@ -111,6 +114,7 @@ int main(int argc, char **argv) {
         return dispatch_family("eval", argc - 2, argv + 2, eval_kinds,
                                (int)(sizeof eval_kinds / sizeof eval_kinds[0]));
     if (strcmp(command, "generate") == 0) return cmd_generate(argc - 2, argv + 2);
+    if (strcmp(command, "translate") == 0) return cmd_translate(argc - 2, argv + 2);
     if (strcmp(command, "tokenizer") == 0) return cmd_tokenizer(argc - 2, argv + 2);
     if (strcmp(command, "classify") == 0) return cmd_classify(argc - 2, argv + 2);
     if (strcmp(command, "attention") == 0) return cmd_attention(argc - 2, argv + 2);

@@ -67,9 +67,10 @@ typedef struct {
     int lowercase;
     int dev_sentences;     /* dev pairs scored at each evaluation (0: all) */
     attn_beam_params beam; /* how the dev sentences are translated (bos / eos set here) */
-    /* dev BLEU at each evaluation (metrics[0], higher is better; metrics[1] the dev loss), or,
-     * when this is NULL, the dev loss alone (metrics[0] = -loss) */
-    attn_status (*bleu)(const char *const *hyps, const char *const *refs, long n, double *bleu);
+    /* 1: each evaluation translates the dev sentences and scores them by corpus BLEU
+     * (attn_corpus_bleu: metrics[0], the kept model's measure; metrics[1] the dev loss);
+     * 0: the dev loss alone (metrics[0] = -loss) */
+    int dev_bleu;
 } attn_translator_params;
 
 /* The base Transformer of "Attention Is All You Need" shrunk for 2 cores: 4 + 4 layers of width

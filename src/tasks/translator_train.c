@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attn/metrics.h"
 #include "attn/translator.h"
 #include "core/error.h"
 #include "tasks/translator_internal.h"
@@ -20,6 +21,7 @@ attn_translator_params attn_translator_default_params(void) {
                                 .bucket = 20000,
                                 .vocab_size = 8000,
                                 .dev_sentences = 500,
+                                .dev_bleu = 1,
                                 .beam = attn_beam_default_params()};
     attn_config *m = &p.model;
     m->max_len = 128, m->d_model = 256, m->n_heads = 4, m->d_ff = 1024;
@@ -75,6 +77,17 @@ typedef struct {
     long n_dev; /* dev sentences translated */
 } run;
 
+/* The caller's callbacks, called with the caller's user pointer (ours is the run). */
+static void outer_progress(const attn_train_progress *pr, void *user) {
+    const run *r = user;
+    if (r->p->train.progress) r->p->train.progress(pr, r->p->train.user);
+}
+
+static int outer_abort(void *user) {
+    const run *r = user;
+    return r->p->train.abort ? r->p->train.abort(r->p->train.user) : 0;
+}
+
 static double dev_loss(run *r, attn_status *s) {
     double sum = 0;
     long count = 0;
@@ -98,7 +111,7 @@ static attn_status dev_eval(attn_model *m, const attn_train_progress *pr, double
     attn_status s = ATTN_OK;
     metrics[1] = dev_loss(r, &s);
     ATTN_TRY(s);
-    if (!r->p->bleu) {
+    if (!r->p->dev_bleu) {
         metrics[0] = -metrics[1];
         return ATTN_OK;
     }
@@ -106,7 +119,9 @@ static attn_status dev_eval(attn_model *m, const attn_train_progress *pr, double
     b.bos_id = r->t->bos, b.eos_id = r->t->eos, b.n_best = 1;
     ATTN_TRY(attn_translator_translate(r->t, (const char *const *)r->dev->src, (int)r->n_dev, &b,
                                        r->hyps, NULL, NULL));
-    s = r->p->bleu((const char *const *)r->hyps, r->refs, r->n_dev, &metrics[0]);
+    attn_bleu bleu;
+    s = attn_corpus_bleu((const char *const *)r->hyps, r->refs, r->n_dev, &bleu);
+    metrics[0] = bleu.score;
     for (long i = 0; i < r->n_dev; i++)
         free(r->hyps[i]), r->hyps[i] = NULL;
     return s;
@@ -134,6 +149,7 @@ static attn_status train_run(run *r, const attn_parallel *train, attn_translator
                                   .bos_id = r->t->bos,
                                   .seed = p->train.seed};
     attn_train_params tp = p->train;
+    tp.progress = outer_progress, tp.abort = outer_abort, tp.user = r;
     if (r->dev && r->dev->n > 0) {
         ATTN_TRY(attn_pairs_encode(r->dev, r->t->tok, max, max, r->t->eos, &r->dev_ids));
         attn_pairs_source_params dq = q;
@@ -146,7 +162,7 @@ static attn_status train_run(run *r, const attn_parallel *train, attn_translator
         if (!r->hyps || !r->refs) return attn_error(ATTN_ERR_NOMEM, "out of memory");
         for (long i = 0; i < r->n_dev; i++)
             r->refs[i] = r->dev->tgt[i];
-        tp.on_eval = dev_eval, tp.user = r, tp.higher_is_better = 1;
+        tp.on_eval = dev_eval, tp.higher_is_better = 1;
         tp.keep_best = 1, tp.save_best = 1;
     } else {
         tp.on_eval = NULL, tp.eval_every = 0, tp.eval_at_end = 0;
