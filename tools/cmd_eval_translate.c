@@ -15,13 +15,16 @@
 #include "commands.h"
 
 typedef struct {
-    cli_strings refs; /* --ref, once per reference set */
-    const char *hyp;  /* the positional FILE */
-    int json;
+    cli_strings refs;                   /* --ref, once per reference set */
+    const char *hyp;                    /* the positional FILE */
+    const char *model, *data, *hyp_out; /* --model + --data: translate, then score */
+    int json, reverse, beam;
+    float alpha;
 } translate_args;
 
 static const cli_help translate_help = {
-    "attn eval translate --ref REF [--ref REF...] HYP [--json]",
+    "attn eval translate --ref REF [--ref REF...] HYP [--json]\n"
+    "       attn eval translate --model CKPT --data FILE [--beam K] [--hyp-out FILE] [--json]",
     "Scores the translations in HYP against the references in REF, one sentence per line (UTF-8;\n"
     "an empty line is an empty sentence; every file must have as many lines as HYP; \"-\" reads\n"
     "HYP from standard input). Both metrics are computed over the whole corpus, as sacreBLEU 2.x\n"
@@ -32,12 +35,25 @@ static const cli_help translate_help = {
     "--ref given several times gives several references per sentence (BLEU clips by the\n"
     "largest count in any of them; chrF keeps the best reference of each sentence).\n"
     "Output: one line `BLEU B  chrF C  (4-gram precisions p1/p2/p3/p4, BP bp, hyp H ref R\n"
-    "tokens)`, or a JSON object with --json (all counts included).\n",
+    "tokens)`, or a JSON object with --json (all counts included).\n"
+    "\n"
+    "With --model and --data there is no HYP: the second column of FILE (ref<TAB>source<TAB>\n"
+    "target, as attn train translate reads it; --reverse swaps them) is translated with the\n"
+    "model (beam search, --beam, --alpha) and scored against the third; --hyp-out keeps the\n"
+    "translations, one per line.\n",
     "  attn eval translate --ref newstest.de newstest.hyp.de\n"
     "  attn eval translate --ref ref1.txt --ref ref2.txt hyp.txt --json\n",
 };
 
 static int check_args(translate_args *a, int n_positional) {
+    if (a->model || a->data) {
+        if (!a->model || !a->data || a->refs.n || n_positional) {
+            cli_error("eval translate: --model CKPT and --data FILE go together, without --ref "
+                      "or HYP");
+            return CLI_USAGE;
+        }
+        return CLI_OK;
+    }
     if (a->refs.n == 0) {
         cli_error("eval translate: --ref FILE is required (try attn eval translate --help)");
         return CLI_USAGE;
@@ -52,12 +68,26 @@ static int check_args(translate_args *a, int n_positional) {
 
 static int parse_args(int argc, char **argv, translate_args *a) {
     memset(a, 0, sizeof *a);
-    cli_opt opts[8];
+    cli_opt opts[16];
+    a->beam = 5, a->alpha = 1.0f;
     int n = 0;
     opts[n++] = cli_section("Sentences");
     opts[n++] = cli_row("ref", CLI_STRINGS, &a->refs, "FILE",
                         "references, one sentence per line (required; repeat it for several "
                         "per sentence)",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_section("Translating first");
+    opts[n++] = cli_row("model", CLI_STRING, &a->model, "CKPT", "a model of attn train translate",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("data", CLI_STRING, &a->data, "FILE", "pairs, ref<TAB>source<TAB>target",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("reverse", CLI_FLAG, &a->reverse, NULL,
+                        "translate the third column into the second", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("beam", CLI_INT, &a->beam, "K", "hypotheses kept per sentence (1: greedy)",
+                        1, 256, NULL, NULL);
+    opts[n++] = cli_row("alpha", CLI_FLOAT, &a->alpha, NULL,
+                        "length penalty: score = log p / length^alpha", 0, 10, NULL, NULL);
+    opts[n++] = cli_row("hyp-out", CLI_STRING, &a->hyp_out, "FILE", "write the translations here",
                         CLI_ANY, NULL, NULL);
     opts[n++] = cli_section("Reporting");
     opts[n++] =
@@ -69,7 +99,7 @@ static int parse_args(int argc, char **argv, translate_args *a) {
                        &n_positional);
     if (rc != CLI_OK) return rc;
     if ((rc = check_args(a, n_positional)) != CLI_OK) return rc;
-    a->hyp = positional[0];
+    a->hyp = n_positional ? positional[0] : NULL;
     return CLI_OK;
 }
 
@@ -128,7 +158,7 @@ static void print_scores(const translate_args *a, const attn_bleu *b, const attn
         return;
     }
     printf("{\"sentences\": %ld, \"references\": %d, \"bleu\": {\"score\": %.17g, ", b->n_sentences,
-           a->refs.n, b->score);
+           a->model ? 1 : a->refs.n, b->score);
     print_longs("counts", b->counts, ATTN_BLEU_ORDER);
     printf(", ");
     print_longs("totals", b->totals, ATTN_BLEU_ORDER);
@@ -149,6 +179,33 @@ static void print_scores(const translate_args *a, const attn_bleu *b, const attn
     printf("}}\n");
 }
 
+/* --model + --data: the sources translated into hyp, the targets as the one reference. */
+static int translate_data(const translate_args *a, attn_lines *hyp, attn_lines *ref,
+                          attn_parallel *pairs) {
+    attn_translator *t = NULL;
+    attn_status s = attn_parallel_read(a->data, a->reverse ? 2 : 1, a->reverse ? 1 : 2, pairs);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot read pairs");
+    if ((s = attn_translator_load(a->model, &t)) != ATTN_OK)
+        return cli_lib_error(s, "cannot load model '%s'", a->model);
+    attn_beam_params b = attn_translator_beam_params(t);
+    b.beam = a->beam, b.length_penalty = a->alpha;
+    hyp->lines = calloc((size_t)pairs->n + 1, sizeof *hyp->lines);
+    int rc = hyp->lines ? CLI_OK : CLI_RUNTIME;
+    if (rc == CLI_OK &&
+        (s = attn_translator_translate(t, (const char *const *)pairs->src, (int)pairs->n, &b,
+                                       hyp->lines, NULL, NULL)) != ATTN_OK)
+        rc = cli_lib_error(s, "translation failed");
+    attn_translator_free(t);
+    hyp->n = rc == CLI_OK ? pairs->n : 0, hyp->name = (char *)"translations";
+    *ref = (attn_lines){.n = pairs->n, .lines = pairs->tgt, .name = (char *)a->data};
+    FILE *f = rc == CLI_OK && a->hyp_out ? fopen(a->hyp_out, "w") : NULL;
+    if (rc == CLI_OK && a->hyp_out && !f) cli_error("cannot write '%s'", a->hyp_out), rc = 1;
+    for (long i = 0; f && i < hyp->n; i++)
+        fprintf(f, "%s\n", hyp->lines[i]);
+    if (f && fclose(f) != 0) cli_error("cannot write '%s'", a->hyp_out), rc = 1;
+    return rc;
+}
+
 int cmd_eval_translate(int argc, char **argv) {
     translate_args a;
     int rc = parse_args(argc, argv, &a);
@@ -157,6 +214,17 @@ int cmd_eval_translate(int argc, char **argv) {
     memset(refs, 0, sizeof refs);
     attn_bleu bleu;
     attn_chrf chrf;
+    if (a.model) {
+        attn_parallel pairs = {0};
+        rc = translate_data(&a, &hyp, refs, &pairs);
+        if (rc == CLI_OK) rc = score(&hyp, refs, 1, &bleu, &chrf);
+        if (rc == CLI_OK) print_scores(&a, &bleu, &chrf);
+        for (long i = 0; hyp.lines && i < pairs.n; i++)
+            free(hyp.lines[i]);
+        free(hyp.lines);
+        attn_parallel_free(&pairs);
+        return rc;
+    }
     rc = read_files(&a, &hyp, refs);
     if (rc == CLI_OK) rc = score(&hyp, refs, a.refs.n, &bleu, &chrf);
     if (rc == CLI_OK) print_scores(&a, &bleu, &chrf);

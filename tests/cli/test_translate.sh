@@ -41,6 +41,12 @@ bleu=$(sed -n 's/^BLEU \([0-9.]*\) .*/\1/p' "$tmp/eval.out")
 if [[ -z ${ATTN_SANITIZED:-} ]]; then
     awk -v b="$bleu" 'BEGIN { exit !(b >= 80) }' || fail "the toy language was not learned: BLEU $bleu"
 fi
+# translate and score in one go: the same BLEU
+"$BIN" eval translate --model "$tmp/mt.safetensors" --data "$tmp/dev.tsv" --beam 4 \
+    --hyp-out "$tmp/hyp2.txt" >"$tmp/eval2.out" || fail "eval translate --model --data"
+cmp -s "$tmp/hyp.txt" "$tmp/hyp2.txt" || fail "eval translate --model: other translations"
+[[ $(sed -n 's/^BLEU \([0-9.]*\) .*/\1/p' "$tmp/eval2.out") == "$bleu" ]] ||
+    fail "eval translate --model: BLEU $(cat "$tmp/eval2.out") vs $bleu"
 # empty lines stay, in place; files as arguments; n-best and JSON
 printf 'one two\n\nthree four\n' >"$tmp/three.txt"
 "$BIN" translate --model "$tmp/mt.safetensors" --batch 2 "$tmp/three.txt" >"$tmp/three.out" ||
@@ -64,6 +70,7 @@ expect() { # status, message part, command...
     grep -q -- "$msg" "$tmp/err" || fail "$*: no '$msg' in: $(head -c 300 "$tmp/err")"
 }
 expect 2 "required" "$BIN" translate
+expect 2 "go together" "$BIN" eval translate --model "$tmp/mt.safetensors"
 expect 2 "is more than --beam" "$BIN" translate --model "$tmp/mt.safetensors" --beam 2 --n-best 3
 expect 1 "cannot load model" "$BIN" translate --model "$tmp/nope.safetensors"
 printf 'r1\tonly two columns\n' >"$tmp/bad.tsv"
