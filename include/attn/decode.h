@@ -61,6 +61,12 @@ ATTN_API int attn_context_stream_length(const attn_context *ctx, int stream);
  * src: (batch, T), lengths: (batch) or NULL. Forgets every cached target position. */
 ATTN_API attn_status attn_context_set_source(attn_context *ctx, const int *src, const int *lengths,
                                              int T);
+/* From now on feeding and reordering concern streams [0, n) only (the others keep their state,
+ * unread and unchanged, until a larger n is set again; reset sets every stream). What a batch
+ * drops when its last streams are done: their rows leave the products. The arrays passed to
+ * feed / feed_streams / reorder then have n entries. ATTN_ERR_INVALID for n outside [1, batch]. */
+ATTN_API attn_status attn_context_set_active(attn_context *ctx, int n);
+
 /* n_src sources (src: (n_src, T), lengths (n_src) or NULL) for batch streams, n_src dividing
  * batch: source s is the source of streams [s G, (s + 1) G), G = batch / n_src (the G beams of a
  * sentence). The encoder and the cross-attention keys / values run once per source; their rows

@@ -7,9 +7,11 @@
  * in order, one ending in EOS becomes a finished hypothesis (its score normalised by
  * length^alpha), any other fills the next of the K new beams. A sentence stops with K finished
  * hypotheses, or at its length limit (the live beams then finish as they are). The context is
- * reordered to the new beams' parents and fed their tokens; a finished sentence's streams are fed
- * nothing. Everything a sentence computes is its own: only the batched products of the model are
- * shared, so its result does not depend on its neighbours (tests/decode/test_beam.c checks it). */
+ * reordered to the new beams' parents and fed their tokens; the unfinished sentences' streams are
+ * moved to the front and the context's active streams cut to them (attn_context_set_active), so
+ * a finished sentence leaves the batch's products. Everything a sentence computes is its own: only
+ * the batched products of the model are shared, so its result does not depend on its neighbours
+ * (tests/decode/test_beam.c checks it). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,8 @@ typedef struct {
     cand *cands;                    /* (K * 2K) */
     double *logp;                   /* (V) */
     int *parents, *tokens, *counts; /* (S K) */
+    int *slot;                      /* (S) the block of streams sentence s sits in now */
+    int *phys, *feed;               /* (S K) reorder parents and tokens in stream order */
 } group;
 
 static void add_finished(group *g, int s, double score, const int *ids, int len) {
@@ -117,12 +121,13 @@ static void best_of_beam(group *g, int k, double score, cand *c, int *nc, int n)
     *nc += have;
 }
 
-/* Step t (tokens 0..t-1 generated) of sentence s from its beams' logits: new beams, finished
- * hypotheses, parents and tokens for the next feed. */
+/* Step t (tokens 0..t-1 generated) of sentence s from its beams' logits (logits: (K, V), the
+ * sentence's rows): new beams, finished hypotheses, and for each new beam j its parent beam
+ * (parents[s K + j], 0..K-1) and token for the next feed. */
 static void step_sentence(group *g, int s, int t, const float *logits) {
     int K = g->K, n_live = t == 0 ? 1 : K, nc = 0, eos = g->p->eos_id;
     for (int k = 0; k < n_live; k++) {
-        log_softmax(g, logits + (size_t)(s * K + k) * g->V);
+        log_softmax(g, logits + (size_t)k * g->V);
         best_of_beam(g, k, g->score[s * K + k], g->cands, &nc, 2 * K);
     }
     qsort(g->cands, (size_t)nc, sizeof *g->cands, cand_cmp);
@@ -141,12 +146,12 @@ static void step_sentence(group *g, int s, int t, const float *logits) {
         memcpy(g->next_hist + (size_t)j * g->cap, from, (size_t)t * sizeof(int));
         g->next_hist[(size_t)j * g->cap + t] = c->token;
         g->score[j] = c->score;
-        g->parents[j] = s * K + c->k;
+        g->parents[j] = c->k;
         g->tokens[j] = c->token;
     }
     for (int j = s * K + made; j < s * K + K; j++) { /* too few continuations: dead beams */
         g->score[j] = -INFINITY;
-        g->parents[j] = s * K;
+        g->parents[j] = 0;
         g->tokens[j] = eos;
     }
     if (g->n_fin[s] >= K) g->done[s] = 1;
@@ -176,24 +181,31 @@ static attn_status run_group(const attn_model *m, attn_context *ctx, group *g,
     for (int b = 0; b < B; b++)
         g->tokens[b] = g->p->bos_id, g->counts[b] = 1;
     for (int s = 0; s < S; s++)
-        g->done[s] = 0, g->n_fin[s] = 0, g->score[s * K] = 0;
+        g->done[s] = 0, g->n_fin[s] = 0, g->score[s * K] = 0, g->slot[s] = s;
     ATTN_TRY(attn_context_feed_streams(ctx, g->tokens, 1, g->counts, &logits));
-    for (int t = 0;; t++) {
-        int busy = 0;
-        for (int s = 0; s < S; s++) {
-            for (int k = 0; k < K; k++) /* a finished sentence's streams stay where they are */
-                g->parents[s * K + k] = s * K + k, g->counts[s * K + k] = 0;
-            if (g->done[s]) continue;
-            step_sentence(g, s, t, logits);
-            for (int k = 0; !g->done[s] && k < K; k++)
-                g->counts[s * K + k] = 1;
-            busy |= !g->done[s];
-        }
+    for (int t = 0, active = S;; t++) {
+        for (int s = 0; s < S; s++)
+            if (!g->done[s]) step_sentence(g, s, t, logits + (size_t)g->slot[s] * K * g->V);
         int *swap = g->hist;
         g->hist = g->next_hist, g->next_hist = swap;
-        if (!busy) break;
-        ATTN_TRY(attn_context_reorder(ctx, g->parents));
-        ATTN_TRY(attn_context_feed_streams(ctx, g->tokens, 1, g->counts, &logits));
+        /* the sentences still going move to the front, in order; the rest leave the batch */
+        int next = 0;
+        for (int i = 0; i < active * K; i++)
+            g->phys[i] = i; /* streams past the new end stay as they are */
+        for (int s = 0; s < S; s++) {
+            if (g->done[s]) continue;
+            for (int k = 0; k < K; k++) {
+                g->phys[next * K + k] = g->slot[s] * K + g->parents[s * K + k];
+                g->feed[next * K + k] = g->tokens[s * K + k];
+                g->counts[next * K + k] = 1;
+            }
+            g->slot[s] = next++;
+        }
+        if (next == 0) break;
+        ATTN_TRY(attn_context_reorder(ctx, g->phys));
+        ATTN_TRY(attn_context_set_active(ctx, next * K));
+        active = next;
+        ATTN_TRY(attn_context_feed_streams(ctx, g->feed, 1, g->counts, &logits));
     }
     for (int s = 0; s < S; s++) {
         finished *f = g->fin + (size_t)s * 2 * K;
@@ -247,8 +259,12 @@ static attn_status alloc_group(group *g, int S, int K, int V, int cap) {
     g->parents = malloc(B * sizeof(int));
     g->tokens = malloc(B * sizeof(int));
     g->counts = malloc(B * sizeof(int));
-    if (g->max_out && g->score && g->hist && g->next_hist && g->done && g->n_fin && g->fin &&
-        g->fin_ids && g->cands && g->logp && g->parents && g->tokens && g->counts)
+    g->slot = malloc((size_t)S * sizeof(int));
+    g->phys = malloc(B * sizeof(int));
+    g->feed = malloc(B * sizeof(int));
+    if (g->slot && g->phys && g->feed && g->max_out && g->score && g->hist && g->next_hist &&
+        g->done && g->n_fin && g->fin && g->fin_ids && g->cands && g->logp && g->parents &&
+        g->tokens && g->counts)
         return ATTN_OK;
     return attn_error(ATTN_ERR_NOMEM, "beam search: out of memory for %d sentences x %d beams", S,
                       K);
@@ -257,7 +273,8 @@ static attn_status alloc_group(group *g, int S, int K, int V, int cap) {
 static void free_group(group *g) {
     free(g->max_out), free(g->score), free(g->hist), free(g->next_hist), free(g->done);
     free(g->n_fin), free(g->fin), free(g->fin_ids), free(g->cands), free(g->logp);
-    free(g->parents), free(g->tokens), free(g->counts);
+    free(g->parents), free(g->tokens), free(g->counts), free(g->slot), free(g->phys);
+    free(g->feed);
 }
 
 attn_status attn_beam_search(const attn_model *m, const int *const *srcs, const int *src_len, int n,

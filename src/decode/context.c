@@ -34,6 +34,7 @@ struct attn_context {
     int *need;    /* reorder: (B) */
     int n_plan;
     int src_T, has_source;
+    int active; /* feeding and reordering touch streams [0, active) (attn_context_set_active) */
 };
 
 attn_status attn_context_create(const attn_model *m, int batch, int max_len, attn_context **out) {
@@ -71,7 +72,7 @@ attn_status attn_context_create(const attn_model *m, int batch, int max_len, att
         return attn_error(ATTN_ERR_NOMEM, "decoding context: out of memory (%zu MB)",
                           total * sizeof(float) >> 20);
     }
-    ctx->m = m, ctx->B = B, ctx->cap = max_len, ctx->L = L;
+    ctx->m = m, ctx->B = B, ctx->cap = max_len, ctx->L = L, ctx->active = B;
     float *p = ctx->arena;
     ctx->act_base[0] = p, p += acts;
     ctx->act_base[1] = p, p += acts;
@@ -111,6 +112,7 @@ void attn_context_free(attn_context *ctx) {
 }
 
 void attn_context_reset(attn_context *ctx) {
+    ctx->active = ctx->B;
     memset(ctx->len, 0, (size_t)ctx->B * sizeof(int));
     memset(ctx->last, 0, (size_t)ctx->B * attn_model_config(ctx->m)->d_model * sizeof(float));
     ctx->has_source = 0;
@@ -222,7 +224,7 @@ attn_status attn_context_set_source_features(attn_context *ctx, const float *fea
 static attn_status feed(attn_context *ctx, const int *tokens, int T, int uniform) {
     const attn_model *m = ctx->m;
     const attn_config *c = attn_model_config(m);
-    int B = ctx->B, C = c->d_model;
+    int B = ctx->active, C = c->d_model;
     attn_layer_acts acts[2];
     bind_acts(ctx, acts, ATTN_STACK_DECODER, T, ctx->src_T);
     for (int l = 0; l < ctx->L; l++) {
@@ -266,7 +268,7 @@ static attn_status check_feed(const attn_context *ctx, int T) {
 attn_status attn_context_feed(attn_context *ctx, const int *tokens, int T, const float **logits) {
     const attn_config *c = attn_model_config(ctx->m);
     ATTN_TRY(check_feed(ctx, T));
-    int B = ctx->B, uniform = 1;
+    int B = ctx->active, uniform = 1;
     for (int b = 0; b < B; b++) {
         if (ctx->len[b] + T > ctx->cap)
             return attn_error(ATTN_ERR_INVALID,
@@ -286,7 +288,7 @@ attn_status attn_context_feed_streams(attn_context *ctx, const int *tokens, int 
                                       const int *counts, const float **logits) {
     const attn_config *c = attn_model_config(ctx->m);
     ATTN_TRY(check_feed(ctx, T));
-    int B = ctx->B, fed = 0;
+    int B = ctx->active, fed = 0;
     for (int b = 0; b < B; b++) {
         if (counts[b] < 0 || counts[b] > T || ctx->len[b] + counts[b] > ctx->cap)
             return attn_error(ATTN_ERR_INVALID,
@@ -310,7 +312,7 @@ attn_status attn_context_feed_streams(attn_context *ctx, const int *tokens, int 
  * streams (a permutation) is broken by saving one of them to the swap buffer. ctx->plan holds
  * (dst, src) pairs: (-1, j) saves stream j, (i, -1) copies the saved stream to i. */
 static void plan_reorder(attn_context *ctx, const int *parents) {
-    int B = ctx->B, *need = ctx->need, *plan = ctx->plan, n = 0, left = 0;
+    int B = ctx->active, *need = ctx->need, *plan = ctx->plan, n = 0, left = 0;
     int *done = ctx->n_new; /* free between calls */
     for (int i = 0; i < B; i++)
         need[i] = 0;
@@ -358,8 +360,15 @@ static void reorder_rows(attn_context *ctx, void *base, size_t stride, size_t un
     }
 }
 
+attn_status attn_context_set_active(attn_context *ctx, int n) {
+    if (!ctx || n < 1 || n > ctx->B)
+        return attn_error(ATTN_ERR_INVALID, "set_active: %d streams of %d", n, ctx ? ctx->B : 0);
+    ctx->active = n;
+    return ATTN_OK;
+}
+
 attn_status attn_context_reorder(attn_context *ctx, const int *parents) {
-    int B = ctx->B, C = attn_model_config(ctx->m)->d_model,
+    int B = ctx->active, C = attn_model_config(ctx->m)->d_model,
         V = attn_model_config(ctx->m)->vocab_size;
     for (int i = 0; i < B; i++)
         if (parents[i] < 0 || parents[i] >= B)
