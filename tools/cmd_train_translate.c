@@ -76,6 +76,10 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                 "tokens per micro-batch (sentences x longest side)", 1, 1 << 24, NULL, NULL);
     opts[n++] = cli_row("accum", CLI_INT, &p->train.accum, NULL, "micro-batches per step", 1,
                         1 << 20, NULL, NULL);
+    opts[n++] = cli_row("ema", CLI_FLOAT, &p->train.ema_decay, "D",
+                        "evaluate and keep an exponential moving average of the weights, decay D "
+                        "(0: off)",
+                        0, 0.999999, NULL, NULL);
     opts[n++] = cli_section("Reporting");
     opts[n++] = cli_row("eval-every", CLI_LONG, &p->train.eval_every, NULL,
                         "dev loss and BLEU every N steps (0: at the end only)", 0, BIG, NULL, NULL);

@@ -195,6 +195,13 @@ typedef struct {
      * the run exactly. */
     const char *state_path;
 
+    /* 0: off. Otherwise an exponential moving average of the weights, ema = d ema + (1 - d) w
+     * after every step, from the weights this call starts with: the evaluations, the kept best
+     * and the checkpoints of save_path see the average, and the model holds it at the end (or
+     * the best one, with keep_best). The resumable state (state_path) keeps the raw weights; a
+     * resumed run's average starts again from them. */
+    float ema_decay;
+
     /* Callbacks; each may be NULL. abort() is polled before every step: nonzero ends the run with
      * ATTN_ERR_ABORTED after the checkpoint is written. */
     void (*progress)(const attn_train_progress *p, void *user);

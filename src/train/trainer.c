@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attn/runtime.h"
 #include "attn/train.h"
 #include "core/error.h"
 
@@ -48,6 +49,7 @@ typedef struct {
     attn_train_progress prog;
     long total;  /* steps in the run */
     float *best; /* keep_best: the parameters of the best evaluation */
+    float *ema;  /* ema_decay > 0: the average (swapped with the weights while in use) */
     size_t n_params;
     double recent[RECENT];
     long n_recent;
@@ -190,6 +192,28 @@ static attn_status evaluate(run *r, int *stop) {
     return ATTN_OK;
 }
 
+/* ema = d ema + (1 - d) w over the parameter arena. */
+static void ema_update(run *r) {
+    float d = r->p->ema_decay, *w = attn_model_params(r->m), *e = r->ema;
+    long n = (long)r->n_params;
+#pragma omp parallel for schedule(static) num_threads(attn_get_num_threads()) if (n > 1 << 16)
+    for (long i = 0; i < n; i++)
+        e[i] = d * e[i] + (1.0f - d) * w[i];
+}
+
+/* Swaps the average and the weights: called in pairs around what should see the average. */
+static void ema_swap(run *r) {
+    if (!r->ema) return;
+    float *w = attn_model_params(r->m), *e = r->ema;
+    long n = (long)r->n_params;
+#pragma omp parallel for schedule(static) num_threads(attn_get_num_threads()) if (n > 1 << 16)
+    for (long i = 0; i < n; i++) {
+        float t = w[i];
+        w[i] = e[i];
+        e[i] = t;
+    }
+}
+
 /* After step s: the epoch's bookkeeping, evaluation, checkpoint. *stop: patience ran out. */
 static attn_status after_step(run *r, long s, int *stop) {
     const attn_train_params *p = r->p;
@@ -210,9 +234,14 @@ static attn_status after_step(run *r, long s, int *stop) {
     int eval = (p->eval_every > 0 && done % p->eval_every == 0 && !last) ||
                (p->eval_each_epoch && epoch_end) || (p->eval_at_end && last);
     *stop = 0;
-    if (eval) ATTN_TRY(evaluate(r, stop));
-    if (p->save_path && !p->save_best && p->save_every > 0 && done % p->save_every == 0 && !last)
-        ATTN_TRY(save(r));
+    int save_now =
+        p->save_path && !p->save_best && p->save_every > 0 && done % p->save_every == 0 && !last;
+    if (r->ema) ema_update(r);
+    if (eval || save_now) ema_swap(r); /* they see the average */
+    attn_status st = eval ? evaluate(r, stop) : ATTN_OK;
+    if (st == ATTN_OK && save_now) st = save(r);
+    if (eval || save_now) ema_swap(r);
+    ATTN_TRY(st);
     if (!last && (epoch_end || (p->save_every > 0 && done % p->save_every == 0)))
         ATTN_TRY(save_state(r));
     return ATTN_OK;
@@ -258,9 +287,10 @@ static attn_status train_loop(run *r) {
     }
     /* the end: a checkpoint of the last step unless the best one is what is kept on disk (an
      * aborted run still leaves one; a resumed run's best is on disk already) */
+    ATTN_TRY(save_state(r)); /* the raw weights */
+    ema_swap(r);             /* from here on the model holds the average */
     if (p->save_path && (!p->save_best || (!r->res.saved && r->st->best_step == 0)))
         ATTN_TRY(save(r));
-    ATTN_TRY(save_state(r));
     if (aborted)
         return attn_error(ATTN_ERR_ABORTED, "training stopped by the caller after step %ld",
                           r->st->step);
@@ -294,8 +324,15 @@ attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *sr
         r->prog.metrics[i] = NAN;
     attn_status s = ATTN_OK;
     r->since_best = evaluations_since_best(r);
-    if (params->keep_best) {
-        r->n_params = attn_model_num_params(m);
+    r->n_params = attn_model_num_params(m);
+    if (params->ema_decay < 0 || params->ema_decay >= 1)
+        s = attn_error(ATTN_ERR_INVALID, "attn_train: ema_decay %g outside [0, 1)",
+                       (double)params->ema_decay);
+    else if (params->ema_decay > 0 && !(r->ema = malloc(r->n_params * sizeof *r->ema)))
+        s = attn_error(ATTN_ERR_NOMEM, "attn_train: no room for the average of %zu parameters",
+                       r->n_params);
+    if (r->ema) memcpy(r->ema, attn_model_params(m), r->n_params * sizeof *r->ema);
+    if (s == ATTN_OK && params->keep_best) {
         if (!(r->best = malloc(r->n_params * sizeof *r->best)))
             s = attn_error(ATTN_ERR_NOMEM, "attn_train: no room for a copy of %zu parameters",
                            r->n_params);
@@ -319,6 +356,7 @@ attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *sr
     r->res.seconds = seconds_now() - r->t0;
     if (res) *res = r->res;
     free(r->best);
+    free(r->ema);
     free(r);
     return s;
 }

@@ -259,6 +259,50 @@ static void test_patience_and_keep_best(void **state) {
     attn_batch_source_free(src);
 }
 
+/* ---- the moving average of the weights ------------------------------------------------------*/
+
+static attn_model *ema_model;
+static double *ema_want; /* the average as it should be, in double */
+static float ema_d;
+
+static void follow_ema(const attn_train_progress *p, void *user) {
+    (void)user;
+    if (p->event != ATTN_TRAIN_STEP) return; /* the raw weights of the step just taken */
+    const float *w = attn_model_params(ema_model);
+    for (size_t i = 0; i < attn_model_num_params(ema_model); i++)
+        ema_want[i] = ema_d * ema_want[i] + (1.0 - ema_d) * w[i];
+}
+
+static void test_ema(void **state) {
+    (void)state;
+    attn_batch_source *src;
+    assert_int_equal(attn_lm_windows_source(ids, 4000, 2, LEN, 1, &src), ATTN_OK);
+    ema_model = tiny_lm(6);
+    size_t n = attn_model_num_params(ema_model);
+    ema_want = malloc(n * sizeof *ema_want);
+    for (size_t i = 0; i < n; i++)
+        ema_want[i] = attn_model_params(ema_model)[i];
+    attn_optimizer *opt;
+    assert_int_equal(attn_optimizer_create(ema_model, attn_adamw_default_params(), &opt), ATTN_OK);
+    attn_train_params p = attn_train_default_params();
+    p.steps = 5;
+    p.ema_decay = ema_d = 0.6f;
+    p.progress = follow_ema;
+    attn_train_state st = {0};
+    assert_int_equal(attn_train(ema_model, opt, src, &p, &st, NULL), ATTN_OK);
+    float *got = attn_model_params(ema_model), *want = malloc(n * sizeof *want);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (float)ema_want[i];
+    tu_assert_close(got, want, (long)n, 1e-5, 1e-7, "the model holds the average at the end");
+    p.ema_decay = 1.0f;
+    assert_int_equal(attn_train(ema_model, opt, src, &p, &st, NULL), ATTN_ERR_INVALID);
+    free(want);
+    free(ema_want);
+    attn_optimizer_free(opt);
+    attn_model_free(ema_model);
+    attn_batch_source_free(src);
+}
+
 static void test_bad_params(void **state) {
     (void)state;
     attn_batch_source *src;
@@ -285,6 +329,7 @@ int main(void) {
         cmocka_unit_test(test_accumulation_is_one_batch),
         cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_patience_and_keep_best),
+        cmocka_unit_test(test_ema),
         cmocka_unit_test(test_bad_params),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
