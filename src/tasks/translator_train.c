@@ -93,8 +93,8 @@ static double dev_loss(run *r, attn_status *s) {
     long count = 0;
     for (long i = 0; *s == ATTN_OK && i < r->dev_batches->batches_per_epoch; i++) {
         attn_batch b;
-        double bs;
-        long bc;
+        double bs = 0;
+        long bc = 0;
         *s = r->dev_batches->next(r->dev_batches->self, i, 0, 1, &b);
         if (*s == ATTN_OK) *s = attn_model_forward(r->t->model, &b, 0, NULL);
         if (*s == ATTN_OK) *s = attn_model_loss(r->t->model, &bs, &bc);
