@@ -11,6 +11,7 @@
 
 #include "attn/decode.h"
 #include "attn/model.h"
+#include "attn/runtime.h"
 
 #define V 5
 #define BOS 2
@@ -94,7 +95,7 @@ static void test_scores_are_log_probs(void **state) {
             int ids[16];
             memcpy(ids, x->ids, (size_t)x->n * sizeof(int));
             int limit = (int)(p.max_len_a * lens[i]) + p.max_len_b, n = x->n;
-            if (limit > 11) limit = 11; /* the model's context less BOS */
+            if (limit > 11) limit = 11;    /* the model's context less BOS */
             if (n < limit) ids[n++] = EOS; /* it ended with EOS (not at the limit) */
             double want = logp_of(m, srcs[i], lens[i], ids, n) / pow(n, p.length_penalty);
             assert_true(fabs(x->score - want) <= 1e-4 * (1 + fabs(want)));
@@ -174,6 +175,29 @@ static void test_batch_does_not_change_a_sentence(void **state) {
     attn_model_free(m);
 }
 
+/* The thread count changes nothing either. */
+static void test_threads_do_not_change_a_sentence(void **state) {
+    (void)state;
+    attn_model *m = tiny_s2s(6);
+    attn_beam_params p = attn_beam_default_params();
+    p.beam = 4, p.n_best = 2, p.bos_id = BOS, p.eos_id = EOS;
+    attn_hypothesis one[10], two[10];
+    int saved = attn_get_num_threads();
+    assert_int_equal(attn_set_num_threads(1), ATTN_OK);
+    assert_int_equal(attn_beam_search(m, srcs, lens, 5, &p, one), ATTN_OK);
+    assert_int_equal(attn_set_num_threads(2), ATTN_OK);
+    assert_int_equal(attn_beam_search(m, srcs, lens, 5, &p, two), ATTN_OK);
+    assert_int_equal(attn_set_num_threads(saved), ATTN_OK);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(one[i].n, two[i].n);
+        assert_memory_equal(one[i].ids, two[i].ids, (size_t)one[i].n * sizeof(int));
+        assert_true(fabsf(one[i].score - two[i].score) <= 1e-5f);
+    }
+    attn_hypotheses_free(one, 10);
+    attn_hypotheses_free(two, 10);
+    attn_model_free(m);
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     attn_model *m = tiny_s2s(5);
@@ -204,6 +228,7 @@ int main(void) {
         cmocka_unit_test(test_scores_are_log_probs),
         cmocka_unit_test(test_wide_beam_is_exhaustive),
         cmocka_unit_test(test_batch_does_not_change_a_sentence),
+        cmocka_unit_test(test_threads_do_not_change_a_sentence),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
