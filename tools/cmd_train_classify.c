@@ -106,19 +106,11 @@ static void print_summary(const train_args *a, const attn_classifier_result *r) 
     fflush(stdout);
 }
 
-/* The run's resumable state beside the checkpoint: m.safetensors -> m.resume.safetensors. */
-static void state_path(const char *ckpt, char *buf, size_t n) {
-    static const char ext[] = ".safetensors";
-    size_t len = strlen(ckpt), e = sizeof ext - 1;
-    if (len > e && strcmp(ckpt + len - e, ext) == 0) len -= e;
-    snprintf(buf, n, "%.*s.resume.safetensors", (int)len, ckpt);
-}
-
 static int run_training(const train_args *a, const attn_tsv *train, const attn_tsv *dev) {
     char version[64], plot[4096], state[4096];
     snprintf(version, sizeof version, "attn %s train classify", attn_version());
     cls_plot_path(a->out, plot, sizeof plot);
-    state_path(a->out, state, sizeof state);
+    train_opts_state_path(a->out, state, sizeof state);
     const attn_meta meta[] = {
         {"data", a->train}, {"dev", a->dev ? a->dev : ""}, {"created_by", version}};
     attn_classifier_params p = a->o.p;

@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *train, *dev, *out;
-    int reverse, threads, quiet;
+    int reverse, resume, threads, quiet;
     attn_translator_params p;
 } train_args;
 
@@ -31,7 +31,9 @@ static const cli_help train_help = {
     "up to --max-tokens tokens of sentences of similar length; AdamW with the paper's\n"
     "inverse-square-root warm-up (--schedule invsqrt, --lr a multiplier) or a cosine. Every\n"
     "--eval-every steps: the dev loss and the BLEU of --dev-sentences dev sentences translated\n"
-    "greedily; the best on dev BLEU is written to CKPT (atomically, with its tokenizer).\n"
+    "greedily; the best on dev BLEU is written to CKPT (atomically, with its tokenizer), and\n"
+    "the run's state (weights, AdamW moments, step) to CKPT less .safetensors +\n"
+    ".resume.safetensors, which --resume continues exactly (with --ema the average restarts).\n"
     "Ctrl-C stops after the current step (exit status 130).\n",
     "  attn train translate --train data/corpora/bible/train.tsv --dev data/corpora/bible/dev.tsv "
     "\\\n      --out mt.safetensors --steps 20000\n",
@@ -54,6 +56,10 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                         CLI_ANY, NULL, NULL);
     opts[n++] = cli_row("reverse", CLI_FLAG, &a->reverse, NULL,
                         "translate the third column into the second", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("resume", CLI_FLAG, &a->resume, NULL,
+                        "continue the run saved in CKPT less .safetensors + .resume.safetensors "
+                        "(same data and options)",
+                        CLI_ANY, NULL, NULL);
     opts[n++] = cli_section("Tokenizer");
     opts[n++] = cli_row("tokenizer", CLI_STRING, &p->tokenizer, "FILE",
                         "tokenizer.json to use (needs [CLS] and [SEP])", CLI_ANY, NULL,
@@ -145,6 +151,9 @@ int cmd_train_translate(int argc, char **argv) {
     run r;
     progress_init(&r.bar, "tok", NULL, a.quiet);
     attn_translator_params p = a.p;
+    char state[4096];
+    train_opts_state_path(a.out, state, sizeof state);
+    p.state_path = state, p.resume = a.resume;
     p.train.save_path = a.out, p.train.meta = meta, p.train.n_meta = 4;
     p.train.progress = on_progress, p.train.abort = train_opts_interrupted, p.train.user = &r;
     attn_translator *t = NULL;

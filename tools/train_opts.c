@@ -166,3 +166,10 @@ int train_opts_interrupted(void *user) {
     (void)user;
     return interrupted;
 }
+
+void train_opts_state_path(const char *ckpt, char *buf, size_t n) {
+    static const char ext[] = ".safetensors";
+    size_t len = strlen(ckpt), e = sizeof ext - 1;
+    if (len > e && strcmp(ckpt + len - e, ext) == 0) len -= e;
+    snprintf(buf, n, "%.*s.resume.safetensors", (int)len, ckpt);
+}

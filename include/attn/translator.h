@@ -71,6 +71,13 @@ typedef struct {
      * (attn_corpus_bleu: metrics[0], the kept model's measure; metrics[1] the dev loss);
      * 0: the dev loss alone (metrics[0] = -loss) */
     int dev_bleu;
+    /* Resuming: with state_path set, the run's state (current weights, AdamW moments, step, seed,
+     * best; the tokenizer in the metadata) is written there at every evaluation and when the run
+     * ends or stops; with resume set, the run saved there continues from its step (the best
+     * weights so far read from train.save_path), ending as the uninterrupted run would (without
+     * ema_decay: the average restarts on a resume). The data and options must be the run's. */
+    const char *state_path;
+    int resume;
 } attn_translator_params;
 
 /* The base Transformer of "Attention Is All You Need" shrunk for 2 cores: 4 + 4 layers of width

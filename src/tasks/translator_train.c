@@ -137,10 +137,42 @@ static attn_status make_model(run *r) {
     return attn_translator_check("the training run", r->t);
 }
 
-static attn_status train_run(run *r, const attn_parallel *train, attn_translator_result *res) {
+/* The run saved at state_path: model, AdamW, state, tokenizer; the best weights so far from
+ * save_path (*best, malloc'd; NULL when no evaluation has kept one yet). */
+static attn_status load_resume(run *r, attn_optimizer **opt, attn_train_state *st, float **best) {
     const attn_translator_params *p = r->p;
-    int max = p->model.max_len;
-    ATTN_TRY(make_model(r));
+    *best = NULL;
+    if (!p->state_path) return attn_error(ATTN_ERR_INVALID, "resume: no state_path");
+    attn_status s = attn_checkpoint_load(p->state_path, &r->t->model, opt, st);
+    if (s != ATTN_OK) return attn_error_context(s, "cannot resume");
+    char *json = NULL;
+    s = attn_checkpoint_read_meta(p->state_path, "tokenizer", &json);
+    if (s == ATTN_OK) s = attn_tokenizer_from_json(json, strlen(json), &r->t->tok);
+    free(json);
+    if (s != ATTN_OK)
+        return attn_error_context(s, "cannot resume: the tokenizer of '%s'", p->state_path);
+    ATTN_TRY(attn_translator_check(p->state_path, r->t));
+    if (st->best_step <= 0 || !p->train.save_path) return ATTN_OK;
+    attn_model *b;
+    ATTN_TRY(attn_model_load(p->train.save_path, &b));
+    size_t n = attn_model_num_params(r->t->model);
+    if (attn_model_num_params(b) != n)
+        s = attn_error(ATTN_ERR_SHAPE, "cannot resume: '%s' holds another model than '%s'",
+                       p->train.save_path, p->state_path);
+    else if (!(*best = malloc(n * sizeof **best)))
+        s = attn_error(ATTN_ERR_NOMEM, "cannot resume: no room for %zu parameters", n);
+    else
+        memcpy(*best, attn_model_params(b), n * sizeof **best);
+    attn_model_free(b);
+    return s;
+}
+
+/* The data encoded with the run's tokenizer, the sources, then attn_train from *st with *opt
+ * (made here when NULL; the caller frees it). */
+static attn_status fit(run *r, const attn_parallel *train, attn_translator_result *res,
+                       attn_optimizer **opt, attn_train_state *st, const float *best) {
+    const attn_translator_params *p = r->p;
+    int max = attn_model_config(r->t->model)->max_len;
     ATTN_TRY(attn_pairs_encode(train, r->t->tok, max, max, r->t->eos, &r->train_ids));
     res->n_train = r->train_ids.n, res->n_truncated = r->train_ids.n_truncated;
     attn_pairs_source_params q = {.max_tokens = p->max_tokens,
@@ -150,6 +182,8 @@ static attn_status train_run(run *r, const attn_parallel *train, attn_translator
                                   .seed = p->train.seed};
     attn_train_params tp = p->train;
     tp.progress = outer_progress, tp.abort = outer_abort, tp.user = r;
+    tp.state_path = p->state_path, tp.resume_best = best;
+    if (tp.state_path && tp.save_every == 0) tp.save_every = tp.eval_every; /* state with evals */
     if (r->dev && r->dev->n > 0) {
         ATTN_TRY(attn_pairs_encode(r->dev, r->t->tok, max, max, r->t->eos, &r->dev_ids));
         attn_pairs_source_params dq = q;
@@ -183,15 +217,23 @@ static attn_status train_run(run *r, const attn_parallel *train, attn_translator
     }
     tp.meta = meta, tp.n_meta = n_meta;
     attn_batch_source *src = NULL;
-    attn_optimizer *opt = NULL;
-    attn_train_state st = {0};
     if (s == ATTN_OK) s = attn_pairs_source(&r->train_ids, q, &src);
-    if (s == ATTN_OK) s = attn_optimizer_create(r->t->model, p->adamw, &opt);
-    if (s == ATTN_OK) s = attn_train(r->t->model, opt, src, &tp, &st, &res->train);
-    res->best_metric = st.best_metric, res->best_step = st.best_step;
-    attn_optimizer_free(opt);
+    if (s == ATTN_OK && !*opt) s = attn_optimizer_create(r->t->model, p->adamw, opt);
+    if (s == ATTN_OK) s = attn_train(r->t->model, *opt, src, &tp, st, &res->train);
+    res->best_metric = st->best_metric, res->best_step = st->best_step;
     attn_batch_source_free(src);
     free(tok_json);
+    return s;
+}
+
+static attn_status train_run(run *r, const attn_parallel *train, attn_translator_result *res) {
+    attn_optimizer *opt = NULL;
+    attn_train_state st = {0};
+    float *best = NULL;
+    attn_status s = r->p->resume ? load_resume(r, &opt, &st, &best) : make_model(r);
+    if (s == ATTN_OK) s = fit(r, train, res, &opt, &st, best);
+    attn_optimizer_free(opt);
+    free(best);
     return s;
 }
 
@@ -208,7 +250,7 @@ attn_status attn_translator_train(const attn_parallel *train, const attn_paralle
     run r = {.p = params, .dev = dev};
     r.t = calloc(1, sizeof *r.t);
     if (!r.t) return attn_error(ATTN_ERR_NOMEM, "out of memory");
-    attn_status s = make_tokenizer(params, train, &r.t->tok);
+    attn_status s = params->resume ? ATTN_OK : make_tokenizer(params, train, &r.t->tok);
     if (s == ATTN_OK) s = train_run(&r, train, res);
     attn_pairs_free(&r.train_ids);
     attn_pairs_free(&r.dev_ids);

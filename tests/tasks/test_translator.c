@@ -121,6 +121,51 @@ static void test_learns_and_round_trips(void **state) {
     unlink(train_path), unlink(dev_path), unlink(ckpt), rmdir(dir);
 }
 
+static int stop_at, steps_seen;
+static int stop_early(void *user) {
+    (void)user;
+    return steps_seen++ >= stop_at;
+}
+
+/* A run stopped after 25 steps and resumed ends with the straight run's model, bit for bit. */
+static void test_resume_is_exact(void **state) {
+    (void)state;
+    char dir[] = "/tmp/attn_test_translator_resume_XXXXXX", tsv[96], a[96], b[96], sa[96], sb[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(tsv, sizeof tsv, "%s/train.tsv", dir);
+    snprintf(a, sizeof a, "%s/a.safetensors", dir), snprintf(sa, sizeof sa, "%s/a.state", dir);
+    snprintf(b, sizeof b, "%s/b.safetensors", dir), snprintf(sb, sizeof sb, "%s/b.state", dir);
+    char *text = make_tsv(200, 3);
+    write_file(tsv, text);
+    free(text);
+    attn_parallel train;
+    assert_int_equal(attn_parallel_read(tsv, 1, 2, &train), ATTN_OK);
+    attn_translator_params p = attn_translator_default_params();
+    p.model.d_model = 16, p.model.n_heads = 2, p.model.d_ff = 32, p.model.max_len = 24;
+    p.model.n_layers = 1, p.model.n_dec_layers = 1, p.model.dropout = 0.1f;
+    p.vocab_size = 280, p.max_tokens = 256, p.dev_sentences = 10;
+    p.train.steps = 60, p.train.eval_every = 20;
+    p.train.schedule = (attn_schedule){.kind = ATTN_SCHEDULE_COSINE, .lr = 3e-3f, .warmup = 5};
+    attn_translator *t1, *t2;
+    p.train.save_path = a, p.state_path = sa;
+    assert_int_equal(attn_translator_train(&train, &train, &p, &t1, NULL), ATTN_OK);
+    p.train.save_path = b, p.state_path = sb, p.train.abort = stop_early;
+    stop_at = 25, steps_seen = 0;
+    assert_int_equal(attn_translator_train(&train, &train, &p, &t2, NULL), ATTN_ERR_ABORTED);
+    attn_translator_free(t2);
+    p.train.abort = NULL, p.resume = 1;
+    attn_translator_result res;
+    assert_int_equal(attn_translator_train(&train, &train, &p, &t2, &res), ATTN_OK);
+    assert_int_equal(res.train.steps_run, 35);
+    size_t n = attn_model_num_params(attn_translator_model(t1));
+    assert_memory_equal(attn_model_params(attn_translator_model(t1)),
+                        attn_model_params(attn_translator_model(t2)), n * sizeof(float));
+    attn_translator_free(t1);
+    attn_translator_free(t2);
+    attn_parallel_free(&train);
+    unlink(tsv), unlink(a), unlink(b), unlink(sa), unlink(sb), rmdir(dir);
+}
+
 static void test_load_refuses_other_models(void **state) {
     (void)state;
     char path[] = "/tmp/attn_test_translator_lm_XXXXXX";
@@ -141,6 +186,7 @@ static void test_load_refuses_other_models(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learns_and_round_trips),
+        cmocka_unit_test(test_resume_is_exact),
         cmocka_unit_test(test_load_refuses_other_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
