@@ -71,6 +71,8 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     train_opts_model(&p->model, "encoder layers", opts, &n);
     opts[n++] = cli_row("dec-layers", CLI_INT, &p->model.n_dec_layers, NULL, "decoder layers", 1,
                         1000, NULL, NULL);
+    opts[n++] = cli_row("scale-embeddings", CLI_INT, &p->model.scale_embeddings, "0|1",
+                        "token embeddings times sqrt(d-model), as in the paper", 0, 1, NULL, NULL);
     opts[n++] =
         cli_row("max-len", CLI_INT, &p->model.max_len, NULL,
                 "tokens per sentence, [SEP] included; longer ones are cut", 2, 1 << 16, NULL, NULL);

@@ -81,10 +81,11 @@ typedef struct {
 } attn_translator_params;
 
 /* The base Transformer of "Attention Is All You Need" shrunk for 2 cores: 4 + 4 layers of width
- * 256, 4 heads, d_ff 1024, post-LN, sinusoidal positions, ReLU, dropout 0.3, label smoothing
- * 0.1, contexts of 128 tokens; a joint BPE of 8000; AdamW (betas 0.9 / 0.98, weight decay 0.0001,
- * clip 1) with the paper's inverse-square-root schedule (lr multiplier 1, 4000 warm-up steps),
- * 4096 tokens per batch, 20000 steps, dev every 1000 on 500 sentences, greedy dev decoding. */
+ * 256, 4 heads, d_ff 1024, post-LN, sinusoidal positions, token embeddings scaled by
+ * sqrt(d_model), ReLU, dropout 0.3, label smoothing 0.1, contexts of 128 tokens; a joint BPE of
+ * 8000; AdamW (betas 0.9 / 0.98, weight decay 0.0001, clip 1) with the paper's inverse-square-root
+ * schedule (lr multiplier 1, 4000 warm-up steps), 4096 tokens per batch, 20000 steps, dev every
+ * 1000 on 500 sentences, greedy dev decoding. */
 ATTN_API attn_translator_params attn_translator_default_params(void);
 
 typedef struct {

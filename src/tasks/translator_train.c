@@ -28,6 +28,7 @@ attn_translator_params attn_translator_default_params(void) {
     m->n_layers = 4, m->n_dec_layers = 4;
     m->norm = ATTN_NORM_POST, m->pos = ATTN_POS_SINUSOIDAL, m->act = ATTN_ACT_RELU;
     m->dropout = 0.3f, m->label_smoothing = 0.1f;
+    m->scale_embeddings = 1; /* the paper's sqrt(d_model): tokens not drowned by the sinusoids */
     p.adamw.beta2 = 0.98f, p.adamw.eps = 1e-9f, p.adamw.weight_decay = 1e-4f;
     p.adamw.clip_norm = 1.0f;
     p.train.steps = 20000;
