@@ -269,6 +269,10 @@ typedef struct {
  * negative columns. */
 ATTN_API attn_status attn_parallel_read(const char *path, int src_col, int tgt_col,
                                         attn_parallel *out);
+/* The same from size bytes in memory (copied: data is not kept); name (NULL: "(memory)") is the
+ * FILE of the FILE:LINE in messages. */
+ATTN_API attn_status attn_parallel_parse(const char *data, size_t size, const char *name,
+                                         int src_col, int tgt_col, attn_parallel *out);
 ATTN_API void attn_parallel_free(attn_parallel *p);
 
 /* Pairs as token ids: pair i's source is ids[src_off[i] ..] (src_len[i] ids, the last eos_id),

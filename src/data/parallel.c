@@ -24,17 +24,15 @@ static char *field(char *line, int col) {
     return line;
 }
 
-attn_status attn_parallel_read(const char *path, int src_col, int tgt_col, attn_parallel *out) {
+attn_status attn_parallel_parse(const char *data, size_t size, const char *name, int src_col,
+                                int tgt_col, attn_parallel *out) {
     if (!out) return attn_error(ATTN_ERR_INVALID, "parallel: out is NULL");
     memset(out, 0, sizeof *out);
+    if (!data && size) return attn_error(ATTN_ERR_INVALID, "parallel: data is NULL");
     if (src_col < 0 || tgt_col < 0 || src_col == tgt_col)
         return attn_error(ATTN_ERR_INVALID, "parallel: columns %d and %d", src_col, tgt_col);
-    void *data;
-    size_t size;
-    ATTN_TRY(attn_file_read(path, &data, &size));
-    attn_status s = attn_tsv_parse_texts(data, size, path, &out->lines_);
-    free(data);
-    if (s != ATTN_OK) return s;
+    if (!name) name = "(memory)";
+    ATTN_TRY(attn_tsv_parse_texts(data, size, name, &out->lines_));
     long n = out->lines_.n;
     out->src = malloc(((size_t)n + 1) * sizeof *out->src);
     out->tgt = malloc(((size_t)n + 1) * sizeof *out->tgt);
@@ -42,12 +40,13 @@ attn_status attn_parallel_read(const char *path, int src_col, int tgt_col, attn_
         attn_parallel_free(out);
         return attn_error(ATTN_ERR_NOMEM, "parallel: out of memory for %ld lines", n);
     }
+    attn_status s = ATTN_OK;
     int need = (src_col > tgt_col ? src_col : tgt_col) + 1;
     for (long i = 0; i < n; i++) {
         char *line = out->lines_.texts[i];
         char *a = field(line, src_col), *b = field(line, tgt_col);
         if (!a || !b) {
-            s = attn_error(ATTN_ERR_FORMAT, "%s:%ld: %d columns needed (tab-separated)", path,
+            s = attn_error(ATTN_ERR_FORMAT, "%s:%ld: %d columns needed (tab-separated)", name,
                            out->lines_.lines[i], need);
             break;
         }
@@ -63,6 +62,19 @@ attn_status attn_parallel_read(const char *path, int src_col, int tgt_col, attn_
     out->n = n;
     out->lines = out->lines_.lines;
     return ATTN_OK;
+}
+
+attn_status attn_parallel_read(const char *path, int src_col, int tgt_col, attn_parallel *out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "parallel: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (src_col < 0 || tgt_col < 0 || src_col == tgt_col)
+        return attn_error(ATTN_ERR_INVALID, "parallel: columns %d and %d", src_col, tgt_col);
+    void *data;
+    size_t size;
+    ATTN_TRY(attn_file_read(path, &data, &size));
+    attn_status s = attn_parallel_parse(data, size, path, src_col, tgt_col, out);
+    free(data);
+    return s;
 }
 
 void attn_pairs_free(attn_pairs *p) {

@@ -47,6 +47,29 @@ static void test_read(void **state) {
     unlink(path);
 }
 
+/* The same text parsed from memory: the same pairs; the name given is the FILE of FILE:LINE. */
+static void test_parse_memory(void **state) {
+    (void)state;
+    attn_parallel p;
+    assert_int_equal(attn_parallel_parse(tsv, strlen(tsv), "mem.tsv", 1, 2, &p), ATTN_OK);
+    assert_int_equal(p.n, 5);
+    assert_string_equal(p.src[1], "The earth was formless and empty");
+    assert_string_equal(p.tgt[3], "Y vio Dios que la luz era buena");
+    assert_int_equal(p.lines[4], 6);
+    attn_parallel_free(&p);
+    static const char bad[] = "a\tb\tc\nd\te\n";
+    assert_int_equal(attn_parallel_parse(bad, strlen(bad), "mem.tsv", 1, 2, &p), ATTN_ERR_FORMAT);
+    assert_string_equal(attn_last_error(), "mem.tsv:2: 3 columns needed (tab-separated)");
+    assert_null(p.src);
+    assert_int_equal(attn_parallel_parse(bad, 3, NULL, 0, 1, &p), ATTN_OK); /* "a\tb" */
+    assert_int_equal(p.n, 1);
+    assert_string_equal(p.tgt[0], "b");
+    attn_parallel_free(&p);
+    assert_int_equal(attn_parallel_parse("", 0, NULL, 1, 2, &p), ATTN_OK);
+    assert_int_equal(p.n, 0);
+    attn_parallel_free(&p);
+}
+
 static void test_token_plan(void **state) {
     (void)state;
     int lengths[200];
@@ -151,6 +174,7 @@ static void test_pairs_and_source(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read),
+        cmocka_unit_test(test_parse_memory),
         cmocka_unit_test(test_token_plan),
         cmocka_unit_test(test_pairs_and_source),
     };
