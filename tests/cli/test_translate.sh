@@ -61,6 +61,18 @@ assert len(rows) == 3 and all(len(r["translations"]) == 2 for r in rows), rows
 assert rows[0]["translations"][0]["score"] >= rows[0]["translations"][1]["score"], rows' \
     "$tmp/nbest.json" || fail "translate --n-best --json: $(head -c 300 "$tmp/nbest.json")"
 
+# a line longer than the context (--max-len 24) is cut with a note; characters never seen in
+# training and invalid UTF-8 go through the byte-level BPE's bytes: one line out each, exit 0
+{
+    for i in $(seq 60); do printf 'one two '; done
+    printf '\n\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x99\x82 three\n\xff\xfe four \xc3\n'
+} >"$tmp/odd.txt"
+"$BIN" translate --model "$tmp/mt.safetensors" --beam 2 "$tmp/odd.txt" >"$tmp/odd.out" \
+    2>"$tmp/odd.err" || fail "translate odd lines: exit status $?"
+[[ $(wc -l <"$tmp/odd.out") -eq 3 ]] || fail "translate odd lines: $(wc -l <"$tmp/odd.out") lines for 3"
+grep -q "note: 1 line(s) longer than the model's context were cut" "$tmp/odd.err" ||
+    fail "translate: no note for the long line: $(head -c 300 "$tmp/odd.err")"
+
 expect() { # status, message part, command...
     local want=$1 msg=$2
     shift 2
