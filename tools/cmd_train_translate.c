@@ -33,7 +33,7 @@ static const cli_help train_help = {
     "--eval-every steps: the dev loss and the BLEU of --dev-sentences dev sentences translated\n"
     "greedily; the best on dev BLEU is written to CKPT (atomically, with its tokenizer), and\n"
     "the run's state (weights, AdamW moments, step) to CKPT less .safetensors +\n"
-    ".resume.safetensors, which --resume continues exactly (with --ema the average restarts).\n"
+    ".resume.safetensors, which --resume continues exactly (with --ema the average too).\n"
     "Ctrl-C stops after the current step (exit status 130).\n",
     "  attn train translate --train data/corpora/bible/train.tsv --dev data/corpora/bible/dev.tsv "
     "\\\n      --out mt.safetensors --steps 20000\n",

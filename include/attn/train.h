@@ -196,10 +196,14 @@ typedef struct {
     const char *state_path;
 
     /* 0: off. Otherwise an exponential moving average of the weights, ema = d ema + (1 - d) w
-     * after every step, from the weights this call starts with: the evaluations, the kept best
+     * after every step t (the run's step count, 1-based), d = min(ema_decay, (1 + t) / (10 + t))
+     * (TensorFlow's warm-up, so the first, random weights fade out fast), from the weights a new
+     * run starts with: the evaluations, the kept best
      * and the checkpoints of save_path see the average, and the model holds it at the end (or
-     * the best one, with keep_best). The resumable state (state_path) keeps the raw weights; a
-     * resumed run's average starts again from them. */
+     * the best one, with keep_best). The average lives in the optimizer, so a checkpoint with
+     * the optimizer (state_path, or save_optimizer) carries it beside the moments, and a resumed
+     * run (st->step > 0) goes on with it: exact, like the rest of the state. The resumable
+     * state keeps the raw weights. */
     float ema_decay;
 
     /* Callbacks; each may be NULL. abort() is polled before every step: nonzero ends the run with

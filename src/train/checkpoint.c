@@ -1,5 +1,6 @@
 /* train/checkpoint.c: training checkpoints (attn/train.h, docs/FORMATS.md): the model's tensors
- * and config (models/model_io.h), the AdamW moments as "optim.m.NAME" / "optim.v.NAME", and two
+ * and config (models/model_io.h), the AdamW moments as "optim.m.NAME" / "optim.v.NAME" (and the
+ * trainer's moving average of the weights as "optim.ema.NAME" when it keeps one), and two
  * JSON metadata values:
  *   "train_state": {"step", "tokens", "seed" (a decimal string: 64 bits do not fit a JSON number
  *                   exactly), "best_metric" (a number, or "inf"/"-inf"/"nan"), "best_step"}
@@ -183,7 +184,8 @@ static attn_status check_extra_meta(const attn_meta *meta, int n_meta) {
     return ATTN_OK;
 }
 
-/* Adds "optim.m.NAME" / "optim.v.NAME" for every parameter and the "optimizer" metadata. The
+/* Adds "optim.m.NAME" / "optim.v.NAME" for every parameter (and "optim.ema.NAME" where the
+ * optimizer holds the trainer's moving average of the weights) and the "optimizer" metadata. The
  * tensors point into opt, which must outlive the write. Errors: ATTN_ERR_SHAPE (opt was made for
  * another model), ATTN_ERR_INVALID, ATTN_ERR_NOMEM. */
 static attn_status add_optimizer(attn_st_writer *w, const attn_model *m,
@@ -207,6 +209,10 @@ static attn_status add_optimizer(attn_st_writer *w, const attn_model *m,
         ATTN_TRY(attn_st_writer_add(w, name, ATTN_DTYPE_F32, mo, p.ndim, p.shape));
         name[6] = 'v'; /* "optim.v.NAME" */
         ATTN_TRY(attn_st_writer_add(w, name, ATTN_DTYPE_F32, vo, p.ndim, p.shape));
+        const float *avg = attn_optimizer_average(opt, i, NULL);
+        if (avg && snprintf(name, sizeof name, "optim.ema.%s", p.name) >= (int)sizeof name)
+            return attn_error(ATTN_ERR_INVALID, "checkpoint: tensor name %s is too long", p.name);
+        if (avg) ATTN_TRY(attn_st_writer_add(w, name, ATTN_DTYPE_F32, avg, p.ndim, p.shape));
     }
     char *json;
     ATTN_TRY(optimizer_to_json(opt, &json));
@@ -256,10 +262,11 @@ attn_status attn_checkpoint_save(const char *path, const attn_model *m, const at
 /* ---- loading ---- */
 
 /* Recreates the optimizer of model m from f: hyper-parameters and step from the "optimizer"
- * metadata, every moment tensor by name with m's shapes, and no other "optim.*" tensor.
+ * metadata, every moment tensor by name with m's shapes, the average "optim.ema.*" of every
+ * tensor or of none, and no other "optim.*" tensor.
  * *out is owned by the caller. Errors: ATTN_ERR_MISSING (no optimizer state, or a moment tensor
  * absent), ATTN_ERR_FORMAT, ATTN_ERR_SHAPE, ATTN_ERR_INVALID (bad hyper-parameters), NOMEM. */
-static attn_status load_optimizer(const attn_safetensors *f, const attn_model *m,
+static attn_status load_optimizer(const attn_safetensors *f, attn_model *m,
                                   attn_optimizer **out) {
     const char *json = attn_safetensors_metadata(f, "optimizer");
     if (!json) return attn_error(ATTN_ERR_MISSING, "no optimizer state in the checkpoint");
@@ -282,12 +289,28 @@ static attn_status load_optimizer(const attn_safetensors *f, const attn_model *m
         name[6] = 'v';
         if (rc == ATTN_OK) rc = attn_safetensors_read_f32(f, name, vo, p.ndim, p.shape);
     }
-    int n_optim = 0;
-    for (int i = 0; i < attn_safetensors_count(f); i++)
-        n_optim += strncmp(attn_safetensors_at(f, i)->name, "optim.", 6) == 0;
-    if (rc == ATTN_OK && n_optim != 2 * n)
-        rc = attn_error(ATTN_ERR_FORMAT, "%d optimizer tensors for a model of %d tensors", n_optim,
-                        n);
+    int n_optim = 0, n_avg = 0;
+    for (int i = 0; i < attn_safetensors_count(f); i++) {
+        const char *name = attn_safetensors_at(f, i)->name;
+        n_optim += strncmp(name, "optim.", 6) == 0;
+        n_avg += strncmp(name, "optim.ema.", 10) == 0;
+    }
+    if (rc == ATTN_OK && (n_optim != 2 * n + n_avg || (n_avg != 0 && n_avg != n)))
+        rc = attn_error(ATTN_ERR_FORMAT,
+                        "%d optimizer tensors (%d of them averages) for a model of %d tensors",
+                        n_optim, n_avg, n);
+    /* the moving average of the weights, where the run kept one */
+    if (rc == ATTN_OK && n_avg) rc = attn_optimizer_set_average(opt, attn_model_params(m));
+    for (int i = 0; rc == ATTN_OK && n_avg && i < n; i++) {
+        attn_param p;
+        char name[MAX_TENSOR_NAME];
+        rc = attn_model_tensor(m, i, &p);
+        if (rc == ATTN_OK && snprintf(name, sizeof name, "optim.ema.%s", p.name) >= (int)sizeof name)
+            rc = attn_error(ATTN_ERR_INVALID, "tensor name %s is too long", p.name);
+        if (rc == ATTN_OK)
+            rc = attn_safetensors_read_f32(f, name, attn_optimizer_average(opt, i, NULL), p.ndim,
+                                           p.shape);
+    }
     if (rc != ATTN_OK) {
         attn_optimizer_free(opt);
         return rc;

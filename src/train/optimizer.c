@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "train/adamw.h"
@@ -24,6 +25,7 @@ struct attn_optimizer {
     size_t n_params; /* total elements over every tensor */
     opt_slot *slots; /* (n_tensors) */
     float *moments;  /* ONE allocation of 2 * n_params floats: m, then v */
+    float *average;  /* NULL, or n_params floats: the trainer's moving average of the weights */
     /* The model's tensors lie back to back in its arenas, in the slots' order, so every step is
      * one pass over the arenas, cut into chunks of one tensor each. */
     attn_adamw_chunk *chunks;
@@ -147,6 +149,7 @@ void attn_optimizer_free(attn_optimizer *opt) {
     free(opt->chunks);
     free(opt->partial);
     free(opt->moments);
+    free(opt->average);
     free(opt->slots);
     free(opt);
 }
@@ -174,6 +177,28 @@ attn_status attn_optimizer_moments(const attn_optimizer *opt, int i, float **m, 
     if (m) *m = opt->moments + s->offset;
     if (v) *v = opt->moments + opt->n_params + s->offset;
     if (size) *size = s->size;
+    return ATTN_OK;
+}
+
+float *attn_optimizer_average(const attn_optimizer *opt, int i, size_t *size) {
+    if (!opt->average || i >= opt->n_tensors) return NULL;
+    if (i < 0) {
+        if (size) *size = opt->n_params;
+        return opt->average;
+    }
+    if (size) *size = opt->slots[i].size;
+    return opt->average + opt->slots[i].offset;
+}
+
+attn_status attn_optimizer_set_average(attn_optimizer *opt, const float *w) {
+    free(opt->average);
+    opt->average = NULL;
+    if (!w) return ATTN_OK;
+    opt->average = malloc((opt->n_params ? opt->n_params : 1) * sizeof *opt->average);
+    if (!opt->average)
+        return attn_error(ATTN_ERR_NOMEM, "optimizer: no room for the average of %zu parameters",
+                          opt->n_params);
+    memcpy(opt->average, w, opt->n_params * sizeof *opt->average);
     return ATTN_OK;
 }
 

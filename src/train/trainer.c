@@ -13,6 +13,7 @@
 #include "attn/runtime.h"
 #include "attn/train.h"
 #include "core/error.h"
+#include "train/optimizer_internal.h"
 
 #define RECENT 50 /* step losses averaged for attn_train_result.recent_loss */
 
@@ -49,7 +50,8 @@ typedef struct {
     attn_train_progress prog;
     long total;  /* steps in the run */
     float *best; /* keep_best: the parameters of the best evaluation */
-    float *ema;  /* ema_decay > 0: the average (swapped with the weights while in use) */
+    float *ema;  /* ema_decay > 0: the average, held by the optimizer (checkpoints carry it) */
+    float *raw;  /* ema_decay > 0: the weights, while the model holds the average */
     size_t n_params;
     double recent[RECENT];
     long n_recent;
@@ -192,26 +194,32 @@ static attn_status evaluate(run *r, int *stop) {
     return ATTN_OK;
 }
 
-/* ema = d ema + (1 - d) w over the parameter arena. */
+/* The decay after update t (1-based: the run's step count): min(D, (1 + t) / (10 + t)), the
+ * warm-up of TensorFlow's ExponentialMovingAverage (num_updates), so that the first weights of a
+ * run, random ones at first, fade from the average in some ten steps instead of 1 / (1 - D). */
+static float ema_decay_at(float d, long t) {
+    double warm = (1.0 + (double)t) / (10.0 + (double)t);
+    return warm < d ? (float)warm : d;
+}
+
+/* ema = d ema + (1 - d) w over the parameter arena, d = ema_decay_at(D, step). */
 static void ema_update(run *r) {
-    float d = r->p->ema_decay, *w = attn_model_params(r->m), *e = r->ema;
+    float d = ema_decay_at(r->p->ema_decay, r->st->step), *w = attn_model_params(r->m),
+          *e = r->ema;
     long n = (long)r->n_params;
 #pragma omp parallel for schedule(static) num_threads(attn_get_num_threads()) if (n > 1 << 16)
     for (long i = 0; i < n; i++)
         e[i] = d * e[i] + (1.0f - d) * w[i];
 }
 
-/* Swaps the average and the weights: called in pairs around what should see the average. */
-static void ema_swap(run *r) {
+/* The model takes the average (to_average) or its own weights back: called in pairs around what
+ * should see the average. The optimizer's average stays as it is, so a checkpoint written in
+ * between carries both. */
+static void ema_use(run *r, int to_average) {
     if (!r->ema) return;
-    float *w = attn_model_params(r->m), *e = r->ema;
-    long n = (long)r->n_params;
-#pragma omp parallel for schedule(static) num_threads(attn_get_num_threads()) if (n > 1 << 16)
-    for (long i = 0; i < n; i++) {
-        float t = w[i];
-        w[i] = e[i];
-        e[i] = t;
-    }
+    float *w = attn_model_params(r->m);
+    if (to_average) memcpy(r->raw, w, r->n_params * sizeof *w);
+    memcpy(w, to_average ? r->ema : r->raw, r->n_params * sizeof *w);
 }
 
 /* After step s: the epoch's bookkeeping, evaluation, checkpoint. *stop: patience ran out. */
@@ -237,10 +245,10 @@ static attn_status after_step(run *r, long s, int *stop) {
     int save_now =
         p->save_path && !p->save_best && p->save_every > 0 && done % p->save_every == 0 && !last;
     if (r->ema) ema_update(r);
-    if (eval || save_now) ema_swap(r); /* they see the average */
+    if (eval || save_now) ema_use(r, 1); /* they see the average */
     attn_status st = eval ? evaluate(r, stop) : ATTN_OK;
     if (st == ATTN_OK && save_now) st = save(r);
-    if (eval || save_now) ema_swap(r);
+    if (eval || save_now) ema_use(r, 0);
     ATTN_TRY(st);
     if (!last && (epoch_end || (p->save_every > 0 && done % p->save_every == 0)))
         ATTN_TRY(save_state(r));
@@ -288,12 +296,25 @@ static attn_status train_loop(run *r) {
     /* the end: a checkpoint of the last step unless the best one is what is kept on disk (an
      * aborted run still leaves one; a resumed run's best is on disk already) */
     ATTN_TRY(save_state(r)); /* the raw weights */
-    ema_swap(r);             /* from here on the model holds the average */
+    ema_use(r, 1);           /* from here on the model holds the average */
     if (p->save_path && (!p->save_best || (!r->res.saved && r->st->best_step == 0)))
         ATTN_TRY(save(r));
     if (aborted)
         return attn_error(ATTN_ERR_ABORTED, "training stopped by the caller after step %ld",
                           r->st->step);
+    return ATTN_OK;
+}
+
+/* The average of a new run starts from the weights; a resumed one (st->step > 0) goes on with
+ * the one its optimizer carries from the checkpoint, if any. */
+static attn_status ema_start(run *r) {
+    size_t n = 0;
+    if (!(r->st->step > 0 && attn_optimizer_average(r->opt, -1, &n) && n == r->n_params))
+        ATTN_TRY(attn_optimizer_set_average(r->opt, attn_model_params(r->m)));
+    r->ema = attn_optimizer_average(r->opt, -1, NULL);
+    if (!(r->raw = malloc(r->n_params * sizeof *r->raw)))
+        return attn_error(ATTN_ERR_NOMEM, "attn_train: no room for a copy of %zu parameters",
+                          r->n_params);
     return ATTN_OK;
 }
 
@@ -328,10 +349,10 @@ attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *sr
     if (params->ema_decay < 0 || params->ema_decay >= 1)
         s = attn_error(ATTN_ERR_INVALID, "attn_train: ema_decay %g outside [0, 1)",
                        (double)params->ema_decay);
-    else if (params->ema_decay > 0 && !(r->ema = malloc(r->n_params * sizeof *r->ema)))
-        s = attn_error(ATTN_ERR_NOMEM, "attn_train: no room for the average of %zu parameters",
-                       r->n_params);
-    if (r->ema) memcpy(r->ema, attn_model_params(m), r->n_params * sizeof *r->ema);
+    else if (params->ema_decay > 0)
+        s = ema_start(r);
+    else /* no average in this run: none left in the optimizer for a checkpoint to carry */
+        s = attn_optimizer_set_average(opt, NULL);
     if (s == ATTN_OK && params->keep_best) {
         if (!(r->best = malloc(r->n_params * sizeof *r->best)))
             s = attn_error(ATTN_ERR_NOMEM, "attn_train: no room for a copy of %zu parameters",
@@ -356,7 +377,7 @@ attn_status attn_train(attn_model *m, attn_optimizer *opt, attn_batch_source *sr
     r->res.seconds = seconds_now() - r->t0;
     if (res) *res = r->res;
     free(r->best);
-    free(r->ema);
+    free(r->raw);
     free(r);
     return s;
 }

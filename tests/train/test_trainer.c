@@ -269,8 +269,10 @@ static void follow_ema(const attn_train_progress *p, void *user) {
     (void)user;
     if (p->event != ATTN_TRAIN_STEP) return; /* the raw weights of the step just taken */
     const float *w = attn_model_params(ema_model);
+    double warm = (1.0 + (double)p->step) / (10.0 + (double)p->step); /* TensorFlow's warm-up */
+    double d = warm < ema_d ? warm : ema_d;
     for (size_t i = 0; i < attn_model_num_params(ema_model); i++)
-        ema_want[i] = ema_d * ema_want[i] + (1.0 - ema_d) * w[i];
+        ema_want[i] = d * ema_want[i] + (1.0 - d) * w[i];
 }
 
 static void test_ema(void **state) {
@@ -285,8 +287,8 @@ static void test_ema(void **state) {
     attn_optimizer *opt;
     assert_int_equal(attn_optimizer_create(ema_model, attn_adamw_default_params(), &opt), ATTN_OK);
     attn_train_params p = attn_train_default_params();
-    p.steps = 5;
-    p.ema_decay = ema_d = 0.6f;
+    p.steps = 12; /* (1 + t) / (10 + t) reaches 0.5 at step 8: both regimes */
+    p.ema_decay = ema_d = 0.5f;
     p.progress = follow_ema;
     attn_train_state st = {0};
     assert_int_equal(attn_train(ema_model, opt, src, &p, &st, NULL), ATTN_OK);
