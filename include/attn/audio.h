@@ -52,8 +52,9 @@ typedef struct {
  * ATTN_ERR_INVALID for NULL arguments or audio longer than ATTN_AUDIO_MAX_SECONDS; ATTN_ERR_IO if
  * the file cannot be opened; ATTN_ERR_FORMAT for anything libsndfile cannot decode (empty, not
  * audio, truncated headers, an unsupported format: the message gives libsndfile's reason), an
- * absurd rate or channel count, or a file with no samples; ATTN_ERR_NOMEM. A file whose data is
- * cut short is read up to where it stops (as every decoder does). */
+ * absurd rate or channel count, a sample that is not finite or beyond +-1e6 (float files), or a
+ * file with no samples; ATTN_ERR_NOMEM. A file whose data is cut short is read up to where it
+ * stops (as every decoder does). */
 ATTN_API attn_status attn_audio_read(const char *path, attn_audio *out);
 
 /* As attn_audio_read, from size bytes in memory (not copied, only read during the call). */
@@ -106,8 +107,9 @@ ATTN_API void attn_audio_stream_info(const attn_audio_stream *s, int *file_rate,
                                      int *rate);
 
 /* Reads up to cap mono samples into out; *n = how many (0 only at the end of the audio).
- * ATTN_ERR_INVALID for NULL pointers or cap < 1; ATTN_ERR_FORMAT for a decoding error in the
- * middle of the file (the message says after how many frames); ATTN_ERR_NOMEM. */
+ * ATTN_ERR_INVALID for NULL pointers or cap < 1; ATTN_ERR_FORMAT for a decoding error or a bad
+ * sample (as attn_audio_read) in the middle of the file (the message says after how many frames);
+ * ATTN_ERR_NOMEM. */
 ATTN_API attn_status attn_audio_stream_read(attn_audio_stream *s, float *out, long cap, long *n);
 
 /* Closes the stream and frees it. Safe on NULL. */
@@ -116,10 +118,10 @@ ATTN_API void attn_audio_stream_close(attn_audio_stream *s);
 /* ---- features ------------------------------------------------------------------------------ */
 
 typedef enum {
-    ATTN_WINDOW_POVEY = 0,      /* Kaldi's default: the symmetric Hann window to the power 0.85 */
-    ATTN_WINDOW_HANN,           /* symmetric: 0.5 - 0.5 cos(2 pi i / (L - 1)) (Kaldi "hanning") */
-    ATTN_WINDOW_HANN_PERIODIC,  /* 0.5 - 0.5 cos(2 pi i / L): torch.hann_window, Whisper, librosa */
-    ATTN_WINDOW_HAMMING,        /* symmetric: 0.54 - 0.46 cos(2 pi i / (L - 1)) (Kaldi "hamming") */
+    ATTN_WINDOW_POVEY = 0,     /* Kaldi's default: the symmetric Hann window to the power 0.85 */
+    ATTN_WINDOW_HANN,          /* symmetric: 0.5 - 0.5 cos(2 pi i / (L - 1)) (Kaldi "hanning") */
+    ATTN_WINDOW_HANN_PERIODIC, /* 0.5 - 0.5 cos(2 pi i / L): torch.hann_window, Whisper, librosa */
+    ATTN_WINDOW_HAMMING,       /* symmetric: 0.54 - 0.46 cos(2 pi i / (L - 1)) (Kaldi "hamming") */
     ATTN_WINDOW_RECTANGULAR,
 } attn_window;
 
@@ -140,14 +142,14 @@ typedef struct {
     float frame_shift_ms;  /* 10: shift = (int)(rate * ms / 1000) samples between frame starts */
     int n_fft;             /* FFT size >= L, zero padding; 0: the next power of two (Kaldi) */
     attn_window window;
-    int remove_dc_offset;  /* subtract each frame's mean first (Kaldi: 1) */
-    float preemphasis;     /* a of x[i] - a x[i-1], 0 for none (Kaldi: 0.97) */
-    float dither;          /* Gaussian noise of this std added to each sample first (0: none);
-                              drawn from attn's RNG seeded by dither_seed, per stream */
+    int remove_dc_offset; /* subtract each frame's mean first (Kaldi: 1) */
+    float preemphasis;    /* a of x[i] - a x[i-1], 0 for none (Kaldi: 0.97) */
+    float dither;         /* Gaussian noise of this std added to each sample first (0: none);
+                             drawn from attn's RNG seeded by dither_seed, per stream */
     uint64_t dither_seed;
-    int n_mels;            /* mel bands (>= 2) */
-    float low_freq;        /* Hz, lower edge of the first band (Kaldi: 20) */
-    float high_freq;       /* Hz, upper edge of the last band; <= 0: Nyquist + high_freq */
+    int n_mels;      /* mel bands (>= 2) */
+    float low_freq;  /* Hz, lower edge of the first band (Kaldi: 20) */
+    float high_freq; /* Hz, upper edge of the last band; <= 0: Nyquist + high_freq */
     attn_mel_filters mel;
     int use_power;         /* 1: |X|^2, 0: |X| */
     int use_log;           /* 1: log(max(e, log_floor)); 0: the energies themselves */
@@ -190,7 +192,8 @@ ATTN_API long attn_fbank_frame_count(const attn_fbank *fb, long n);
  * At most attn_fbank_pending(fb, n) frames come out (call it to size out; max_frames is checked).
  * The extractor keeps only the last partial frame's samples, so memory is bounded. Errors:
  * ATTN_ERR_INVALID for NULL pointers, n < 0 or max_frames too small (nothing is consumed);
- * ATTN_ERR_NUMERIC for a non-finite sample (the message gives its index; the stream is reset). */
+ * ATTN_ERR_NUMERIC for a sample that is not finite or beyond +-1e10, where the energies would
+ * overflow (the message gives its index; the stream is reset). Features are always finite. */
 ATTN_API attn_status attn_fbank_accept(attn_fbank *fb, const float *x, long n, float *out,
                                        long max_frames, long *n_frames);
 

@@ -11,8 +11,15 @@
 #include "audio/audio_internal.h"
 #include "core/error.h"
 
-#define CHUNK 4096         /* frames decoded at a time */
-#define MAX_CHANNELS 256   /* more is no microphone array we know of, and a corrupt header */
+#define CHUNK 4096       /* frames decoded at a time */
+#define MAX_CHANNELS 256 /* more is no microphone array we know of, and a corrupt header */
+/* Float files hold [-1, 1], with some headroom in practice; a sample beyond this is a corrupt file
+ * (and 1e30 would overflow the resampler's and the features' sums to infinity). */
+#define MAX_SAMPLE 1e6f
+
+static int bad_sample(float x) {
+    return !(fabsf(x) <= MAX_SAMPLE);
+}
 
 /* ---- libsndfile's virtual I/O over a memory buffer ----------------------------------------- */
 
@@ -21,7 +28,9 @@ typedef struct {
     sf_count_t size, pos;
 } mem_file;
 
-static sf_count_t mem_len(void *user) { return ((mem_file *)user)->size; }
+static sf_count_t mem_len(void *user) {
+    return ((mem_file *)user)->size;
+}
 
 static sf_count_t mem_seek(sf_count_t offset, int whence, void *user) {
     mem_file *m = user;
@@ -42,9 +51,13 @@ static sf_count_t mem_read(void *ptr, sf_count_t count, void *user) {
     return count;
 }
 
-static sf_count_t mem_write(const void *ptr, sf_count_t count, void *user) { return 0; }
+static sf_count_t mem_write(const void *ptr, sf_count_t count, void *user) {
+    return 0;
+}
 
-static sf_count_t mem_tell(void *user) { return ((mem_file *)user)->pos; }
+static sf_count_t mem_tell(void *user) {
+    return ((mem_file *)user)->pos;
+}
 
 /* ---- the stream ---------------------------------------------------------------------------- */
 
@@ -66,8 +79,7 @@ static attn_status stream_setup(attn_audio_stream *s, int rate) {
     const SF_INFO *in = &s->info;
     if (in->channels < 1 || in->channels > MAX_CHANNELS)
         return attn_error(ATTN_ERR_FORMAT, "%d channels (at most %d)", in->channels, MAX_CHANNELS);
-    if (in->samplerate < 1)
-        return attn_error(ATTN_ERR_FORMAT, "sample rate %d", in->samplerate);
+    if (in->samplerate < 1) return attn_error(ATTN_ERR_FORMAT, "sample rate %d", in->samplerate);
     if (rate == 0 || rate == in->samplerate) {
         s->rate = in->samplerate;
         attn_resampler_init_ratio(&s->rs, 1.0, SRC_SINC_BEST_QUALITY); /* cannot fail */
@@ -130,7 +142,8 @@ attn_status attn_audio_stream_open(const char *path, int rate, attn_audio_stream
 
 attn_status attn_audio_stream_open_memory(const void *data, size_t size, int rate,
                                           attn_audio_stream **out) {
-    if (!data && size > 0) return attn_error(ATTN_ERR_INVALID, "audio_stream_open_memory: NULL data");
+    if (!data && size > 0)
+        return attn_error(ATTN_ERR_INVALID, "audio_stream_open_memory: NULL data");
     static const unsigned char empty[1];
     return stream_open(NULL, data ? data : empty, size, rate, out);
 }
@@ -154,9 +167,9 @@ static attn_status decode_chunk(attn_audio_stream *s) {
     }
     int c = s->info.channels;
     for (sf_count_t i = 0; i < got * c; i++)
-        if (!isfinite(s->raw[i]))
-            return attn_error(ATTN_ERR_FORMAT, "a non-finite sample in frame %ld",
-                              s->frames + (long)(i / c));
+        if (bad_sample(s->raw[i]))
+            return attn_error(ATTN_ERR_FORMAT, "sample %g in frame %ld is not finite or beyond 1e6",
+                              s->raw[i], s->frames + (long)(i / c));
     attn_audio_mix_mono(s->raw, (long)got, c, s->mono);
     s->mono_n = (long)got;
     s->mono_pos = 0;
@@ -167,7 +180,8 @@ static attn_status decode_chunk(attn_audio_stream *s) {
 attn_status attn_audio_stream_read(attn_audio_stream *s, float *out, long cap, long *n) {
     if (!n) return attn_error(ATTN_ERR_INVALID, "audio_stream_read: NULL count");
     *n = 0;
-    if (!s || !out || cap < 1) return attn_error(ATTN_ERR_INVALID, "audio_stream_read: bad arguments");
+    if (!s || !out || cap < 1)
+        return attn_error(ATTN_ERR_INVALID, "audio_stream_read: bad arguments");
     while (*n < cap && !s->rs.done) {
         if (s->mono_pos == s->mono_n && !s->eof) {
             ATTN_TRY(decode_chunk(s));
@@ -198,7 +212,8 @@ void attn_audio_stream_close(attn_audio_stream *s) {
 static attn_status grow(float **buf, long *cap, long need) {
     if (need <= *cap) return ATTN_OK;
     long c = *cap ? *cap : 1 << 16;
-    while (c < need) c *= 2;
+    while (c < need)
+        c *= 2;
     float *b = realloc(*buf, (size_t)c * sizeof *b);
     if (!b) return attn_error(ATTN_ERR_NOMEM, "audio: %ld samples", c);
     *buf = b;
@@ -227,14 +242,16 @@ static attn_status read_all(const char *path, const void *data, size_t size, att
         if (n + got > limit) {
             st = attn_error(ATTN_ERR_INVALID,
                             "%s: longer than %d s (ATTN_AUDIO_MAX_SECONDS): read it as a stream "
-                            "(attn_audio_stream_open)", name, ATTN_AUDIO_MAX_SECONDS);
+                            "(attn_audio_stream_open)",
+                            name, ATTN_AUDIO_MAX_SECONDS);
             break;
         }
         if ((st = grow(&buf, &cap, (n + (long)got) * c)) != ATTN_OK) break;
         for (sf_count_t i = 0; i < got * c; i++) {
-            if (!isfinite(s->raw[i])) {
-                st = attn_error(ATTN_ERR_FORMAT, "%s: a non-finite sample in frame %ld", name,
-                                n + (long)(i / c));
+            if (bad_sample(s->raw[i])) {
+                st = attn_error(ATTN_ERR_FORMAT,
+                                "%s: sample %g in frame %ld is not finite or beyond 1e6", name,
+                                s->raw[i], n + (long)(i / c));
                 break;
             }
         }
@@ -242,7 +259,8 @@ static attn_status read_all(const char *path, const void *data, size_t size, att
         memcpy(buf + n * c, s->raw, (size_t)got * (size_t)c * sizeof *buf);
         n += (long)got;
     }
-    if (st == ATTN_OK && n == 0) st = attn_error(ATTN_ERR_FORMAT, "%s: holds no audio samples", name);
+    if (st == ATTN_OK && n == 0)
+        st = attn_error(ATTN_ERR_FORMAT, "%s: holds no audio samples", name);
     if (st != ATTN_OK) {
         free(buf);
         attn_audio_stream_close(s);

@@ -35,8 +35,8 @@ attn_status attn_cmvn_stats_add(attn_cmvn_stats *s, const float *feats, long n_f
     int D = s->dim;
     for (long i = 0; i < n_frames * D; i++)
         if (!isfinite(feats[i]))
-            return attn_error(ATTN_ERR_NUMERIC, "cmvn_stats_add: frame %ld, value %ld is not finite",
-                              i / D, i % D);
+            return attn_error(ATTN_ERR_NUMERIC,
+                              "cmvn_stats_add: frame %ld, value %ld is not finite", i / D, i % D);
     for (long t = 0; t < n_frames; t++) {
         const float *x = feats + t * D;
         for (int d = 0; d < D; d++) {
@@ -51,7 +51,8 @@ attn_status attn_cmvn_stats_add(attn_cmvn_stats *s, const float *feats, long n_f
 attn_status attn_cmvn_apply(const attn_cmvn_stats *s, float *feats, long n_frames, int norm_vars) {
     if (!s || !s->sum || n_frames < 0 || (n_frames > 0 && !feats))
         return attn_error(ATTN_ERR_INVALID, "cmvn_apply: bad arguments");
-    if (!(s->count >= 1)) return attn_error(ATTN_ERR_INVALID, "cmvn_apply: statistics of %g frames", s->count);
+    if (!(s->count >= 1))
+        return attn_error(ATTN_ERR_INVALID, "cmvn_apply: statistics of %g frames", s->count);
     int D = s->dim;
     for (int d = 0; d < D; d++) {
         double mean = s->sum[d] / s->count;
@@ -80,13 +81,15 @@ attn_status attn_cmvn_utterance(float *feats, long n_frames, int dim, int norm_v
 }
 
 attn_status attn_cmvn_stats_save(const attn_cmvn_stats *s, const char *path) {
-    if (!s || !s->sum || !path) return attn_error(ATTN_ERR_INVALID, "cmvn_stats_save: bad arguments");
+    if (!s || !s->sum || !path)
+        return attn_error(ATTN_ERR_INVALID, "cmvn_stats_save: bad arguments");
     attn_st_writer *w;
     ATTN_TRY(attn_st_writer_create(&w));
     int64_t one = 1, dim = s->dim;
     attn_status st = attn_st_writer_add(w, "cmvn.count", ATTN_DTYPE_F64, &s->count, 1, &one);
     if (st == ATTN_OK) st = attn_st_writer_add(w, "cmvn.sum", ATTN_DTYPE_F64, s->sum, 1, &dim);
-    if (st == ATTN_OK) st = attn_st_writer_add(w, "cmvn.sum_sq", ATTN_DTYPE_F64, s->sum_sq, 1, &dim);
+    if (st == ATTN_OK)
+        st = attn_st_writer_add(w, "cmvn.sum_sq", ATTN_DTYPE_F64, s->sum_sq, 1, &dim);
     if (st == ATTN_OK) st = attn_st_writer_write(w, path);
     attn_st_writer_free(w);
     return st;
@@ -97,7 +100,8 @@ static attn_status find_f64(const attn_safetensors *f, const char *name, int64_t
                             const double **data) {
     const attn_safetensors_tensor *t = attn_safetensors_find(f, name);
     if (!t) return attn_error(ATTN_ERR_MISSING, "no tensor %s", name);
-    if (t->dtype != ATTN_DTYPE_F64 || t->ndim != 1 || t->shape[0] < 1 || (*n >= 0 && t->shape[0] != *n))
+    if (t->dtype != ATTN_DTYPE_F64 || t->ndim != 1 || t->shape[0] < 1 ||
+        (*n >= 0 && t->shape[0] != *n))
         return attn_error(ATTN_ERR_FORMAT, "%s must be float64 of one dimension (got %s, %d dims)",
                           name, attn_dtype_name(t->dtype), t->ndim);
     *n = t->shape[0];
@@ -116,7 +120,8 @@ attn_status attn_cmvn_stats_load(const char *path, attn_cmvn_stats *s) {
     attn_status st = find_f64(f, "cmvn.count", &one, &count);
     if (st == ATTN_OK) st = find_f64(f, "cmvn.sum", &dim, &sum);
     if (st == ATTN_OK) st = find_f64(f, "cmvn.sum_sq", &dim, &sum_sq);
-    if (st == ATTN_OK && dim > 1 << 20) st = attn_error(ATTN_ERR_FORMAT, "cmvn dim %lld", (long long)dim);
+    if (st == ATTN_OK && dim > 1 << 20)
+        st = attn_error(ATTN_ERR_FORMAT, "cmvn dim %lld", (long long)dim);
     double c = 0;
     if (st == ATTN_OK) {
         memcpy(&c, count, sizeof c); /* the data of a safetensors file is not aligned for double */
@@ -129,7 +134,8 @@ attn_status attn_cmvn_stats_load(const char *path, attn_cmvn_stats *s) {
         s->count = c;
         for (int d = 0; d < s->dim && st == ATTN_OK; d++)
             if (!isfinite(s->sum[d]) || !(s->sum_sq[d] >= 0) || !isfinite(s->sum_sq[d]))
-                st = attn_error(ATTN_ERR_NUMERIC, "cmvn statistics of dimension %d are not finite", d);
+                st = attn_error(ATTN_ERR_NUMERIC, "cmvn statistics of dimension %d are not finite",
+                                d);
         if (st != ATTN_OK) attn_cmvn_stats_free(s);
     }
     attn_safetensors_close(f);

@@ -15,20 +15,20 @@
 struct attn_fbank {
     attn_fbank_params p;
     int L, shift, n_fft, n_bins, dim;
-    float *window;        /* (L) */
-    float *mel;           /* (n_mels, n_bins) */
+    float *window; /* (L) */
+    float *mel;    /* (n_mels, n_bins) */
     int *mel_first, *mel_last;
-    float *dct;           /* (n_mfcc, n_mels) or NULL */
-    float *fft_in;        /* (n_fft), fftwf_malloc'd */
+    float *dct;             /* (n_mfcc, n_mels) or NULL */
+    float *fft_in;          /* (n_fft), fftwf_malloc'd */
     fftwf_complex *fft_out; /* (n_bins) */
     fftwf_plan plan;
-    float *power;   /* (n_bins) */
-    float *logmel;  /* (n_mels) */
-    float *frame;   /* (L) a frame assembled from the kept tail and new samples */
-    float *tail;    /* (L) samples of the next, incomplete frame */
-    long n_tail;    /* samples in tail (< L) */
-    long skip;      /* samples to drop before the next frame starts (shift > L) */
-    attn_rng rng;   /* dither */
+    float *power;  /* (n_bins) */
+    float *logmel; /* (n_mels) */
+    float *frame;  /* (L) a frame assembled from the kept tail and new samples */
+    float *tail;   /* (L) samples of the next, incomplete frame */
+    long n_tail;   /* samples in tail (< L) */
+    long skip;     /* samples to drop before the next frame starts (shift > L) */
+    attn_rng rng;  /* dither */
 };
 
 /* FFTW's planner and plan destruction share global state and are not thread-safe; execution of a
@@ -36,11 +36,24 @@ struct attn_fbank {
 static pthread_mutex_t fftw_lock = PTHREAD_MUTEX_INITIALIZER;
 
 attn_fbank_params attn_fbank_default_params(void) {
-    return (attn_fbank_params){
-        .sample_rate = 16000, .frame_length_ms = 25, .frame_shift_ms = 10, .n_fft = 0,
-        .window = ATTN_WINDOW_POVEY, .remove_dc_offset = 1, .preemphasis = 0.97f, .dither = 0,
-        .dither_seed = 0, .n_mels = 80, .low_freq = 20, .high_freq = 0, .mel = ATTN_MEL_KALDI,
-        .use_power = 1, .use_log = 1, .log_floor = FLT_EPSILON, .n_mfcc = 0, .cepstral_lifter = 0};
+    return (attn_fbank_params){.sample_rate = 16000,
+                               .frame_length_ms = 25,
+                               .frame_shift_ms = 10,
+                               .n_fft = 0,
+                               .window = ATTN_WINDOW_POVEY,
+                               .remove_dc_offset = 1,
+                               .preemphasis = 0.97f,
+                               .dither = 0,
+                               .dither_seed = 0,
+                               .n_mels = 80,
+                               .low_freq = 20,
+                               .high_freq = 0,
+                               .mel = ATTN_MEL_KALDI,
+                               .use_power = 1,
+                               .use_log = 1,
+                               .log_floor = FLT_EPSILON,
+                               .n_mfcc = 0,
+                               .cepstral_lifter = 0};
 }
 
 attn_fbank_params attn_mfcc_default_params(void) {
@@ -57,12 +70,14 @@ static attn_status check_params(const attn_fbank_params *p, int *L, int *shift, 
                           p->sample_rate, ATTN_AUDIO_MIN_RATE, ATTN_AUDIO_MAX_RATE);
     if (!(p->frame_length_ms > 0 && p->frame_length_ms <= 1000 && p->frame_shift_ms > 0 &&
           p->frame_shift_ms <= 1000))
-        return attn_error(ATTN_ERR_INVALID, "fbank: frame_length_ms %g / frame_shift_ms %g must be in (0, 1000]",
+        return attn_error(ATTN_ERR_INVALID,
+                          "fbank: frame_length_ms %g / frame_shift_ms %g must be in (0, 1000]",
                           p->frame_length_ms, p->frame_shift_ms);
     /* As Kaldi: int(rate * ms / 1000), truncated. */
     *L = (int)(p->sample_rate * (double)p->frame_length_ms / 1000);
     *shift = (int)(p->sample_rate * (double)p->frame_shift_ms / 1000);
-    if (*L < 2) return attn_error(ATTN_ERR_INVALID, "fbank: a frame of %d samples (at least 2)", *L);
+    if (*L < 2)
+        return attn_error(ATTN_ERR_INVALID, "fbank: a frame of %d samples (at least 2)", *L);
     if (*shift < 1) return attn_error(ATTN_ERR_INVALID, "fbank: a frame shift of 0 samples");
     *n_fft = p->n_fft;
     if (*n_fft == 0)
@@ -74,20 +89,23 @@ static attn_status check_params(const attn_fbank_params *p, int *L, int *shift, 
     double nyquist = 0.5 * p->sample_rate;
     double hi = p->high_freq <= 0 ? nyquist + p->high_freq : p->high_freq;
     if (!(p->low_freq >= 0 && p->low_freq < nyquist && hi > 0 && hi <= nyquist && p->low_freq < hi))
-        return attn_error(ATTN_ERR_INVALID,
-                          "fbank: low_freq %g and high_freq %g (%g) must satisfy 0 <= low < high <= %g",
-                          p->low_freq, p->high_freq, hi, nyquist);
+        return attn_error(
+            ATTN_ERR_INVALID,
+            "fbank: low_freq %g and high_freq %g (%g) must satisfy 0 <= low < high <= %g",
+            p->low_freq, p->high_freq, hi, nyquist);
     if (p->n_mels < 2 || p->n_mels > 4096)
         return attn_error(ATTN_ERR_INVALID, "fbank: n_mels %d must be in [2, 4096]", p->n_mels);
     if (!(p->dither >= 0 && isfinite(p->dither)))
         return attn_error(ATTN_ERR_INVALID, "fbank: dither %g", p->dither);
     if (!(p->preemphasis >= 0 && p->preemphasis <= 1))
-        return attn_error(ATTN_ERR_INVALID, "fbank: preemphasis %g must be in [0, 1]", p->preemphasis);
+        return attn_error(ATTN_ERR_INVALID, "fbank: preemphasis %g must be in [0, 1]",
+                          p->preemphasis);
     if (p->use_log && !(p->log_floor > 0 && isfinite(p->log_floor)))
         return attn_error(ATTN_ERR_INVALID, "fbank: log_floor %g must be > 0", p->log_floor);
     if (p->n_mfcc < 0 || p->n_mfcc > p->n_mels || (p->n_mfcc > 0 && !p->use_log))
-        return attn_error(ATTN_ERR_INVALID, "fbank: n_mfcc %d must be in [0, n_mels = %d], with use_log",
-                          p->n_mfcc, p->n_mels);
+        return attn_error(ATTN_ERR_INVALID,
+                          "fbank: n_mfcc %d must be in [0, n_mels = %d], with use_log", p->n_mfcc,
+                          p->n_mels);
     if (!(p->cepstral_lifter >= 0 && isfinite(p->cepstral_lifter)))
         return attn_error(ATTN_ERR_INVALID, "fbank: cepstral_lifter %g", p->cepstral_lifter);
     return ATTN_OK;
@@ -166,7 +184,9 @@ void attn_fbank_free(attn_fbank *fb) {
     free(fb);
 }
 
-int attn_fbank_dim(const attn_fbank *fb) { return fb ? fb->dim : 0; }
+int attn_fbank_dim(const attn_fbank *fb) {
+    return fb ? fb->dim : 0;
+}
 
 long attn_fbank_frame_count(const attn_fbank *fb, long n) {
     if (!fb || n < fb->L) return 0;
@@ -187,18 +207,24 @@ static void frame_features(attn_fbank *fb, const float *x, float *out) {
     float *v = fb->fft_in;
     memcpy(v, x, (size_t)L * sizeof *v);
     if (p->dither > 0)
-        for (int i = 0; i < L; i++) v[i] += p->dither * attn_rng_normal(&fb->rng);
+        for (int i = 0; i < L; i++)
+            v[i] += p->dither * attn_rng_normal(&fb->rng);
     if (p->remove_dc_offset) {
         double mean = 0;
-        for (int i = 0; i < L; i++) mean += v[i];
+        for (int i = 0; i < L; i++)
+            mean += v[i];
         mean /= L;
-        for (int i = 0; i < L; i++) v[i] -= (float)mean;
+        for (int i = 0; i < L; i++)
+            v[i] -= (float)mean;
     }
-    if (p->preemphasis != 0) { /* x[i] -= a x[i-1], x[-1] = x[0]; backwards, so x[i-1] is the old one */
-        for (int i = L - 1; i > 0; i--) v[i] -= p->preemphasis * v[i - 1];
+    if (p->preemphasis !=
+        0) { /* x[i] -= a x[i-1], x[-1] = x[0]; backwards, so x[i-1] is the old one */
+        for (int i = L - 1; i > 0; i--)
+            v[i] -= p->preemphasis * v[i - 1];
         v[0] -= p->preemphasis * v[0];
     }
-    for (int i = 0; i < L; i++) v[i] *= fb->window[i];
+    for (int i = 0; i < L; i++)
+        v[i] *= fb->window[i];
     memset(v + L, 0, (size_t)(fb->n_fft - L) * sizeof *v);
     fftwf_execute_dft_r2c(fb->plan, fb->fft_in, fb->fft_out);
     for (int b = 0; b < fb->n_bins; b++) {
@@ -209,13 +235,15 @@ static void frame_features(attn_fbank *fb, const float *x, float *out) {
     for (int m = 0; m < M; m++) { /* e_m = sum_b w[m][b] |X_b|^2 over the band's span */
         const float *w = fb->mel + (long)m * fb->n_bins;
         double e = 0;
-        for (int b = fb->mel_first[m]; b < fb->mel_last[m]; b++) e += (double)w[b] * fb->power[b];
+        for (int b = fb->mel_first[m]; b < fb->mel_last[m]; b++)
+            e += (double)w[b] * fb->power[b];
         mel_out[m] = p->use_log ? logf(fmaxf((float)e, p->log_floor)) : (float)e;
     }
     for (int k = 0; k < p->n_mfcc; k++) { /* c_k = lifter_k sum_m dct[k][m] log e_m */
         const float *d = fb->dct + (long)k * M;
         double c = 0;
-        for (int m = 0; m < M; m++) c += (double)d[m] * fb->logmel[m];
+        for (int m = 0; m < M; m++)
+            c += (double)d[m] * fb->logmel[m];
         out[k] = (float)c;
     }
 }
@@ -230,15 +258,21 @@ attn_status attn_fbank_accept(attn_fbank *fb, const float *x, long n, float *out
                               long *n_frames) {
     if (!n_frames) return attn_error(ATTN_ERR_INVALID, "fbank_accept: NULL frame count");
     *n_frames = 0;
-    if (!fb || n < 0 || (n > 0 && !x)) return attn_error(ATTN_ERR_INVALID, "fbank_accept: bad arguments");
+    if (!fb || n < 0 || (n > 0 && !x))
+        return attn_error(ATTN_ERR_INVALID, "fbank_accept: bad arguments");
     long count = attn_fbank_pending(fb, n);
     if (count > 0 && (!out || max_frames < count))
-        return attn_error(ATTN_ERR_INVALID, "fbank_accept: %ld samples make %ld frames, room for %ld",
-                          n, count, out ? max_frames : 0);
+        return attn_error(ATTN_ERR_INVALID,
+                          "fbank_accept: %ld samples make %ld frames, room for %ld", n, count,
+                          out ? max_frames : 0);
+    /* |x| <= 1e10 keeps every power, band sum and log finite for any n_fft up to 2^20:
+     * (1e10 * 2^20)^2 * 2^19 < FLT_MAX. */
     for (long i = 0; i < n; i++)
-        if (!isfinite(x[i])) {
+        if (!(fabsf(x[i]) <= 1e10f)) {
             attn_fbank_reset(fb);
-            return attn_error(ATTN_ERR_NUMERIC, "fbank_accept: sample %ld is not finite", i);
+            return attn_error(ATTN_ERR_NUMERIC,
+                              "fbank_accept: sample %ld (%g) is not finite or beyond 1e10", i,
+                              x[i]);
         }
     long d = n < fb->skip ? n : fb->skip;
     x += d;
@@ -281,10 +315,11 @@ attn_status attn_fbank_compute(attn_fbank *fb, const float *x, long n, float **f
     if (!feats || !n_frames) return attn_error(ATTN_ERR_INVALID, "fbank_compute: NULL output");
     *feats = NULL;
     *n_frames = 0;
-    if (!fb || n < 0 || (n > 0 && !x)) return attn_error(ATTN_ERR_INVALID, "fbank_compute: bad arguments");
+    if (!fb || n < 0 || (n > 0 && !x))
+        return attn_error(ATTN_ERR_INVALID, "fbank_compute: bad arguments");
     if (n < fb->L)
-        return attn_error(ATTN_ERR_INVALID, "fbank_compute: %ld samples are shorter than one frame (%d)",
-                          n, fb->L);
+        return attn_error(ATTN_ERR_INVALID,
+                          "fbank_compute: %ld samples are shorter than one frame (%d)", n, fb->L);
     attn_fbank_reset(fb);
     long count = attn_fbank_frame_count(fb, n);
     float *f = malloc((size_t)count * (size_t)fb->dim * sizeof *f);

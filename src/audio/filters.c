@@ -16,20 +16,35 @@ attn_status attn_window_fill(attn_window window, int L, float *w) {
         double sym = 2 * M_PI * i / (L - 1);
         double v;
         switch (window) {
-        case ATTN_WINDOW_POVEY: v = pow(0.5 - 0.5 * cos(sym), 0.85); break;
-        case ATTN_WINDOW_HANN: v = 0.5 - 0.5 * cos(sym); break;
-        case ATTN_WINDOW_HANN_PERIODIC: v = 0.5 - 0.5 * cos(2 * M_PI * i / L); break;
-        case ATTN_WINDOW_HAMMING: v = 0.54 - 0.46 * cos(sym); break;
-        case ATTN_WINDOW_RECTANGULAR: v = 1; break;
-        default: return attn_error(ATTN_ERR_INVALID, "fbank: unknown window %d", (int)window);
+        case ATTN_WINDOW_POVEY:
+            v = pow(0.5 - 0.5 * cos(sym), 0.85);
+            break;
+        case ATTN_WINDOW_HANN:
+            v = 0.5 - 0.5 * cos(sym);
+            break;
+        case ATTN_WINDOW_HANN_PERIODIC:
+            v = 0.5 - 0.5 * cos(2 * M_PI * i / L);
+            break;
+        case ATTN_WINDOW_HAMMING:
+            v = 0.54 - 0.46 * cos(sym);
+            break;
+        case ATTN_WINDOW_RECTANGULAR:
+            v = 1;
+            break;
+        default:
+            return attn_error(ATTN_ERR_INVALID, "fbank: unknown window %d", (int)window);
         }
         w[i] = (float)v;
     }
     return ATTN_OK;
 }
 
-static double mel_of(double hz) { return 1127.0 * log(1.0 + hz / 700.0); }
-static double hz_of(double mel) { return 700.0 * (exp(mel / 1127.0) - 1.0); }
+static double mel_of(double hz) {
+    return 1127.0 * log(1.0 + hz / 700.0);
+}
+static double hz_of(double mel) {
+    return 700.0 * (exp(mel / 1127.0) - 1.0);
+}
 
 attn_status attn_mel_filters_fill(const attn_fbank_params *p, int n_fft, float *w, int *first,
                                   int *last) {
@@ -64,10 +79,11 @@ attn_status attn_mel_filters_fill(const attn_fbank_params *p, int n_fft, float *
             }
         }
         if (last[m] == 0)
-            return attn_error(ATTN_ERR_INVALID,
-                              "fbank: mel band %d (%.1f..%.1f Hz) holds no FFT bin of %.2f Hz: fewer "
-                              "bands (n_mels = %d) or a larger n_fft (%d)",
-                              m, f_left, f_right, bin_hz, M, n_fft);
+            return attn_error(
+                ATTN_ERR_INVALID,
+                "fbank: mel band %d (%.1f..%.1f Hz) holds no FFT bin of %.2f Hz: fewer "
+                "bands (n_mels = %d) or a larger n_fft (%d)",
+                m, f_left, f_right, bin_hz, M, n_fft);
     }
     return ATTN_OK;
 }

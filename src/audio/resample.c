@@ -17,7 +17,8 @@ attn_status attn_audio_mix_mono(const float *in, long n_frames, int channels, fl
     for (long t = 0; t < n_frames; t++) {
         const float *frame = in + t * channels;
         double s = 0;
-        for (int c = 0; c < channels; c++) s += frame[c];
+        for (int c = 0; c < channels; c++)
+            s += frame[c];
         out[t] = (float)(s / channels);
     }
     return ATTN_OK;
@@ -27,8 +28,8 @@ attn_status attn_resampler_init_ratio(attn_resampler *r, double ratio, int conve
     memset(r, 0, sizeof *r);
     r->ratio = ratio;
     if (!(ratio >= 1.0 / 256 && ratio <= 256) || !src_is_valid_ratio(ratio))
-        return attn_error(ATTN_ERR_INVALID, "resampling ratio %g is outside libsamplerate's 1/256..256",
-                          ratio);
+        return attn_error(ATTN_ERR_INVALID,
+                          "resampling ratio %g is outside libsamplerate's 1/256..256", ratio);
     if (ratio == 1.0) return ATTN_OK;
     int err = 0;
     r->state = src_new(converter, 1, &err);
@@ -39,8 +40,8 @@ attn_status attn_resampler_init_ratio(attn_resampler *r, double ratio, int conve
 
 attn_status attn_resampler_init(attn_resampler *r, int rate_in, int rate_out, int converter) {
     memset(r, 0, sizeof *r);
-    if (rate_in < ATTN_AUDIO_MIN_RATE || rate_in > ATTN_AUDIO_MAX_RATE || rate_out < ATTN_AUDIO_MIN_RATE ||
-        rate_out > ATTN_AUDIO_MAX_RATE)
+    if (rate_in < ATTN_AUDIO_MIN_RATE || rate_in > ATTN_AUDIO_MAX_RATE ||
+        rate_out < ATTN_AUDIO_MIN_RATE || rate_out > ATTN_AUDIO_MAX_RATE)
         return attn_error(ATTN_ERR_INVALID, "resampling %d Hz to %d Hz: rates must be in [%d, %d]",
                           rate_in, rate_out, ATTN_AUDIO_MIN_RATE, ATTN_AUDIO_MAX_RATE);
     return attn_resampler_init_ratio(r, (double)rate_out / rate_in, converter);
@@ -62,8 +63,12 @@ attn_status attn_resampler_run(attn_resampler *r, const float *in, long n_in, in
         if (end && n == n_in) r->done = 1;
         return ATTN_OK;
     }
-    SRC_DATA d = {.data_in = in, .data_out = out, .input_frames = n_in, .output_frames = cap,
-                  .end_of_input = end, .src_ratio = r->ratio};
+    SRC_DATA d = {.data_in = in,
+                  .data_out = out,
+                  .input_frames = n_in,
+                  .output_frames = cap,
+                  .end_of_input = end,
+                  .src_ratio = r->ratio};
     int err = src_process(r->state, &d);
     if (err) return attn_error(ATTN_ERR_INVALID, "libsamplerate: %s", src_strerror(err));
     *used = d.input_frames_used;
@@ -99,7 +104,8 @@ attn_status attn_resample_ratio(const float *x, long n, double ratio, int conver
             cap *= 2;
         }
         long used, made;
-        attn_status st = attn_resampler_run(&r, x + pos, n - pos, 1, y + len, cap - len, &used, &made);
+        attn_status st =
+            attn_resampler_run(&r, x + pos, n - pos, 1, y + len, cap - len, &used, &made);
         if (st != ATTN_OK) {
             free(y);
             attn_resampler_free(&r);
@@ -120,8 +126,8 @@ attn_status attn_audio_resample(const float *x, long n, int rate_in, int rate_ou
         return attn_error(ATTN_ERR_INVALID, "audio_resample: bad arguments");
     *out = NULL;
     *n_out = 0;
-    if (rate_in < ATTN_AUDIO_MIN_RATE || rate_in > ATTN_AUDIO_MAX_RATE || rate_out < ATTN_AUDIO_MIN_RATE ||
-        rate_out > ATTN_AUDIO_MAX_RATE)
+    if (rate_in < ATTN_AUDIO_MIN_RATE || rate_in > ATTN_AUDIO_MAX_RATE ||
+        rate_out < ATTN_AUDIO_MIN_RATE || rate_out > ATTN_AUDIO_MAX_RATE)
         return attn_error(ATTN_ERR_INVALID, "resampling %d Hz to %d Hz: rates must be in [%d, %d]",
                           rate_in, rate_out, ATTN_AUDIO_MIN_RATE, ATTN_AUDIO_MAX_RATE);
     return attn_resample_ratio(x, n, (double)rate_out / rate_in, SRC_SINC_BEST_QUALITY, out, n_out);
@@ -134,6 +140,7 @@ attn_status attn_audio_speed_perturb(const float *x, long n, double factor, floa
     *out = NULL;
     *n_out = 0;
     if (!(factor >= 0.5 && factor <= 2.0))
-        return attn_error(ATTN_ERR_INVALID, "audio_speed_perturb: factor %g is outside [0.5, 2]", factor);
+        return attn_error(ATTN_ERR_INVALID, "audio_speed_perturb: factor %g is outside [0.5, 2]",
+                          factor);
     return attn_resample_ratio(x, n, 1.0 / factor, SRC_SINC_BEST_QUALITY, out, n_out);
 }

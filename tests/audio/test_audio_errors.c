@@ -42,7 +42,8 @@ static void write_tone(const char *name, int format, int rate, int channels, lon
         long k = n - done < 1024 / channels ? n - done : 1024 / channels;
         for (long i = 0; i < k; i++)
             for (int c = 0; c < channels; c++)
-                buf[i * channels + c] = 0.5f * sinf(2 * 3.14159265f * 440 * (float)(done + i) / rate);
+                buf[i * channels + c] =
+                    0.5f * sinf(2 * 3.14159265f * 440 * (float)(done + i) / rate);
         assert_int_equal(sf_writef_float(sf, buf, k), k);
         done += k;
     }
@@ -66,8 +67,8 @@ static void expect_read_error(const char *path, attn_status status, const char *
     attn_audio a = {.n_frames = 7};
     attn_status st = attn_audio_read(path, &a);
     if (st != status || !strstr(attn_last_error(), part))
-        fail_msg("%s: status %d, message \"%s\" (wanted %d with \"%s\")", path, st, attn_last_error(),
-                 status, part);
+        fail_msg("%s: status %d, message \"%s\" (wanted %d with \"%s\")", path, st,
+                 attn_last_error(), status, part);
     assert_null(a.samples);
     assert_int_equal(a.n_frames, 0);
 }
@@ -82,8 +83,9 @@ static void test_not_audio(void **state) {
     write_bytes("text.wav", text, sizeof text - 1);
     expect_read_error(path_of("text.wav"), ATTN_ERR_FORMAT, "not audio");
     /* A WAV header whose codec is no codec (format tag 0x7777). */
-    unsigned char odd[44 + 8] = "RIFF\x2c\0\0\0WAVEfmt \x10\0\0\0\x77\x77\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0"
-                                "data\x08\0\0\0";
+    unsigned char odd[44 + 8] =
+        "RIFF\x2c\0\0\0WAVEfmt \x10\0\0\0\x77\x77\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0"
+        "data\x08\0\0\0";
     write_bytes("codec.wav", odd, sizeof odd);
     expect_read_error(path_of("codec.wav"), ATTN_ERR_FORMAT, "codec.wav");
     attn_audio_stream *s = (attn_audio_stream *)1;
@@ -170,7 +172,8 @@ static void test_flac_ogg(void **state) {
         total += got;
     } while (got > 0);
     assert_true(labs(total - 5000L * 16000 / 22050) <= 1);
-    assert_int_equal(attn_audio_stream_read(st, buf, 8192, &got), ATTN_OK); /* after the end: 0 again */
+    assert_int_equal(attn_audio_stream_read(st, buf, 8192, &got),
+                     ATTN_OK); /* after the end: 0 again */
     assert_int_equal(got, 0);
     attn_audio_stream_close(st);
 }
@@ -194,9 +197,24 @@ static void test_nan_samples(void **state) {
     assert_int_equal(attn_fbank_compute(fb, x, 1000, &f, &T), ATTN_ERR_NUMERIC);
     assert_non_null(strstr(attn_last_error(), "700"));
     assert_null(f);
-    assert_int_equal(attn_fbank_compute(fb, x, 399, &f, &T), ATTN_ERR_INVALID); /* under one frame */
+    assert_int_equal(attn_fbank_compute(fb, x, 399, &f, &T),
+                     ATTN_ERR_INVALID); /* under one frame */
     assert_non_null(strstr(attn_last_error(), "400"));
+    /* Finite but huge: 1e20 would overflow the energies; at 1e10 they stay finite. */
+    x[700] = 1e20f;
+    assert_int_equal(attn_fbank_compute(fb, x, 1000, &f, &T), ATTN_ERR_NUMERIC);
+    x[700] = 1e10f;
+    assert_int_equal(attn_fbank_compute(fb, x, 1000, &f, &T), ATTN_OK);
+    for (long i = 0; i < T * 80; i++) assert_true(isfinite(f[i]));
+    free(f);
     attn_fbank_free(fb);
+    /* A float file with a sample of 1e7: corrupt, refused. */
+    sf = sf_open(path_of("huge.wav"), SFM_WRITE, &info);
+    assert_non_null(sf);
+    x[700] = 1e7f;
+    assert_int_equal(sf_writef_float(sf, x, 1000), 1000);
+    sf_close(sf);
+    expect_read_error(path_of("huge.wav"), ATTN_ERR_FORMAT, "beyond 1e6");
 }
 
 /* Over an hour (at 1000 Hz, the smallest file that is): refused by the whole-file read with the
@@ -230,7 +248,8 @@ static void test_bad_arguments(void **state) {
     assert_null(y);
     assert_int_equal(attn_audio_resample(x, 100, 16000, 1000000, &y, &n), ATTN_ERR_INVALID);
     assert_int_equal(attn_audio_resample(x, -1, 16000, 8000, &y, &n), ATTN_ERR_INVALID);
-    assert_int_equal(attn_audio_resample(x, 0, 16000, 8000, &y, &n), ATTN_OK); /* nothing in, nothing out */
+    assert_int_equal(attn_audio_resample(x, 0, 16000, 8000, &y, &n),
+                     ATTN_OK); /* nothing in, nothing out */
     assert_int_equal(n, 0);
     free(y);
     assert_int_equal(attn_audio_mix_mono(x, 10, 0, x), ATTN_ERR_INVALID);
@@ -287,9 +306,9 @@ static int remove_dir(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_not_audio),   cmocka_unit_test(test_truncated),
-        cmocka_unit_test(test_flac_ogg),    cmocka_unit_test(test_nan_samples),
-        cmocka_unit_test(test_long_file),   cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_not_audio), cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_flac_ogg),  cmocka_unit_test(test_nan_samples),
+        cmocka_unit_test(test_long_file), cmocka_unit_test(test_bad_arguments),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

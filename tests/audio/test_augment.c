@@ -21,7 +21,8 @@ static float *features(long T, int D, uint64_t seed) {
     attn_rng_init(&rng, seed, 0);
     float *x = malloc((size_t)(T * D) * sizeof *x);
     for (long t = 0; t < T; t++)
-        for (int d = 0; d < D; d++) x[t * D + d] = 3.0f * d - 20 + (0.5f + d) * attn_rng_normal(&rng);
+        for (int d = 0; d < D; d++)
+            x[t * D + d] = 3.0f * d - 20 + (0.5f + d) * attn_rng_normal(&rng);
     return x;
 }
 
@@ -35,9 +36,11 @@ static void test_cmvn_utterance(void **state) {
         assert_int_equal(attn_cmvn_utterance(y, T, D, norm_vars), ATTN_OK);
         for (int d = 0; d < D; d++) {
             double mean = 0, var = 0, out_mean = 0, out_var = 0;
-            for (long t = 0; t < T; t++) mean += x[t * D + d];
+            for (long t = 0; t < T; t++)
+                mean += x[t * D + d];
             mean /= T;
-            for (long t = 0; t < T; t++) var += (x[t * D + d] - mean) * (x[t * D + d] - mean);
+            for (long t = 0; t < T; t++)
+                var += (x[t * D + d] - mean) * (x[t * D + d] - mean);
             var /= T;
             for (long t = 0; t < T; t++) {
                 double want = (x[t * D + d] - mean) / (norm_vars ? sqrt(var) : 1);
@@ -45,16 +48,19 @@ static void test_cmvn_utterance(void **state) {
                 out_mean += y[t * D + d];
             }
             out_mean /= T;
-            for (long t = 0; t < T; t++) out_var += (y[t * D + d] - out_mean) * (y[t * D + d] - out_mean);
+            for (long t = 0; t < T; t++)
+                out_var += (y[t * D + d] - out_mean) * (y[t * D + d] - out_mean);
             out_var /= T;
             assert_true(fabs(out_mean) < 1e-5 * (norm_vars ? 1 : sqrt(var)));
             if (norm_vars) assert_true(fabs(out_var - 1) < 1e-4);
         }
     }
     /* A constant dimension: no division by zero. */
-    for (long t = 0; t < T; t++) y[t * D] = 4.0f;
+    for (long t = 0; t < T; t++)
+        y[t * D] = 4.0f;
     assert_int_equal(attn_cmvn_utterance(y, T, D, 1), ATTN_OK);
-    for (long t = 0; t < T; t++) assert_true(y[t * D] == 0.0f);
+    for (long t = 0; t < T; t++)
+        assert_true(y[t * D] == 0.0f);
     assert_int_equal(attn_cmvn_utterance(y, 0, D, 1), ATTN_ERR_INVALID);
     y[7] = NAN;
     assert_int_equal(attn_cmvn_utterance(y, T, D, 1), ATTN_ERR_NUMERIC);
@@ -99,9 +105,11 @@ static void test_cmvn_global(void **state) {
     assert_int_equal(attn_cmvn_apply(&l, z, 10, 1), ATTN_OK);
     for (int d = 0; d < D; d++) {
         double mean = 0, var = 0;
-        for (long t = 0; t < 500; t++) mean += ab[t * D + d];
+        for (long t = 0; t < 500; t++)
+            mean += ab[t * D + d];
         mean /= 500;
-        for (long t = 0; t < 500; t++) var += (ab[t * D + d] - mean) * (ab[t * D + d] - mean);
+        for (long t = 0; t < 500; t++)
+            var += (ab[t * D + d] - mean) * (ab[t * D + d] - mean);
         var /= 500;
         for (long t = 0; t < 10; t++) {
             double want = (y[t * D + d] - mean) / sqrt(var);
@@ -149,16 +157,20 @@ static void mask_shape(const float *f, long T, int D, int *cols, int *widest_col
     char *col = calloc((size_t)D, 1), *row = calloc((size_t)T, 1);
     for (int d = 0; d < D; d++) {
         col[d] = 1;
-        for (long t = 0; t < T; t++) col[d] &= f[t * D + d] == SENTINEL;
+        for (long t = 0; t < T; t++)
+            col[d] &= f[t * D + d] == SENTINEL;
     }
     for (long t = 0; t < T; t++) {
         row[t] = 1;
-        for (int d = 0; d < D; d++) row[t] &= f[t * D + d] == SENTINEL;
+        for (int d = 0; d < D; d++)
+            row[t] &= f[t * D + d] == SENTINEL;
     }
     for (long t = 0; t < T; t++)
         for (int d = 0; d < D; d++)
-            if (f[t * D + d] == SENTINEL) assert_true(col[d] || row[t]);
-            else assert_true(f[t * D + d] == 1.0f);
+            if (f[t * D + d] == SENTINEL)
+                assert_true(col[d] || row[t]);
+            else
+                assert_true(f[t * D + d] == 1.0f);
     for (int d = 0, run = 0; d < D; d++) {
         run = col[d] ? run + 1 : 0;
         *cols += col[d];
@@ -183,7 +195,8 @@ static void test_specaugment(void **state) {
     double width_sum = 0;
     int draws = 2000, differ = 0;
     for (int i = 0; i < draws; i++) {
-        for (long k = 0; k < T * D; k++) f[k] = 1.0f;
+        for (long k = 0; k < T * D; k++)
+            f[k] = 1.0f;
         memcpy(g, f, (size_t)(T * D) * sizeof *g);
         assert_int_equal(attn_specaugment(f, T, D, &p, 42, (uint64_t)i), ATTN_OK);
         assert_int_equal(attn_specaugment(g, T, D, &p, 42, (uint64_t)i), ATTN_OK);
@@ -195,7 +208,8 @@ static void test_specaugment(void **state) {
         assert_true(rows <= 2 * 100 && widest_row <= 2 * 100);
         if (i > 0) {
             memcpy(g, f, (size_t)(T * D) * sizeof *g);
-            for (long k = 0; k < T * D; k++) f[k] = 1.0f;
+            for (long k = 0; k < T * D; k++)
+                f[k] = 1.0f;
             assert_int_equal(attn_specaugment(f, T, D, &p, 42, (uint64_t)i - 1), ATTN_OK);
             differ += memcmp(f, g, (size_t)(T * D) * sizeof *f) != 0;
         }
@@ -206,7 +220,8 @@ static void test_specaugment(void **state) {
     p.n_time_masks = 0;
     p.n_freq_masks = 1;
     for (int i = 0; i < draws; i++) {
-        for (long k = 0; k < T * D; k++) f[k] = 1.0f;
+        for (long k = 0; k < T * D; k++)
+            f[k] = 1.0f;
         assert_int_equal(attn_specaugment(f, T, D, &p, 7, (uint64_t)i), ATTN_OK);
         int cols, widest_col;
         long rows, widest_row;
@@ -221,7 +236,8 @@ static void test_specaugment(void **state) {
     p.max_time_ratio = 0.2f;
     long widest = 0;
     for (int i = 0; i < 500; i++) {
-        for (long k = 0; k < 50 * D; k++) f[k] = 1.0f;
+        for (long k = 0; k < 50 * D; k++)
+            f[k] = 1.0f;
         assert_int_equal(attn_specaugment(f, 50, D, &p, 9, (uint64_t)i), ATTN_OK);
         int cols, widest_col;
         long rows, widest_row;

@@ -1,7 +1,8 @@
 /* tests/audio/test_features.c: reading, mixdown, resampling and features (src/audio) against
- * torchaudio 0.13 on the same audio. tests/audio/audio_reference.py (run here with /usr/bin/python3)
- * writes the WAV files with Python's `wave` module and torchaudio's numbers from the samples it
- * wrote; we read the files with libsndfile and compute ours. Skipped (77) without torchaudio.
+ * torchaudio 0.13 on the same audio. tests/audio/audio_reference.py (run here with
+ * /usr/bin/python3) writes the WAV files with Python's `wave` module and torchaudio's numbers from
+ * the samples it wrote; we read the files with libsndfile and compute ours. Skipped (77) without
+ * torchaudio.
  *
  * Tolerances, each with its reason:
  *   log-mel / log-magnitude features: |ours - torchaudio| <= 2e-3 + 1e-4 |ref| (float32 FFTs of
@@ -13,8 +14,8 @@
  *     1e-6 to 2e-5)
  *     away from the first and last 10 ms, where the two filters' edge handling differs;
  *   features of resampled audio: 2e-3 in log energy, as above, in the bands below 7.6 kHz and
- *     where the reference is above -10 (60 dB under the frames' peak): the floor of log(FLT_EPSILON)
- *     and the two resamplers' transition bands near 8 kHz are no comparison. */
+ *     where the reference is above -10 (60 dB under the frames' peak): the floor of
+ * log(FLT_EPSILON) and the two resamplers' transition bands near 8 kHz are no comparison. */
 #define _POSIX_C_SOURCE 200809L /* popen, mkdtemp */
 #include "testutil.h"
 
@@ -45,8 +46,8 @@ static int setup(void **state) {
     if (!mkdtemp(dir)) return 1;
     const char *src = getenv("ATTN_SOURCE_DIR");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/audio/audio_reference.py' '%s'", src ? src : ".",
-             dir);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/audio/audio_reference.py' '%s'",
+             src ? src : ".", dir);
     FILE *p = popen(cmd, "r");
     if (!p) return 1;
     char buf[1 << 16];
@@ -110,8 +111,8 @@ static void check_features(const attn_fbank_params *p, const float *x, long n, c
     assert_int_equal(attn_fbank_frame_count(fb, n), rows);
     long where;
     double err = tu_max_rel_err(ours, want, T * cols, 1.0, &where);
-    fprintf(stderr, "%s: %ld x %ld, max error %.3g (relative above 1) at frame %ld, dim %ld\n", name, T, cols,
-            err, where / cols, where % cols);
+    fprintf(stderr, "%s: %ld x %ld, max error %.3g (relative above 1) at frame %ld, dim %ld\n",
+            name, T, cols, err, where / cols, where % cols);
     tu_assert_close(ours, want, T * cols, rtol, atol, name);
     free(want);
     free(ours);
@@ -183,8 +184,10 @@ static void test_kaldi_fbank(void **state) {
     double worst = 0;
     for (long t = 0; t < T; t++) { /* linear magnitudes: relative to the frame's largest band */
         double peak = 0;
-        for (long m = 0; m < cols; m++) peak = fmax(peak, want[t * cols + m]);
-        for (long m = 0; m < cols; m++) worst = fmax(worst, fabs(ours[t * cols + m] - want[t * cols + m]) / peak);
+        for (long m = 0; m < cols; m++)
+            peak = fmax(peak, want[t * cols + m]);
+        for (long m = 0; m < cols; m++)
+            worst = fmax(worst, fabs(ours[t * cols + m] - want[t * cols + m]) / peak);
     }
     fprintf(stderr, "kaldi_fbank_options: max error %.3g of the frame's peak\n", worst);
     assert_true(worst < 1e-3);
@@ -253,7 +256,8 @@ static void test_streaming(void **state) {
             long chunk = sizes[i] < n - pos ? sizes[i] : n - pos;
             long want = attn_fbank_pending(fb, chunk), got;
             assert_true(frames + want <= T);
-            attn_status st = attn_fbank_accept(fb, x + pos, chunk, streamed + frames * D, want, &got);
+            attn_status st =
+                attn_fbank_accept(fb, x + pos, chunk, streamed + frames * D, want, &got);
             assert_int_equal(st, ATTN_OK);
             assert_int_equal(got, want);
             frames += got;
@@ -289,13 +293,15 @@ static void check_resampled(const float *got, long n, const char *name) {
     assert_true(labs(n - rows) <= 1);
     long m = n < rows ? n : rows;
     double err = relative_rms_error(got, want, m, 160);
-    fprintf(stderr, "%s: %ld samples (reference %ld), relative RMS error %.3g\n", name, n, rows, err);
+    fprintf(stderr, "%s: %ld samples (reference %ld), relative RMS error %.3g\n", name, n, rows,
+            err);
     assert_true(err < 1e-4);
     free(want);
 }
 
 /* kaldi.fbank of torchaudio's resampled audio against ours, in the bands below 7.6 kHz (0.95 of
- * Nyquist): above, the two resamplers' transition bands differ and the energies are at the floor. */
+ * Nyquist): above, the two resamplers' transition bands differ and the energies are at the floor.
+ */
 static void check_resampled_features(const float *x, long n) {
     attn_fbank_params p = attn_fbank_default_params();
     attn_fbank *fb;
@@ -305,9 +311,11 @@ static void check_resampled_features(const float *x, long n) {
     assert_int_equal(attn_fbank_compute(fb, x, n, &ours, &T), ATTN_OK);
     float *want = reference("resampled_48k_fbank", &rows, &cols);
     assert_int_equal(T, rows);
-    double mel_lo = 1127 * log(1 + 20 / 700.0), delta = (1127 * log(1 + 8000 / 700.0) - mel_lo) / 81;
+    double mel_lo = 1127 * log(1 + 20 / 700.0),
+           delta = (1127 * log(1 + 8000 / 700.0) - mel_lo) / 81;
     int bands = 0;
-    while (bands < 80 && 700 * (exp((mel_lo + (bands + 2) * delta) / 1127) - 1) <= 7600) bands++;
+    while (bands < 80 && 700 * (exp((mel_lo + (bands + 2) * delta) / 1127) - 1) <= 7600)
+        bands++;
     assert_true(bands > 70);
     double worst = 0;
     long compared = 0;
@@ -317,8 +325,8 @@ static void check_resampled_features(const float *x, long n) {
                 worst = fmax(worst, fabs(ours[t * cols + m] - want[t * cols + m]));
                 compared++;
             }
-    fprintf(stderr, "resampled_48k_fbank: %ld values of bands 0..%d above -10, max error %.3g\n", compared,
-            bands - 1, worst);
+    fprintf(stderr, "resampled_48k_fbank: %ld values of bands 0..%d above -10, max error %.3g\n",
+            compared, bands - 1, worst);
     assert_true(compared > T * 20);
     assert_true(worst < 2e-3);
     free(want);
@@ -387,13 +395,15 @@ static void test_silence(void **state) {
     long T;
     assert_int_equal(attn_fbank_compute(fb, x, n, &f, &T), ATTN_OK);
     assert_int_equal(T, 48);
-    for (long i = 0; i < T * 80; i++) assert_true(f[i] == logf(FLT_EPSILON));
+    for (long i = 0; i < T * 80; i++)
+        assert_true(f[i] == logf(FLT_EPSILON));
     free(f);
     attn_fbank_free(fb);
     p = attn_mfcc_default_params();
     assert_int_equal(attn_fbank_create(&p, &fb), ATTN_OK);
     assert_int_equal(attn_fbank_compute(fb, x, n, &f, &T), ATTN_OK);
-    for (long i = 0; i < T * 13; i++) assert_true(isfinite(f[i]));
+    for (long i = 0; i < T * 13; i++)
+        assert_true(isfinite(f[i]));
     free(f);
     attn_fbank_free(fb);
     free(x);
