@@ -42,4 +42,18 @@ attn_status attn_ctc_backward(float *dlogits, const float *dloss, const float *l
 attn_status attn_ctc_greedy_decode(int *out, int *out_lengths, const float *log_probs,
                                    const int *input_lengths, int T, int B, int V, int blank);
 
+/* Prefix beam search (Hannun et al. 2014, no language model) over one sequence of T frames:
+ * log_probs (T, V) with `stride` floats between frames (B * V for sequence b of a (T, B, V)
+ * batch, starting at log_probs + b * V). Each labelling prefix keeps the probability of ending in
+ * a blank and in a label; at every frame every prefix is extended by every class, prefixes that
+ * become equal are merged, and the `beam` most probable survive. The n_best (<= beam) best
+ * labellings go to out (n_best, T), their lengths to out_lengths and log p(labelling | x) to
+ * scores (descending; -INFINITY and length 0 for missing entries when fewer exist). With a beam
+ * at least the number of distinct labellings the scores are exact: -attn_ctc_forward's loss.
+ * Errors: ATTN_ERR_INVALID for sizes < 1, n_best > beam, blank outside [0, V); ATTN_ERR_NOMEM
+ * (about beam * (T + 2 V) ints and doubles are allocated per call). */
+attn_status attn_ctc_prefix_beam_search(int *out, int *out_lengths, float *scores,
+                                        const float *log_probs, long stride, int T, int V,
+                                        int blank, int beam, int n_best);
+
 #endif

@@ -298,6 +298,86 @@ static void test_errors(void **state) {
     assert_true(loss == 0);
 }
 
+/* Prefix beam search against brute force: every one of the V^T frame labellings of a small
+ * problem enumerated, collapsed and summed per labelling. With a beam as large as the number of
+ * labellings the search is exact: the same n-best list, scores to 1e-5, and each score is
+ * -attn_ctc_forward's loss of its labelling. */
+enum { BT = 6, BV = 3, BB = 2, MAXL = 1 + 2 + 4 + 8 + 16 + 32 + 64 };
+
+typedef struct {
+    int len, lab[BT];
+    double p;
+} labelling;
+
+static int by_p(const void *a, const void *b) {
+    double x = ((const labelling *)a)->p, y = ((const labelling *)b)->p;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void test_prefix_beam_search(void **state) {
+    (void)state;
+    attn_rng rng;
+    attn_rng_init(&rng, 21, 0);
+    float lp[BT][BB][BV]; /* sequence 1 of the batch is searched (stride B * V) */
+    for (int t = 0; t < BT; t++)
+        for (int b = 0; b < BB; b++) {
+            double z[BV], m = -1e30, sum = 0;
+            for (int v = 0; v < BV; v++)
+                m = fmax(m, z[v] = 1.5 * attn_rng_normal(&rng));
+            for (int v = 0; v < BV; v++)
+                sum += exp(z[v] - m);
+            for (int v = 0; v < BV; v++)
+                lp[t][b][v] = (float)(z[v] - m - log(sum));
+        }
+    int blank = 1; /* not 0, to catch an assumption */
+    labelling all[MAXL];
+    int n_all = 0, path[BT];
+    for (long code = 0; code < 729; code++) { /* 3^6 frame labellings */
+        long c = code;
+        double logp = 0;
+        for (int t = 0; t < BT; t++, c /= BV)
+            path[t] = (int)(c % BV), logp += lp[t][1][path[t]];
+        labelling l = {0};
+        for (int t = 0; t < BT; t++)
+            if (path[t] != blank && (t == 0 || path[t] != path[t - 1])) l.lab[l.len++] = path[t];
+        int i = 0;
+        while (i < n_all && (all[i].len != l.len || memcmp(all[i].lab, l.lab, sizeof l.lab) != 0))
+            i++;
+        if (i == n_all) all[n_all++] = l;
+        all[i].p += exp(logp);
+    }
+    qsort(all, (size_t)n_all, sizeof *all, by_p);
+    int out[MAXL * BT], lens[MAXL];
+    float scores[MAXL];
+    int n_best = 12;
+    assert_int_equal(attn_ctc_prefix_beam_search(out, lens, scores, &lp[0][1][0], BB * BV, BT, BV,
+                                                 blank, n_all, n_best),
+                     ATTN_OK);
+    for (int j = 0; j < n_best; j++) {
+        assert_int_equal(lens[j], all[j].len);
+        assert_memory_equal(out + j * BT, all[j].lab, (size_t)lens[j] * sizeof(int));
+        assert_true(fabs(scores[j] - log(all[j].p)) < 1e-5);
+        /* The same number from the loss: sequence 1 alone, as a batch of one with stride. */
+        float one[BT * BV], loss;
+        for (int t = 0; t < BT; t++)
+            memcpy(one + t * BV, lp[t][1], sizeof one[0] * BV);
+        int in_len = BT, tgt_len = lens[j];
+        int *tg = lens[j] ? out + j * BT : all[0].lab;
+        assert_int_equal(attn_ctc_forward(&loss, one, tg, &in_len, &tgt_len, BT, 1, BV,
+                                          lens[j] ? lens[j] : 1, blank),
+                         ATTN_OK);
+        assert_true(fabs(scores[j] + loss) < 1e-5);
+    }
+    /* A narrow beam still returns its best, no better than the exact best. */
+    assert_int_equal(
+        attn_ctc_prefix_beam_search(out, lens, scores, &lp[0][1][0], BB * BV, BT, BV, blank, 2, 2),
+        ATTN_OK);
+    assert_true(scores[0] <= log(all[0].p) + 1e-6 && scores[1] <= scores[0]);
+    assert_int_equal(
+        attn_ctc_prefix_beam_search(out, lens, scores, &lp[0][1][0], BB * BV, BT, BV, blank, 2, 3),
+        ATTN_ERR_INVALID); /* n_best > beam */
+}
+
 int main(void) {
     int rc = load_reference();
     if (rc == 1) return 1;
@@ -307,6 +387,7 @@ int main(void) {
         cmocka_unit_test(test_finite_differences),
         cmocka_unit_test(test_greedy),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_prefix_beam_search),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     cJSON_Delete(reference);
