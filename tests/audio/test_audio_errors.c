@@ -205,7 +205,8 @@ static void test_nan_samples(void **state) {
     assert_int_equal(attn_fbank_compute(fb, x, 1000, &f, &T), ATTN_ERR_NUMERIC);
     x[700] = 1e10f;
     assert_int_equal(attn_fbank_compute(fb, x, 1000, &f, &T), ATTN_OK);
-    for (long i = 0; i < T * 80; i++) assert_true(isfinite(f[i]));
+    for (long i = 0; i < T * 80; i++)
+        assert_true(isfinite(f[i]));
     free(f);
     attn_fbank_free(fb);
     /* A float file with a sample of 1e7: corrupt, refused. */
@@ -218,7 +219,7 @@ static void test_nan_samples(void **state) {
 }
 
 /* Over an hour (at 1000 Hz, the smallest file that is): refused by the whole-file read with the
- * limit named; the stream reads all of it in a fixed buffer. */
+ * limit named; the stream reads all of it, and the features take it, in fixed buffers. */
 static void test_long_file(void **state) {
     (void)state;
     long frames = (long)ATTN_AUDIO_MAX_SECONDS * 1000 + 1000;
@@ -227,15 +228,27 @@ static void test_long_file(void **state) {
     float *x;
     long n;
     assert_int_equal(attn_audio_load(path_of("long.wav"), 0, &x, &n, NULL), ATTN_ERR_INVALID);
+    /* Streamed into features with fixed buffers: 25-sample frames every 10 at 1000 Hz. */
     attn_audio_stream *s;
     assert_int_equal(attn_audio_stream_open(path_of("long.wav"), 0, &s), ATTN_OK);
-    static float buf[4096];
-    long got, total = 0;
+    attn_fbank_params p = attn_fbank_default_params();
+    p.sample_rate = 1000;
+    p.n_mels = 8;
+    p.low_freq = 0;
+    attn_fbank *fb;
+    assert_int_equal(attn_fbank_create(&p, &fb), ATTN_OK);
+    static float buf[4096], feats[(4096 / 10 + 1) * 8];
+    long got, total = 0, n_feats = 0, made;
     do {
         assert_int_equal(attn_audio_stream_read(s, buf, 4096, &got), ATTN_OK);
+        assert_true(attn_fbank_pending(fb, got) <= 4096 / 10 + 1);
+        assert_int_equal(attn_fbank_accept(fb, buf, got, feats, 4096 / 10 + 1, &made), ATTN_OK);
         total += got;
+        n_feats += made;
     } while (got > 0);
     assert_int_equal(total, frames);
+    assert_int_equal(n_feats, attn_fbank_frame_count(fb, frames));
+    attn_fbank_free(fb);
     attn_audio_stream_close(s);
     unlink(path_of("long.wav"));
 }
