@@ -39,11 +39,13 @@ attn_status attn_resample_ratio(const float *x, long n, double ratio, int conver
 /* w[0..L) of the given window. ATTN_ERR_INVALID for an unknown window. */
 attn_status attn_window_fill(attn_window window, int L, float *w);
 
-/* Mel filterbank (n_mels, n_bins = n_fft / 2 + 1), dense and row-major, with each row's nonzero
- * span [first[m], last[m]) so the product skips the zeros. ATTN_ERR_INVALID when a band has no
- * bin under it (the message names the band). */
-attn_status attn_mel_filters_fill(const attn_fbank_params *p, int n_fft, float *w, int *first,
-                                  int *last);
+/* Mel filterbank over n_bins = n_fft / 2 + 1 bins, stored by band: band m's weights of bins
+ * [first[m], last[m]) (its nonzero span) at w[offset[m] ..]; w holds attn_mel_filters_size
+ * floats (each bin lies under at most two bands). ATTN_ERR_INVALID when a band has no bin under
+ * it (the message names the band). */
+long attn_mel_filters_size(int n_fft, int n_mels);
+attn_status attn_mel_filters_fill(const attn_fbank_params *p, int n_fft, float *w, long *offset,
+                                  int *first, int *last);
 
 /* Orthonormal DCT-II (n_ceps, n_mels): d[k][m] = sqrt((k ? 2 : 1) / M) cos(pi k (m + 1/2) / M),
  * times the lifter 1 + Q/2 sin(pi k / Q) when Q = lifter != 0. */

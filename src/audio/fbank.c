@@ -16,7 +16,8 @@ struct attn_fbank {
     attn_fbank_params p;
     int L, shift, n_fft, n_bins, dim;
     float *window; /* (L) */
-    float *mel;    /* (n_mels, n_bins) */
+    float *mel;    /* band m's weights of bins [mel_first[m], mel_last[m]) at mel + mel_offset[m] */
+    long *mel_offset;
     int *mel_first, *mel_last;
     float *dct;             /* (n_mfcc, n_mels) or NULL */
     float *fft_in;          /* (n_fft), fftwf_malloc'd */
@@ -127,7 +128,8 @@ attn_status attn_fbank_create(const attn_fbank_params *p, attn_fbank **out) {
     fb->dim = p->n_mfcc > 0 ? p->n_mfcc : p->n_mels;
     int M = p->n_mels;
     fb->window = malloc((size_t)L * sizeof(float));
-    fb->mel = malloc((size_t)M * (size_t)fb->n_bins * sizeof(float));
+    fb->mel = malloc((size_t)attn_mel_filters_size(n_fft, M) * sizeof(float));
+    fb->mel_offset = malloc((size_t)M * sizeof(long));
     fb->mel_first = malloc((size_t)M * sizeof(int));
     fb->mel_last = malloc((size_t)M * sizeof(int));
     fb->dct = p->n_mfcc > 0 ? malloc((size_t)p->n_mfcc * (size_t)M * sizeof(float)) : NULL;
@@ -137,13 +139,15 @@ attn_status attn_fbank_create(const attn_fbank_params *p, attn_fbank **out) {
     fb->tail = malloc((size_t)L * sizeof(float));
     fb->fft_in = fftwf_malloc((size_t)n_fft * sizeof(float));
     fb->fft_out = fftwf_malloc((size_t)fb->n_bins * sizeof(fftwf_complex));
-    if (!fb->window || !fb->mel || !fb->mel_first || !fb->mel_last || (p->n_mfcc > 0 && !fb->dct) ||
-        !fb->power || !fb->logmel || !fb->frame || !fb->tail || !fb->fft_in || !fb->fft_out) {
+    if (!fb->window || !fb->mel || !fb->mel_offset || !fb->mel_first || !fb->mel_last ||
+        (p->n_mfcc > 0 && !fb->dct) || !fb->power || !fb->logmel || !fb->frame || !fb->tail ||
+        !fb->fft_in || !fb->fft_out) {
         attn_fbank_free(fb);
         return attn_error(ATTN_ERR_NOMEM, "fbank buffers");
     }
     attn_status st = attn_window_fill(p->window, L, fb->window);
-    if (st == ATTN_OK) st = attn_mel_filters_fill(p, n_fft, fb->mel, fb->mel_first, fb->mel_last);
+    if (st == ATTN_OK)
+        st = attn_mel_filters_fill(p, n_fft, fb->mel, fb->mel_offset, fb->mel_first, fb->mel_last);
     if (st != ATTN_OK) {
         attn_fbank_free(fb);
         return st;
@@ -174,6 +178,7 @@ void attn_fbank_free(attn_fbank *fb) {
     fftwf_free(fb->fft_out);
     free(fb->window);
     free(fb->mel);
+    free(fb->mel_offset);
     free(fb->mel_first);
     free(fb->mel_last);
     free(fb->dct);
@@ -233,10 +238,11 @@ static void frame_features(attn_fbank *fb, const float *x, float *out) {
     }
     float *mel_out = p->n_mfcc > 0 ? fb->logmel : out;
     for (int m = 0; m < M; m++) { /* e_m = sum_b w[m][b] |X_b|^2 over the band's span */
-        const float *w = fb->mel + (long)m * fb->n_bins;
+        const float *w = fb->mel + fb->mel_offset[m]; /* w[i]: bin first + i */
+        const float *power = fb->power + fb->mel_first[m];
         double e = 0;
-        for (int b = fb->mel_first[m]; b < fb->mel_last[m]; b++)
-            e += (double)w[b] * fb->power[b];
+        for (int i = 0; i < fb->mel_last[m] - fb->mel_first[m]; i++)
+            e += (double)w[i] * power[i];
         mel_out[m] = p->use_log ? logf(fmaxf((float)e, p->log_floor)) : (float)e;
     }
     for (int k = 0; k < p->n_mfcc; k++) { /* c_k = lifter_k sum_m dct[k][m] log e_m */

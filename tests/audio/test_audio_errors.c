@@ -300,6 +300,15 @@ static void test_bad_arguments(void **state) {
     assert_int_equal(attn_fbank_create(&p, &fb), ATTN_OK);
     assert_int_equal(attn_fbank_frame_count(fb, 8000), 98);
     attn_fbank_free(fb);
+    /* The largest configuration allowed is made at once: the filters are stored by band, not
+     * as a (4096, 2^19 + 1) matrix. */
+    p = attn_fbank_default_params();
+    p.sample_rate = 384000;
+    p.frame_length_ms = 1000;
+    p.n_fft = 1 << 20;
+    p.n_mels = 4096;
+    assert_int_equal(attn_fbank_create(&p, &fb), ATTN_OK);
+    attn_fbank_free(fb);
     attn_fbank_free(NULL);
     attn_audio_free(NULL);
     attn_audio_stream_close(NULL);
