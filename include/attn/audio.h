@@ -83,6 +83,11 @@ ATTN_API attn_status attn_audio_resample(const float *x, long n, int rate_in, in
 ATTN_API attn_status attn_audio_speed_perturb(const float *x, long n, double factor, float **out,
                                               long *n_out);
 
+/* The factor of Ko et al.'s recipe for one utterance: 0.9, 1.0 or 1.1, uniformly, a function of
+ * (seed, stream) alone (the library's xoshiro256** generator), so an epoch's perturbation is
+ * reproducible: attn_audio_speed_perturb(x, n, attn_audio_speed_draw(seed, utterance), ...). */
+ATTN_API double attn_audio_speed_draw(uint64_t seed, uint64_t stream);
+
 /* Reads a file, mixes it to mono and resamples it to `rate` Hz (0: keep the file's rate; its rate
  * goes to *file_rate if that is not NULL): *samples (malloc'd, the caller frees) holds *n samples.
  * The limit and errors of attn_audio_read; rates as attn_audio_resample. */

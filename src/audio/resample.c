@@ -5,6 +5,7 @@
 
 #include "audio/audio_internal.h"
 #include "core/error.h"
+#include "core/rng.h"
 
 attn_status attn_audio_mix_mono(const float *in, long n_frames, int channels, float *out) {
     if (!in || !out || n_frames < 0 || channels < 1)
@@ -143,4 +144,11 @@ attn_status attn_audio_speed_perturb(const float *x, long n, double factor, floa
         return attn_error(ATTN_ERR_INVALID, "audio_speed_perturb: factor %g is outside [0.5, 2]",
                           factor);
     return attn_resample_ratio(x, n, 1.0 / factor, SRC_SINC_BEST_QUALITY, out, n_out);
+}
+
+double attn_audio_speed_draw(uint64_t seed, uint64_t stream) {
+    static const double factors[3] = {0.9, 1.0, 1.1};
+    attn_rng rng;
+    attn_rng_init(&rng, seed, stream);
+    return factors[attn_rng_below(&rng, 3)];
 }

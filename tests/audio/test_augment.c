@@ -257,11 +257,26 @@ static void test_specaugment(void **state) {
     free(g);
 }
 
+static void test_speed_draw(void **state) {
+    (void)state;
+    int counts[3] = {0};
+    for (uint64_t u = 0; u < 3000; u++) {
+        double f = attn_audio_speed_draw(11, u);
+        assert_true(f == attn_audio_speed_draw(11, u)); /* a function of (seed, stream) */
+        assert_true(f == 0.9 || f == 1.0 || f == 1.1);
+        counts[f == 0.9 ? 0 : f == 1.0 ? 1 : 2]++;
+    }
+    /* Uniform: each near 1000 (binomial std 26; within 130 = 5 std). */
+    for (int i = 0; i < 3; i++)
+        assert_true(abs(counts[i] - 1000) < 130);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cmvn_utterance),
         cmocka_unit_test(test_cmvn_global),
         cmocka_unit_test(test_specaugment),
+        cmocka_unit_test(test_speed_draw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
