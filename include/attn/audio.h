@@ -5,8 +5,8 @@
  * Audio is float samples in [-1, 1] (integer PCM is divided by 2^(bits-1), as libsndfile and
  * torchaudio.load do). Files are read through libsndfile (WAV, FLAC, OGG/Vorbis, AIFF, ... any
  * format the installed libsndfile knows) and resampled with libsamplerate's best sinc converter
- * (SRC_SINC_BEST_QUALITY: 97 dB of stop-band attenuation, the passband flat to 96% of the
- * lower Nyquist frequency). A file is never trusted: the frame count of its header is only a hint,
+ * (SRC_SINC_BEST_QUALITY: a worst-case signal-to-noise ratio of 97 dB over 97% of the band, in
+ * libsamplerate's words). A file is never trusted: the frame count of its header is only a hint,
  * samples are counted as they are decoded.
  *
  * Features are computed frame by frame as Kaldi (compute-fbank-feats) and torchaudio do:
@@ -101,8 +101,8 @@ typedef struct attn_audio_stream attn_audio_stream;
 
 /* Opens a file (or size bytes at data, which must stay valid until the stream is closed) for
  * reading mono at `rate` Hz (0: the file's rate). Errors as attn_audio_read, but no length limit
- * (the file's length is not known in advance). *out is NULL on error; close with
- * attn_audio_stream_close. */
+ * (the file's length is not known in advance), and a file of no samples reads as empty (its first
+ * read gives 0). *out is NULL on error; close with attn_audio_stream_close. */
 ATTN_API attn_status attn_audio_stream_open(const char *path, int rate, attn_audio_stream **out);
 ATTN_API attn_status attn_audio_stream_open_memory(const void *data, size_t size, int rate,
                                                    attn_audio_stream **out);
@@ -177,10 +177,12 @@ ATTN_API attn_fbank_params attn_mfcc_default_params(void);
  * with no allocation. One extractor holds one stream's state; use one per thread. */
 typedef struct attn_fbank attn_fbank;
 
-/* Errors: ATTN_ERR_INVALID (the message names the field) for a NULL pointer, a rate below 1000,
- * L < 2, shift < 1, n_fft < L, n_mels < 2, bands outside (0, Nyquist] or low >= high, a band
- * with no FFT bin under it (too many bands for n_fft), a negative dither or preemphasis > 1,
- * log_floor <= 0, n_mfcc > n_mels or n_mfcc > 0 without use_log; ATTN_ERR_NOMEM. */
+/* Errors: ATTN_ERR_INVALID (the message names the field) for a NULL pointer, a rate outside
+ * [1000, 384000], a frame length or shift outside (0, 1000] ms, L < 2, shift < 1, n_fft < L or
+ * > 2^20, n_mels outside [2, 4096], bands outside [0, Nyquist] or low >= high, a band with no FFT
+ * bin under it (too many bands for n_fft), an unknown window, a negative dither or lifter,
+ * preemphasis outside [0, 1], log_floor <= 0, n_mfcc > n_mels or n_mfcc > 0 without use_log;
+ * ATTN_ERR_NOMEM. */
 ATTN_API attn_status attn_fbank_create(const attn_fbank_params *p, attn_fbank **out);
 
 /* Frees the extractor. Safe on NULL. */
