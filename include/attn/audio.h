@@ -20,7 +20,8 @@
  * to window ATTN_WINDOW_HANN_PERIODIC, n_fft 400, no DC removal or pre-emphasis, low_freq 0 and
  * ATTN_MEL_HTK filters give torchaudio.transforms.MelSpectrogram(n_fft=400, hop_length=160,
  * n_mels=80, center=False) (Whisper's front end without its centring pad); tests/audio checks
- * all three against torchaudio. */
+ * all three against torchaudio. Not there (yet): Kaldi's log-energy column (use_energy),
+ * snip_edges=false, VTLN warping, and MelSpectrogram's center=True reflection padding. */
 #ifndef ATTN_AUDIO_H
 #define ATTN_AUDIO_H
 
