@@ -20,8 +20,8 @@
  * to window ATTN_WINDOW_HANN_PERIODIC, n_fft 400, no DC removal or pre-emphasis, low_freq 0 and
  * ATTN_MEL_HTK filters give torchaudio.transforms.MelSpectrogram(n_fft=400, hop_length=160,
  * n_mels=80, center=False) (Whisper's front end without its centring pad); tests/audio checks
- * all three against torchaudio. Not there (yet): Kaldi's log-energy column (use_energy),
- * snip_edges=false, VTLN warping, and MelSpectrogram's center=True reflection padding. */
+ * all three against torchaudio. Not there (yet): Kaldi's snip_edges=false and htk_compat, VTLN
+ * warping, and MelSpectrogram's center=True reflection padding. */
 #ifndef ATTN_AUDIO_H
 #define ATTN_AUDIO_H
 
@@ -162,11 +162,17 @@ typedef struct {
     float log_floor;       /* FLT_EPSILON in Kaldi and torchaudio */
     int n_mfcc;            /* 0: log-mel output; > 0: that many cepstra (needs use_log) */
     float cepstral_lifter; /* MFCC c_i *= 1 + Q/2 sin(pi i / Q); 0: none (Kaldi: 22) */
+    int use_energy;        /* 1: the frame's log energy as column 0 of fbank (n_mels + 1 values)
+                              or in place of c0 of MFCC (Kaldi: 0 for fbank, 1 for compute-mfcc-feats,
+                              torchaudio's mfcc: 0) */
+    int raw_energy;        /* 1: the energy before pre-emphasis and window, 0: after (Kaldi: 1) */
+    float energy_floor;    /* log energy >= log(energy_floor) when > 0 (torchaudio: 1, Kaldi: 0) */
 } attn_fbank_params;
 
 /* torchaudio.compliance.kaldi.fbank(num_mel_bins=80, dither=0.0) defaults: 16 kHz, 25 / 10 ms,
  * n_fft 512, povey window, DC removal, pre-emphasis 0.97, Kaldi mel filters 20 Hz..Nyquist, log
- * power with floor FLT_EPSILON. */
+ * power with floor FLT_EPSILON, no energy column (raw_energy 1 and energy_floor 1 for when it is
+ * asked for). */
 ATTN_API attn_fbank_params attn_fbank_default_params(void);
 
 /* torchaudio.compliance.kaldi.mfcc(dither=0.0): the above with 23 bands, 13 cepstra (c0 from the
@@ -182,14 +188,14 @@ typedef struct attn_fbank attn_fbank;
  * [1000, 384000], a frame length or shift outside (0, 1000] ms, L < 2, shift < 1, n_fft < L or
  * > 2^20, n_mels outside [2, 4096], bands outside [0, Nyquist] or low >= high, a band with no FFT
  * bin under it (too many bands for n_fft), an unknown window, a negative dither or lifter,
- * preemphasis outside [0, 1], log_floor <= 0, n_mfcc > n_mels or n_mfcc > 0 without use_log;
- * ATTN_ERR_NOMEM. */
+ * preemphasis outside [0, 1], log_floor <= 0, a negative energy_floor, n_mfcc > n_mels or n_mfcc >
+ * 0 without use_log; ATTN_ERR_NOMEM. */
 ATTN_API attn_status attn_fbank_create(const attn_fbank_params *p, attn_fbank **out);
 
 /* Frees the extractor. Safe on NULL. */
 ATTN_API void attn_fbank_free(attn_fbank *fb);
 
-/* Values per frame: n_mfcc if > 0, else n_mels. */
+/* Values per frame: n_mfcc if > 0, else n_mels (+ 1 with use_energy). */
 ATTN_API int attn_fbank_dim(const attn_fbank *fb);
 
 /* Frames of a whole utterance of n samples: n >= L ? 1 + (n - L) / shift : 0. */

@@ -54,7 +54,10 @@ attn_fbank_params attn_fbank_default_params(void) {
                                .use_log = 1,
                                .log_floor = FLT_EPSILON,
                                .n_mfcc = 0,
-                               .cepstral_lifter = 0};
+                               .cepstral_lifter = 0,
+                               .use_energy = 0,
+                               .raw_energy = 1,
+                               .energy_floor = 1.0f};
 }
 
 attn_fbank_params attn_mfcc_default_params(void) {
@@ -107,6 +110,8 @@ static attn_status check_params(const attn_fbank_params *p, int *L, int *shift, 
         return attn_error(ATTN_ERR_INVALID,
                           "fbank: n_mfcc %d must be in [0, n_mels = %d], with use_log", p->n_mfcc,
                           p->n_mels);
+    if (!(p->energy_floor >= 0 && isfinite(p->energy_floor)))
+        return attn_error(ATTN_ERR_INVALID, "fbank: energy_floor %g", p->energy_floor);
     if (!(p->cepstral_lifter >= 0 && isfinite(p->cepstral_lifter)))
         return attn_error(ATTN_ERR_INVALID, "fbank: cepstral_lifter %g", p->cepstral_lifter);
     return ATTN_OK;
@@ -125,7 +130,7 @@ attn_status attn_fbank_create(const attn_fbank_params *p, attn_fbank **out) {
     fb->shift = shift;
     fb->n_fft = n_fft;
     fb->n_bins = n_fft / 2 + 1;
-    fb->dim = p->n_mfcc > 0 ? p->n_mfcc : p->n_mels;
+    fb->dim = p->n_mfcc > 0 ? p->n_mfcc : p->n_mels + (p->use_energy != 0);
     int M = p->n_mels;
     fb->window = malloc((size_t)L * sizeof(float));
     fb->mel = malloc((size_t)attn_mel_filters_size(n_fft, M) * sizeof(float));
@@ -222,21 +227,33 @@ static void frame_features(attn_fbank *fb, const float *x, float *out) {
         for (int i = 0; i < L; i++)
             v[i] -= (float)mean;
     }
-    if (p->preemphasis !=
-        0) { /* x[i] -= a x[i-1], x[-1] = x[0]; backwards, so x[i-1] is the old one */
+    double energy = 0; /* sum x^2 of the frame, before pre-emphasis and window or after */
+    if (p->use_energy && p->raw_energy)
+        for (int i = 0; i < L; i++)
+            energy += (double)v[i] * v[i];
+    /* x[i] -= a x[i-1] with x[-1] = x[0], walking backwards so that x[i-1] is still the old one */
+    if (p->preemphasis != 0) {
         for (int i = L - 1; i > 0; i--)
             v[i] -= p->preemphasis * v[i - 1];
         v[0] -= p->preemphasis * v[0];
     }
     for (int i = 0; i < L; i++)
         v[i] *= fb->window[i];
+    if (p->use_energy && !p->raw_energy)
+        for (int i = 0; i < L; i++)
+            energy += (double)v[i] * v[i];
     memset(v + L, 0, (size_t)(fb->n_fft - L) * sizeof *v);
     fftwf_execute_dft_r2c(fb->plan, fb->fft_in, fb->fft_out);
     for (int b = 0; b < fb->n_bins; b++) {
         float re = fb->fft_out[b][0], im = fb->fft_out[b][1], e = re * re + im * im;
         fb->power[b] = p->use_power ? e : sqrtf(e);
     }
-    float *mel_out = p->n_mfcc > 0 ? fb->logmel : out;
+    /* Kaldi: the log energy, floored at FLT_EPSILON and then at log(energy_floor), is column 0
+     * of fbank (the bands follow) or replaces c0 of MFCC. */
+    float log_energy = logf(fmaxf((float)energy, FLT_EPSILON));
+    if (p->energy_floor > 0) log_energy = fmaxf(log_energy, logf(p->energy_floor));
+    float *mel_out = p->n_mfcc > 0 ? fb->logmel : p->use_energy ? out + 1 : out;
+    if (p->use_energy && p->n_mfcc == 0) out[0] = log_energy;
     for (int m = 0; m < M; m++) { /* e_m = sum_b w[m][b] |X_b|^2 over the band's span */
         const float *w = fb->mel + fb->mel_offset[m]; /* w[i]: bin first + i */
         const float *power = fb->power + fb->mel_first[m];
@@ -252,6 +269,7 @@ static void frame_features(attn_fbank *fb, const float *x, float *out) {
             c += (double)d[m] * fb->logmel[m];
         out[k] = (float)c;
     }
+    if (p->use_energy && p->n_mfcc > 0) out[0] = log_energy;
 }
 
 long attn_fbank_pending(const attn_fbank *fb, long n) {

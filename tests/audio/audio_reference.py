@@ -101,6 +101,10 @@ save("kaldi_fbank_options", kaldi.fbank(x, num_mel_bins=40, dither=0.0, window_t
                                         high_freq=-400.0, use_log_fbank=False))
 save("kaldi_fbank_hanning", kaldi.fbank(x, num_mel_bins=64, dither=0.0, window_type="hanning",
                                         frame_length=20.0, frame_shift=12.5))
+# The frame's log energy: as column 0 of fbank (raw, floored at 1 as torchaudio's default), and in
+# place of c0 of MFCC (after the window, no floor), as Kaldi's compute-mfcc-feats does by default.
+save("kaldi_fbank_energy", kaldi.fbank(x, num_mel_bins=80, dither=0.0, use_energy=True))
+save("kaldi_mfcc_energy", kaldi.mfcc(x, dither=0.0, use_energy=True, raw_energy=False, energy_floor=0.0))
 save("kaldi_mfcc_options", kaldi.mfcc(x, dither=0.0, num_mel_bins=40, num_ceps=40, cepstral_lifter=0.0,
                                       window_type="rectangular"))
 # torchaudio's MelSpectrogram (HTK filters in Hz, periodic Hann window, n_fft 400), no centring pad.

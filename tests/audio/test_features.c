@@ -195,6 +195,9 @@ static void test_kaldi_fbank(void **state) {
     free(ours);
     attn_fbank_free(fb);
     p = attn_fbank_default_params();
+    p.use_energy = 1;
+    check_features(&p, x, n, "kaldi_fbank_energy", 1e-4, 2e-3);
+    p = attn_fbank_default_params();
     p.n_mels = 64;
     p.window = ATTN_WINDOW_HANN;
     p.frame_length_ms = 20;
@@ -209,6 +212,11 @@ static void test_kaldi_mfcc(void **state) {
     float *x = load("speech_16k.wav", 0, &n);
     attn_fbank_params p = attn_mfcc_default_params();
     check_features(&p, x, n, "kaldi_mfcc", 1e-4, 5e-3);
+    p.use_energy = 1;
+    p.raw_energy = 0;
+    p.energy_floor = 0;
+    check_features(&p, x, n, "kaldi_mfcc_energy", 1e-4, 5e-3);
+    p = attn_mfcc_default_params();
     p.n_mels = 40;
     p.n_mfcc = 40;
     p.cepstral_lifter = 0;
