@@ -20,8 +20,8 @@
  * to window ATTN_WINDOW_HANN_PERIODIC, n_fft 400, no DC removal or pre-emphasis, low_freq 0 and
  * ATTN_MEL_HTK filters give torchaudio.transforms.MelSpectrogram(n_fft=400, hop_length=160,
  * n_mels=80, center=False) (Whisper's front end without its centring pad); tests/audio checks
- * all three against torchaudio. Not there (yet): Kaldi's snip_edges=false and htk_compat, VTLN
- * warping, and MelSpectrogram's center=True reflection padding. */
+ * all three against torchaudio, with either edge handling (attn_frame_edges). Not there (yet):
+ * Kaldi's htk_compat and VTLN warping. */
 #ifndef ATTN_AUDIO_H
 #define ATTN_AUDIO_H
 
@@ -142,6 +142,21 @@ typedef enum {
     ATTN_MEL_HTK,
 } attn_mel_filters;
 
+/* What happens at the ends of a whole utterance (attn_fbank_compute; streaming takes
+ * ATTN_EDGES_SNIP only). */
+typedef enum {
+    ATTN_EDGES_SNIP = 0, /* whole frames only: 1 + (n - L) / shift (Kaldi's snip_edges=true) */
+    /* Kaldi's snip_edges=false: (n + shift / 2) / shift frames centred on k * shift + shift / 2,
+     * the signal mirrored at both ends (x[pad-1] .. x[0] before, x[n-1] x[n-2] .. after, with
+     * pad = L / 2 - shift / 2). */
+    ATTN_EDGES_KALDI,
+    /* torch.stft's center=True, pad_mode="reflect" (MelSpectrogram's default, Whisper's): L / 2
+     * samples reflected without the edge (x[L/2] .. x[1] before, x[n-2] .. after), then
+     * 1 + (n + 2 (L / 2) - L) / shift frames. Needs n_fft == L (torch centres a shorter window in
+     * its n_fft frame). */
+    ATTN_EDGES_CENTER,
+} attn_frame_edges;
+
 typedef struct {
     int sample_rate;       /* Hz of the samples fed in (16000) */
     float frame_length_ms; /* 25: L = (int)(rate * ms / 1000) samples per frame */
@@ -157,16 +172,17 @@ typedef struct {
     float low_freq;  /* Hz, lower edge of the first band (Kaldi: 20) */
     float high_freq; /* Hz, upper edge of the last band; <= 0: Nyquist + high_freq */
     attn_mel_filters mel;
-    int use_power;         /* 1: |X|^2, 0: |X| */
-    int use_log;           /* 1: log(max(e, log_floor)); 0: the energies themselves */
-    float log_floor;       /* FLT_EPSILON in Kaldi and torchaudio */
-    int n_mfcc;            /* 0: log-mel output; > 0: that many cepstra (needs use_log) */
-    float cepstral_lifter; /* MFCC c_i *= 1 + Q/2 sin(pi i / Q); 0: none (Kaldi: 22) */
-    int use_energy;        /* 1: the frame's log energy as column 0 of fbank (n_mels + 1 values)
-                              or in place of c0 of MFCC (Kaldi: 0 for fbank, 1 for compute-mfcc-feats,
-                              torchaudio's mfcc: 0) */
-    int raw_energy;        /* 1: the energy before pre-emphasis and window, 0: after (Kaldi: 1) */
-    float energy_floor;    /* log energy >= log(energy_floor) when > 0 (torchaudio: 1, Kaldi: 0) */
+    int use_power;          /* 1: |X|^2, 0: |X| */
+    int use_log;            /* 1: log(max(e, log_floor)); 0: the energies themselves */
+    float log_floor;        /* FLT_EPSILON in Kaldi and torchaudio */
+    int n_mfcc;             /* 0: log-mel output; > 0: that many cepstra (needs use_log) */
+    float cepstral_lifter;  /* MFCC c_i *= 1 + Q/2 sin(pi i / Q); 0: none (Kaldi: 22) */
+    int use_energy;         /* 1: the frame's log energy as column 0 of fbank (n_mels + 1 values)
+                               or in place of c0 of MFCC (Kaldi: 0 for fbank, 1 for compute-mfcc-feats,
+                               torchaudio's mfcc: 0) */
+    int raw_energy;         /* 1: the energy before pre-emphasis and window, 0: after (Kaldi: 1) */
+    float energy_floor;     /* log energy >= log(energy_floor) when > 0 (torchaudio: 1, Kaldi: 0) */
+    attn_frame_edges edges; /* ATTN_EDGES_SNIP */
 } attn_fbank_params;
 
 /* torchaudio.compliance.kaldi.fbank(num_mel_bins=80, dither=0.0) defaults: 16 kHz, 25 / 10 ms,
@@ -187,7 +203,8 @@ typedef struct attn_fbank attn_fbank;
 /* Errors: ATTN_ERR_INVALID (the message names the field) for a NULL pointer, a rate outside
  * [1000, 384000], a frame length or shift outside (0, 1000] ms, L < 2, shift < 1, n_fft < L or
  * > 2^20, n_mels outside [2, 4096], bands outside [0, Nyquist] or low >= high, a band with no FFT
- * bin under it (too many bands for n_fft), an unknown window, a negative dither or lifter,
+ * bin under it (too many bands for n_fft), an unknown window or edge mode, ATTN_EDGES_CENTER with
+ * n_fft != L, a negative dither or lifter,
  * preemphasis outside [0, 1], log_floor <= 0, a negative energy_floor, n_mfcc > n_mels or n_mfcc >
  * 0 without use_log; ATTN_ERR_NOMEM. */
 ATTN_API attn_status attn_fbank_create(const attn_fbank_params *p, attn_fbank **out);
@@ -198,14 +215,16 @@ ATTN_API void attn_fbank_free(attn_fbank *fb);
 /* Values per frame: n_mfcc if > 0, else n_mels (+ 1 with use_energy). */
 ATTN_API int attn_fbank_dim(const attn_fbank *fb);
 
-/* Frames of a whole utterance of n samples: n >= L ? 1 + (n - L) / shift : 0. */
+/* Frames of a whole utterance of n samples: with ATTN_EDGES_SNIP n >= L ? 1 + (n - L) / shift
+ * : 0, otherwise as attn_frame_edges says (for n >= L; shorter utterances are not computed). */
 ATTN_API long attn_fbank_frame_count(const attn_fbank *fb, long n);
 
 /* The streaming interface. Feeds n more samples of the current stream; every frame they complete
  * is written to out (row after row, attn_fbank_dim values each) and counted in *n_frames.
  * At most attn_fbank_pending(fb, n) frames come out (call it to size out; max_frames is checked).
  * The extractor keeps only the last partial frame's samples, so memory is bounded. Errors:
- * ATTN_ERR_INVALID for NULL pointers, n < 0 or max_frames too small (nothing is consumed);
+ * ATTN_ERR_INVALID for NULL pointers, n < 0, max_frames too small (nothing is consumed) or
+ * edges other than ATTN_EDGES_SNIP (the padding needs the whole utterance: attn_fbank_compute);
  * ATTN_ERR_NUMERIC for a sample that is not finite or beyond +-1e10, where the energies would
  * overflow (the message gives its index; the stream is reset). Features are always finite. */
 ATTN_API attn_status attn_fbank_accept(attn_fbank *fb, const float *x, long n, float *out,
@@ -218,8 +237,9 @@ ATTN_API long attn_fbank_pending(const attn_fbank *fb, long n);
 ATTN_API void attn_fbank_reset(attn_fbank *fb);
 
 /* The features of one whole utterance: reset, accept all n samples, reset. *feats (malloc'd, the
- * caller frees) holds *n_frames rows of attn_fbank_dim values. Errors: those of accept, and
- * ATTN_ERR_INVALID for audio shorter than one frame (the message names both lengths). */
+ * caller frees) holds *n_frames rows of attn_fbank_dim values, its ends handled as p.edges says
+ * (the padded copy is made here). Errors: those of accept, and ATTN_ERR_INVALID for audio
+ * shorter than one frame (the message names both lengths). */
 ATTN_API attn_status attn_fbank_compute(attn_fbank *fb, const float *x, long n, float **feats,
                                         long *n_frames);
 

@@ -110,6 +110,13 @@ static attn_status check_params(const attn_fbank_params *p, int *L, int *shift, 
         return attn_error(ATTN_ERR_INVALID,
                           "fbank: n_mfcc %d must be in [0, n_mels = %d], with use_log", p->n_mfcc,
                           p->n_mels);
+    if (p->edges != ATTN_EDGES_SNIP && p->edges != ATTN_EDGES_KALDI &&
+        p->edges != ATTN_EDGES_CENTER)
+        return attn_error(ATTN_ERR_INVALID, "fbank: unknown edges %d", (int)p->edges);
+    if (p->edges == ATTN_EDGES_CENTER && *n_fft != *L)
+        return attn_error(ATTN_ERR_INVALID,
+                          "fbank: ATTN_EDGES_CENTER needs n_fft == the frame length (%d, not %d)",
+                          *L, *n_fft);
     if (!(p->energy_floor >= 0 && isfinite(p->energy_floor)))
         return attn_error(ATTN_ERR_INVALID, "fbank: energy_floor %g", p->energy_floor);
     if (!(p->cepstral_lifter >= 0 && isfinite(p->cepstral_lifter)))
@@ -200,7 +207,14 @@ int attn_fbank_dim(const attn_fbank *fb) {
 
 long attn_fbank_frame_count(const attn_fbank *fb, long n) {
     if (!fb || n < fb->L) return 0;
-    return 1 + (n - fb->L) / fb->shift;
+    switch (fb->p.edges) {
+    case ATTN_EDGES_KALDI:
+        return (n + fb->shift / 2) / fb->shift;
+    case ATTN_EDGES_CENTER:
+        return 1 + (n + 2 * (fb->L / 2) - fb->L) / fb->shift;
+    default:
+        return 1 + (n - fb->L) / fb->shift;
+    }
 }
 
 void attn_fbank_reset(attn_fbank *fb) {
@@ -278,12 +292,9 @@ long attn_fbank_pending(const attn_fbank *fb, long n) {
     return len >= fb->L ? 1 + (len - fb->L) / fb->shift : 0;
 }
 
-attn_status attn_fbank_accept(attn_fbank *fb, const float *x, long n, float *out, long max_frames,
-                              long *n_frames) {
-    if (!n_frames) return attn_error(ATTN_ERR_INVALID, "fbank_accept: NULL frame count");
-    *n_frames = 0;
-    if (!fb || n < 0 || (n > 0 && !x))
-        return attn_error(ATTN_ERR_INVALID, "fbank_accept: bad arguments");
+/* attn_fbank_accept for any edge mode (attn_fbank_compute feeds it padded utterances). */
+static attn_status accept(attn_fbank *fb, const float *x, long n, float *out, long max_frames,
+                          long *n_frames) {
     long count = attn_fbank_pending(fb, n);
     if (count > 0 && (!out || max_frames < count))
         return attn_error(ATTN_ERR_INVALID,
@@ -334,6 +345,52 @@ attn_status attn_fbank_accept(attn_fbank *fb, const float *x, long n, float *out
     return ATTN_OK;
 }
 
+attn_status attn_fbank_accept(attn_fbank *fb, const float *x, long n, float *out, long max_frames,
+                              long *n_frames) {
+    if (!n_frames) return attn_error(ATTN_ERR_INVALID, "fbank_accept: NULL frame count");
+    *n_frames = 0;
+    if (!fb || n < 0 || (n > 0 && !x))
+        return attn_error(ATTN_ERR_INVALID, "fbank_accept: bad arguments");
+    if (fb->p.edges != ATTN_EDGES_SNIP)
+        return attn_error(ATTN_ERR_INVALID, "fbank_accept: streaming takes whole frames only "
+                                            "(edges ATTN_EDGES_SNIP); attn_fbank_compute pads "
+                                            "whole utterances");
+    return accept(fb, x, n, out, max_frames, n_frames);
+}
+
+/* The utterance with its ends padded as fb->p.edges says, exactly long enough for `count`
+ * frames (malloc'd, *len samples). n >= L. */
+static attn_status pad_edges(const attn_fbank *fb, const float *x, long n, long count, float **out,
+                             long *len) {
+    long L = fb->L, shift = fb->shift, need = (count - 1) * shift + L, pos = 0;
+    float *y = malloc((size_t)need * sizeof *y);
+    if (!y) return attn_error(ATTN_ERR_NOMEM, "fbank_compute: %ld padded samples", need);
+    long start = 0; /* where x starts being copied */
+    if (fb->p.edges == ATTN_EDGES_KALDI) {
+        long pad =
+            L / 2 - shift / 2; /* x[pad-1] .. x[0]; or, when negative, x's first -pad dropped */
+        for (long i = pad - 1; i >= 0; i--)
+            y[pos++] = x[i];
+        if (pad < 0) start = -pad;
+    } else { /* center: x[L/2] .. x[1] */
+        for (long i = L / 2; i >= 1; i--)
+            y[pos++] = x[i];
+    }
+    for (long i = start; i < n && pos < need; i++)
+        y[pos++] = x[i];
+    /* The end: Kaldi mirrors with the edge (x[n-1], x[n-2], ...), center without (x[n-2], ...). */
+    for (long i = fb->p.edges == ATTN_EDGES_KALDI ? n - 1 : n - 2; pos < need; i--) {
+        if (i < 0) { /* never for n >= L: the end pad is at most L / 2 + 1 samples */
+            free(y);
+            return attn_error(ATTN_ERR_INVALID, "fbank_compute: %ld samples are too few to pad", n);
+        }
+        y[pos++] = x[i];
+    }
+    *out = y;
+    *len = need;
+    return ATTN_OK;
+}
+
 attn_status attn_fbank_compute(attn_fbank *fb, const float *x, long n, float **feats,
                                long *n_frames) {
     if (!feats || !n_frames) return attn_error(ATTN_ERR_INVALID, "fbank_compute: NULL output");
@@ -348,7 +405,22 @@ attn_status attn_fbank_compute(attn_fbank *fb, const float *x, long n, float **f
     long count = attn_fbank_frame_count(fb, n);
     float *f = malloc((size_t)count * (size_t)fb->dim * sizeof *f);
     if (!f) return attn_error(ATTN_ERR_NOMEM, "fbank_compute: %ld frames", count);
-    attn_status st = attn_fbank_accept(fb, x, n, f, count, n_frames);
+    const float *in = x;
+    float *padded = NULL;
+    long len = n;
+    attn_status st = ATTN_OK;
+    for (long i = 0; i < n && st == ATTN_OK; i++) /* before padding, so the index is x's */
+        if (!(fabsf(x[i]) <= 1e10f))
+            st = attn_error(ATTN_ERR_NUMERIC,
+                            "fbank_compute: sample %ld (%g) is not finite or beyond 1e10", i, x[i]);
+    if (st == ATTN_OK && fb->p.edges != ATTN_EDGES_SNIP) {
+        st = pad_edges(fb, x, n, count, &padded, &len);
+        in = padded;
+    }
+    if (st == ATTN_OK) st = accept(fb, in, len, f, count, n_frames);
+    if (st == ATTN_OK && *n_frames != count)
+        st = attn_error(ATTN_ERR_INVALID, "fbank_compute: %ld frames, not %ld", *n_frames, count);
+    free(padded);
     attn_fbank_reset(fb);
     if (st != ATTN_OK) {
         free(f);

@@ -107,7 +107,15 @@ save("kaldi_fbank_energy", kaldi.fbank(x, num_mel_bins=80, dither=0.0, use_energ
 save("kaldi_mfcc_energy", kaldi.mfcc(x, dither=0.0, use_energy=True, raw_energy=False, energy_floor=0.0))
 save("kaldi_mfcc_options", kaldi.mfcc(x, dither=0.0, num_mel_bins=40, num_ceps=40, cepstral_lifter=0.0,
                                       window_type="rectangular"))
-# torchaudio's MelSpectrogram (HTK filters in Hz, periodic Hann window, n_fft 400), no centring pad.
+# The ends mirrored (snip_edges=False): 25 / 10 ms, and 10 ms frames every 25 ms (a negative pad).
+save("kaldi_fbank_noedges", kaldi.fbank(x, num_mel_bins=80, dither=0.0, snip_edges=False))
+save("kaldi_fbank_noedges_skip", kaldi.fbank(x, num_mel_bins=23, dither=0.0, snip_edges=False,
+                                             frame_length=10.0, frame_shift=25.0))
+# torchaudio's MelSpectrogram (HTK filters in Hz, periodic Hann window, n_fft 400), with its default
+# centring (reflection padding of n_fft / 2) and without.
+mel_c = torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=400, hop_length=160, n_mels=80,
+                                             power=2.0)(x)[0].T
+save("mel_htk_center_log", torch.clamp(mel_c, min=float(np.finfo(np.float32).eps)).log())
 mel = torchaudio.transforms.MelSpectrogram(sample_rate=16000, n_fft=400, hop_length=160, n_mels=80,
                                            center=False, power=2.0)(x)[0].T
 save("mel_htk_log", torch.clamp(mel, min=float(np.finfo(np.float32).eps)).log())

@@ -290,6 +290,16 @@ static void test_bad_arguments(void **state) {
     p.window = (attn_window)99;
     assert_int_equal(attn_fbank_create(&p, &fb), ATTN_ERR_INVALID);
     assert_int_equal(attn_fbank_create(NULL, &fb), ATTN_ERR_INVALID);
+    p = attn_fbank_default_params();
+    p.edges = ATTN_EDGES_CENTER; /* with n_fft 512 for 400-sample frames */
+    assert_int_equal(attn_fbank_create(&p, &fb), ATTN_ERR_INVALID);
+    p.n_fft = 400;
+    assert_int_equal(attn_fbank_create(&p, &fb), ATTN_OK);
+    long made;
+    float out[8 * 80];
+    assert_int_equal(attn_fbank_accept(fb, x, 100, out, 8, &made), ATTN_ERR_INVALID); /* padding */
+    assert_non_null(strstr(attn_last_error(), "attn_fbank_compute"));
+    attn_fbank_free(fb);
     /* 8 kHz features: a 25 ms frame is 200 samples, n_fft 256: 80 bands of 20..4000 Hz still have
      * a bin each, 200 do not. */
     p = attn_fbank_default_params();

@@ -198,6 +198,13 @@ static void test_kaldi_fbank(void **state) {
     p.use_energy = 1;
     check_features(&p, x, n, "kaldi_fbank_energy", 1e-4, 2e-3);
     p = attn_fbank_default_params();
+    p.edges = ATTN_EDGES_KALDI;
+    check_features(&p, x, n, "kaldi_fbank_noedges", 1e-4, 2e-3);
+    p.n_mels = 23;
+    p.frame_length_ms = 10;
+    p.frame_shift_ms = 25;
+    check_features(&p, x, n, "kaldi_fbank_noedges_skip", 1e-4, 2e-3);
+    p = attn_fbank_default_params();
     p.n_mels = 64;
     p.window = ATTN_WINDOW_HANN;
     p.frame_length_ms = 20;
@@ -237,6 +244,8 @@ static void test_mel_spectrogram(void **state) {
     p.low_freq = 0;
     p.mel = ATTN_MEL_HTK;
     check_features(&p, x, n, "mel_htk_log", 1e-4, 2e-3);
+    p.edges = ATTN_EDGES_CENTER; /* MelSpectrogram's default center=True */
+    check_features(&p, x, n, "mel_htk_center_log", 1e-4, 2e-3);
     free(x);
 }
 
