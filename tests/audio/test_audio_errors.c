@@ -300,6 +300,31 @@ static void test_bad_arguments(void **state) {
     assert_int_equal(attn_fbank_accept(fb, x, 100, out, 8, &made), ATTN_ERR_INVALID); /* padding */
     assert_non_null(strstr(attn_last_error(), "attn_fbank_compute"));
     attn_fbank_free(fb);
+    /* Padded utterances of every length from one frame to three: the counts of the formulas,
+     * and no read outside the samples (the sanitizer build watches). */
+    static float tone[1000];
+    for (int i = 0; i < 1000; i++)
+        tone[i] = sinf(0.01f * (float)i * (float)i);
+    for (int mode = 0; mode < 3; mode++)
+        for (int shift = 0; shift < 2; shift++) {
+            p = attn_fbank_default_params();
+            p.edges = (attn_frame_edges)mode;
+            p.n_fft = mode == ATTN_EDGES_CENTER ? 400 : 0;
+            p.frame_shift_ms = shift ? 30 : 10; /* 480: more than the 400-sample frame */
+            assert_int_equal(attn_fbank_create(&p, &fb), ATTN_OK);
+            for (long len = 400; len <= 1000; len++) {
+                float *f;
+                long T;
+                assert_int_equal(attn_fbank_compute(fb, tone, len, &f, &T), ATTN_OK);
+                long hop = shift ? 480 : 160;
+                long want = mode == ATTN_EDGES_SNIP    ? 1 + (len - 400) / hop
+                            : mode == ATTN_EDGES_KALDI ? (len + hop / 2) / hop
+                                                       : 1 + len / hop;
+                assert_int_equal(T, want);
+                free(f);
+            }
+            attn_fbank_free(fb);
+        }
     /* 8 kHz features: a 25 ms frame is 200 samples, n_fft 256: 80 bands of 20..4000 Hz still have
      * a bin each, 200 do not. */
     p = attn_fbank_default_params();
