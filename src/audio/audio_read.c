@@ -190,6 +190,11 @@ attn_status attn_audio_stream_read(attn_audio_stream *s, float *out, long cap, l
         long used, made;
         ATTN_TRY(attn_resampler_run(&s->rs, s->mono + s->mono_pos, s->mono_n - s->mono_pos, s->eof,
                                     out + *n, cap - *n, &used, &made));
+        if (used == 0 && made == 0 && !s->rs.done) /* never seen: a converter that stalls */
+            return attn_error(ATTN_ERR_INVALID,
+                              "audio stream: the resampler made no progress "
+                              "after %ld frames",
+                              s->frames);
         s->mono_pos += used;
         *n += made;
         /* Input left over but no output room: the caller comes back for the rest. */

@@ -112,6 +112,11 @@ attn_status attn_resample_ratio(const float *x, long n, double ratio, int conver
             attn_resampler_free(&r);
             return st;
         }
+        if (used == 0 && made == 0 && !r.done) { /* never seen: a converter that stalls */
+            free(y);
+            attn_resampler_free(&r);
+            return attn_error(ATTN_ERR_INVALID, "resample: no progress after %ld samples", pos);
+        }
         pos += used;
         len += made;
     }
