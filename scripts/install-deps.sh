@@ -11,11 +11,13 @@ packages=(
     libpcre2-dev             # GPT-2 pre-tokenisation regex (Unicode properties)
     libutf8proc-dev          # Unicode normalisation and categories
     libcairo2-dev            # PNG pictures: attention maps, training curves
+    libsndfile1-dev libsamplerate0-dev libfftw3-dev  # audio: decoding, resampling, FFTs (src/audio)
     fortunes-min fortunes    # public-domain demo text
     python3-numpy python3-torch  # fixture regeneration and parity checks in the suite
     python3-sklearn          # reference metrics and the TF-IDF baseline
     python3-sword sword-text-web sword-text-sparv  # public-domain English/Spanish Bibles (data/make_bible.py)
     python3-nltk             # reference BLEU (tests/eval/mt_reference.py)
+    python3-torchaudio       # reference fbank / MFCC / mel features (tests/audio/audio_reference.py)
 )
 
 missing=()

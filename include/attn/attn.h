@@ -38,6 +38,7 @@
  *     attn/safetensors.h  reading any safetensors file (in memory or mapped)
  *     attn/metrics.h      accuracy, precision / recall / F1, confusion, k-fold
  *     attn/viz.h          attention maps, heatmaps and training plots as PNG
+ *     attn/audio.h        audio files, resampling, log-mel / MFCC features, CMVN, SpecAugment
  *     attn/runtime.h      version, CPU and ISA, BLAS, threads
  *
  * Names follow attn_<thing>_<action>; handles are opaque, made by *_create / *_load and released by
@@ -55,6 +56,7 @@
 #include "attn/tokenizer.h"
 #include "attn/metrics.h"
 #include "attn/viz.h"
+#include "attn/audio.h"
 #include "attn/data.h"
 #include "attn/lm.h"
 #include "attn/classifier.h"

@@ -9,7 +9,8 @@
  *   macro average = the plain mean over all K classes, those absent from y_true included;
  *   weighted average = the mean weighted by support (the number of true examples per class);
  *   accuracy = the fraction of examples with y_pred == y_true (= micro-averaged P, R and F1).
- * Labels are ints in [0, K). */
+ * Labels are ints in [0, K). Translation (BLEU, chrF) and speech recognition (WER, CER) metrics
+ * follow, each section with its conventions. */
 #ifndef ATTN_METRICS_H
 #define ATTN_METRICS_H
 
@@ -163,6 +164,61 @@ ATTN_API attn_status attn_chrf_score(attn_chrf *c);
 /* Corpus chrF of n hypotheses against one reference each, as attn_corpus_bleu. */
 ATTN_API attn_status attn_corpus_chrf(const char *const *hyps, const char *const *refs, long n,
                                       attn_chrf *out);
+
+/* ---- speech recognition: WER and CER ------------------------------------------------------
+ *
+ * The word (character) error rate of hypotheses against references is (S + D + I) / N, N the
+ * reference tokens, from a Levenshtein alignment of each sentence pair (every edit costs 1):
+ * S substitutions, D deletions (reference tokens the hypothesis lacks), I insertions
+ * (hypothesis tokens the reference lacks); H = N - S - D tokens match. The counts of a corpus
+ * are the sums over its sentences, the rate is computed once from the sums (as jiwer and sclite
+ * do), so it is not the mean of the sentences' rates. Of the alignments of least cost the one
+ * reported prefers, walking back from the ends, a match or substitution, then a deletion, then an
+ * insertion; S + D + I (the distance) and I - D (the length difference) are the same for all.
+ * Words are the runs between white space (Python's str.split()); characters are the code points
+ * of the line with leading and trailing white space removed and each inner run of white space
+ * replaced by one space (so "a  b" and "a b" have the same CER; the space counts as a character,
+ * as jiwer's cer). Text is UTF-8; tokens are equal when their bytes are. */
+
+/* Sums of alignment counts and the rate computed from them. */
+typedef struct {
+    long ref_len; /* N: reference tokens */
+    long hyp_len; /* hypothesis tokens (= N - D + I) */
+    long substitutions, deletions, insertions;
+    long hits;        /* N - S - D */
+    long n_sentences; /* pairs added */
+    double rate;      /* (S + D + I) / N, by attn_error_rate_score */
+} attn_error_rate;
+
+/* The largest n_hyp * n_ref of one sentence pair's alignment: its table takes one byte a cell
+ * (64 MiB), so e.g. two lines of 8192 characters. Longer pairs are ATTN_ERR_INVALID. */
+#define ATTN_ALIGN_MAX_CELLS (1L << 26)
+
+/* Aligns two sequences of token ids, adding its counts (and one sentence) to *acc, which starts
+ * zeroed ({0}). Errors (*acc unchanged): ATTN_ERR_INVALID for a NULL acc, a NULL array with a
+ * nonzero length, a negative length or a pair over ATTN_ALIGN_MAX_CELLS; ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_align_ids(attn_error_rate *acc, const int *hyp, long n_hyp,
+                                    const int *ref, long n_ref);
+
+/* Adds one sentence pair's word (attn_wer_add) or character (attn_cer_add) counts to *acc.
+ * Errors (*acc unchanged): ATTN_ERR_INVALID for NULL arguments, invalid UTF-8 (the message says
+ * which text and the byte) or a pair over ATTN_ALIGN_MAX_CELLS; ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_wer_add(attn_error_rate *acc, const char *hyp, const char *ref);
+ATTN_API attn_status attn_cer_add(attn_error_rate *acc, const char *hyp, const char *ref);
+
+/* Computes hits and rate from the sums in *r. With no reference token at all (N = 0) the rate is
+ * 0 if there is no insertion either, otherwise undefined: ATTN_ERR_INVALID (jiwer refuses an
+ * empty reference too). ATTN_ERR_INVALID for NULL, negative or inconsistent counts. */
+ATTN_API attn_status attn_error_rate_score(attn_error_rate *r);
+
+/* Corpus WER / CER of n hypotheses against one reference each (refs[i] for hyps[i]): a zeroed
+ * *out, one add per pair, the score. Errors as the add functions (the message starts
+ * "sentence I: ", I 0-based) and attn_error_rate_score; n < 1 or NULL arrays are
+ * ATTN_ERR_INVALID. On error *out is zeroed. */
+ATTN_API attn_status attn_corpus_wer(const char *const *hyps, const char *const *refs, long n,
+                                     attn_error_rate *out);
+ATTN_API attn_status attn_corpus_cer(const char *const *hyps, const char *const *refs, long n,
+                                     attn_error_rate *out);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@ declare -A may=(
     [text]="io core"
     [eval]="core"
     [viz]="io core"
+    [audio]="io core"
     [models]="nn kernels io viz core"
     [train]="models io core"
     [decode]="models nn kernels core"
@@ -22,7 +23,7 @@ declare -A may=(
 declare -A owner=(
     [model.h]=models [safetensors.h]=io [train.h]=train [decode.h]=decode [tokenizer.h]=text
     [metrics.h]=eval [viz.h]=viz [data.h]=data [lm.h]=tasks [classifier.h]=tasks [attn.h]=tasks
-    [translator.h]=tasks
+    [translator.h]=tasks [audio.h]=audio
 )
 bad=0
 complain() { echo "FAIL: $*" >&2; bad=$((bad + 1)); }

@@ -1,0 +1,211 @@
+/* kernels/ctc_beam.c: CTC prefix beam search (Hannun et al. 2014, "First-pass large vocabulary
+ * continuous speech recognition using bi-directional recurrent DNNs", algorithm 1, without the
+ * language model), kernels/ctc.h.
+ *
+ * A prefix l carries pb = p(l, the frames so far end in a blank) and pnb = p(l, they end in l's
+ * last label). Frame t with probabilities y:
+ *   l        gets pb  += (pb + pnb) y_blank           (a blank)
+ *   l        gets pnb += pnb y_c      for c = last(l) (the last label repeated, merged)
+ *   l + c    gets pnb += pb y_c       for c = last(l) (a repeat after a blank is a new label)
+ *   l + c    gets pnb += (pb + pnb) y_c otherwise,
+ * in logs. The candidates of a frame are found again by a hash of their labels (a prefix l + c
+ * may already be another prefix of the beam), then the `beam` best by pb + pnb survive. */
+#include "kernels/ctc.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+static double lse(double a, double b) {
+    if (a == -INFINITY) return b;
+    if (b == -INFINITY) return a;
+    return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
+}
+
+typedef struct {
+    int parent, symbol; /* the prefix of beam entry `parent`, plus symbol (-1: none) */
+    int len;
+    uint64_t hash;
+    double pb, pnb; /* logs */
+} cand;
+
+typedef struct {
+    int T, beam;
+    int *seq, *next_seq; /* (beam, T) labels of the beam's prefixes, and of the next beam */
+    int *len;
+    uint64_t *hash;
+    double *pb, *pnb;
+    int n; /* prefixes in the beam */
+    cand *c;
+    int n_cand, cap;
+    int *table; /* open addressing, candidate index + 1, 0 = empty */
+    int table_size;
+    int *chosen; /* (beam) the candidates kept */
+    char *taken; /* (cap) */
+    double *new_pb, *new_pnb;
+    uint64_t *new_hash;
+    int *new_len;
+} search;
+
+static uint64_t hash_append(uint64_t h, int symbol) {
+    h ^= (uint64_t)(symbol + 1);
+    h *= 0x100000001b3ULL;
+    return h ^ (h >> 29);
+}
+
+/* Label i of candidate c. */
+static int cand_label(const search *s, const cand *c, int i) {
+    const cand *k = c;
+    int plen = s->len[k->parent];
+    return i < plen ? s->seq[(long)k->parent * s->T + i] : k->symbol;
+}
+
+static int cand_equal(const search *s, const cand *a, const cand *b) {
+    if (a->len != b->len || a->hash != b->hash) return 0;
+    for (int i = 0; i < a->len; i++)
+        if (cand_label(s, a, i) != cand_label(s, b, i)) return 0;
+    return 1;
+}
+
+/* The candidate "beam entry parent + symbol", made if new. */
+static cand *find(search *s, int parent, int symbol) {
+    cand key = {parent,
+                symbol,
+                s->len[parent] + (symbol >= 0),
+                symbol >= 0 ? hash_append(s->hash[parent], symbol) : s->hash[parent],
+                -INFINITY,
+                -INFINITY};
+    unsigned mask = (unsigned)s->table_size - 1;
+    for (unsigned h = (unsigned)key.hash & mask;; h = (h + 1) & mask) {
+        int at = s->table[h];
+        if (at == 0) {
+            s->c[s->n_cand] = key;
+            s->table[h] = ++s->n_cand;
+            return &s->c[s->n_cand - 1];
+        }
+        if (cand_equal(s, &s->c[at - 1], &key)) return &s->c[at - 1];
+    }
+}
+
+static void search_free(search *s) {
+    free(s->seq), free(s->next_seq), free(s->len), free(s->hash), free(s->pb), free(s->pnb);
+    free(s->c), free(s->table), free(s->chosen), free(s->taken);
+    free(s->new_pb), free(s->new_pnb), free(s->new_hash), free(s->new_len);
+}
+
+static attn_status search_init(search *s, int T, int V, int beam) {
+    memset(s, 0, sizeof *s);
+    s->T = T;
+    s->beam = beam;
+    s->cap = beam * (V + 1);
+    for (s->table_size = 16; s->table_size < 2 * s->cap; s->table_size *= 2) {
+    }
+    s->seq = malloc((size_t)beam * (size_t)T * sizeof(int));
+    s->next_seq = malloc((size_t)beam * (size_t)T * sizeof(int));
+    s->len = malloc((size_t)beam * sizeof(int));
+    s->hash = malloc((size_t)beam * sizeof(uint64_t));
+    s->pb = malloc((size_t)beam * sizeof(double));
+    s->pnb = malloc((size_t)beam * sizeof(double));
+    s->c = malloc((size_t)s->cap * sizeof(cand));
+    s->table = malloc((size_t)s->table_size * sizeof(int));
+    s->chosen = malloc((size_t)beam * sizeof(int));
+    s->taken = malloc((size_t)s->cap);
+    s->new_pb = malloc((size_t)beam * sizeof(double));
+    s->new_pnb = malloc((size_t)beam * sizeof(double));
+    s->new_hash = malloc((size_t)beam * sizeof(uint64_t));
+    s->new_len = malloc((size_t)beam * sizeof(int));
+    if (!s->seq || !s->next_seq || !s->len || !s->hash || !s->pb || !s->pnb || !s->c || !s->table ||
+        !s->chosen || !s->taken || !s->new_pb || !s->new_pnb || !s->new_hash || !s->new_len) {
+        search_free(s);
+        return attn_error(ATTN_ERR_NOMEM, "ctc beam search: beam %d, T %d, V %d", beam, T, V);
+    }
+    s->n = 1; /* the empty prefix, all probability on "ends in a blank" */
+    s->len[0] = 0;
+    s->hash[0] = 0xcbf29ce484222325ULL;
+    s->pb[0] = 0;
+    s->pnb[0] = -INFINITY;
+    return ATTN_OK;
+}
+
+static void step(search *s, const float *y, int V, int blank) {
+    s->n_cand = 0;
+    memset(s->table, 0, (size_t)s->table_size * sizeof(int));
+    for (int i = 0; i < s->n; i++) {
+        double pb = s->pb[i], pnb = s->pnb[i], both = lse(pb, pnb);
+        int last = s->len[i] ? s->seq[(long)i * s->T + s->len[i] - 1] : -1;
+        cand *same = find(s, i, -1);
+        same->pb = lse(same->pb, both + y[blank]);
+        for (int k = 0; k < V; k++) {
+            if (k == blank) continue;
+            cand *ext = find(s, i, k);
+            if (k == last) {
+                ext->pnb = lse(ext->pnb, pb + y[k]);
+                same->pnb = lse(same->pnb, pnb + y[k]);
+            } else {
+                ext->pnb = lse(ext->pnb, both + y[k]);
+            }
+        }
+    }
+    /* The best `beam` candidates, by selection (the lowest index on a tie). */
+    int n = s->n_cand < s->beam ? s->n_cand : s->beam;
+    memset(s->taken, 0, (size_t)s->n_cand);
+    for (int j = 0; j < n; j++) {
+        int best = -1;
+        double best_score = -INFINITY;
+        for (int c = 0; c < s->n_cand; c++) {
+            double score = lse(s->c[c].pb, s->c[c].pnb);
+            if (!s->taken[c] && (best < 0 || score > best_score)) best = c, best_score = score;
+        }
+        s->taken[best] = 1;
+        s->chosen[j] = best;
+    }
+    /* The new beam: labels into next_seq (then swapped in), scores beside. */
+    for (int j = 0; j < n; j++) {
+        const cand *c = &s->c[s->chosen[j]];
+        int *row = s->next_seq + (long)j * s->T;
+        memcpy(row, s->seq + (long)c->parent * s->T, (size_t)s->len[c->parent] * sizeof(int));
+        if (c->symbol >= 0) row[c->len - 1] = c->symbol;
+        s->new_pb[j] = c->pb, s->new_pnb[j] = c->pnb, s->new_hash[j] = c->hash;
+        s->new_len[j] = c->len;
+    }
+    memcpy(s->pb, s->new_pb, (size_t)n * sizeof(double));
+    memcpy(s->pnb, s->new_pnb, (size_t)n * sizeof(double));
+    memcpy(s->hash, s->new_hash, (size_t)n * sizeof(uint64_t));
+    memcpy(s->len, s->new_len, (size_t)n * sizeof(int));
+    int *t = s->seq;
+    s->seq = s->next_seq;
+    s->next_seq = t;
+    s->n = n;
+}
+
+attn_status attn_ctc_prefix_beam_search(int *out, int *out_lengths, float *scores,
+                                        const float *log_probs, long stride, int T, int V,
+                                        int blank, int beam, int n_best) {
+    if (!out || !out_lengths || !scores || !log_probs || T < 1 || V < 1 || beam < 1 || n_best < 1 ||
+        n_best > beam || stride < V || beam > (1 << 16) || V > (1 << 20))
+        return attn_error(ATTN_ERR_INVALID,
+                          "ctc beam search: bad arguments (T %d, V %d, beam %d, n_best %d)", T, V,
+                          beam, n_best);
+    if (blank < 0 || blank >= V)
+        return attn_error(ATTN_ERR_INVALID, "ctc beam search: blank %d outside [0, %d)", blank, V);
+    search s;
+    ATTN_TRY(search_init(&s, T, V, beam));
+    for (int t = 0; t < T; t++)
+        step(&s, log_probs + (long)t * stride, V, blank);
+    /* The beam is in descending order of the last frame's scores. */
+    for (int j = 0; j < n_best; j++) {
+        if (j < s.n) {
+            memcpy(out + (long)j * T, s.seq + (long)j * T, (size_t)s.len[j] * sizeof(int));
+            out_lengths[j] = s.len[j];
+            scores[j] = (float)lse(s.pb[j], s.pnb[j]);
+        } else {
+            out_lengths[j] = 0;
+            scores[j] = -INFINITY;
+        }
+    }
+    search_free(&s);
+    return ATTN_OK;
+}
