@@ -8,8 +8,8 @@
  * A pre-token's ids are remembered for the rest of one encode call (the tokenizer itself stays
  * immutable, so threads may share it).
  *
- * Special tokens are never produced by encoding: text "[CLS]" is encoded as the bytes it is,
- * so user text cannot inject control tokens and decode(encode(x)) == x holds for every x. */
+ * With ignore_merges (Llama 3) a pre-token that is itself a model token is that token, whatever
+ * the merges would give. Added tokens are split out before (added.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,7 +119,8 @@ attn_status text_bpe_finish(attn_tokenizer *t, const int32_t (*merges)[2], int n
     free(scratch);
     ATTN_TRY(s);
     ATTN_TRY(build_decoded_bytes(t));
-    return text_regex_create(&t->re);
+    ATTN_TRY(text_added_finish(t));
+    return t->re ? ATTN_OK : text_regex_create(&t->re);
 }
 
 /* ---- encoding one pre-token ---------------------------------------------------------------- */
@@ -138,6 +139,7 @@ typedef struct {
     text_strmap cache;
     text_ints cache_ids; /* per cached pre-token: count, then the ids */
     int use_cache;
+    text_buf mapped; /* a pre-token in the vocabulary's byte-mapped form (ignore_merges) */
 } bpe_state;
 
 /* Pushes x on the min-heap h[0..*n) (room is known to exist). */
@@ -213,6 +215,18 @@ static attn_status merge_word(bpe_state *st, const unsigned char *bytes, size_t 
     return ATTN_OK;
 }
 
+/* The id of the model token whose bytes are p[0..n), -1 if none, -2 when out of memory. */
+static int32_t whole_token(bpe_state *st, const unsigned char *p, size_t n) {
+    st->mapped.len = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c[2];
+        if (text_buf_append(&st->mapped, c, (size_t)text_byte_to_utf8(p[i], c)) != ATTN_OK)
+            return -2;
+    }
+    int32_t id = text_strmap_find(&st->t->vocab, st->mapped.data, st->mapped.len);
+    return id >= 0 && (st->t->flags[id] & TEXT_TOK_MODEL) ? id : -1;
+}
+
 /* Pre-tokens this long are not cached: they rarely repeat. */
 #define BPE_CACHE_MAX_PIECE 64
 #define BPE_CACHE_MAX_ENTRIES (1 << 20)
@@ -223,6 +237,11 @@ static attn_status encode_piece(const char *piece, size_t len, int is_byte, void
     bpe_state *st = user;
     const unsigned char *p = (const unsigned char *)piece;
     if (is_byte || len == 1) return text_ints_push(st->out, st->t->byte_id[p[0]]);
+    if (st->t->ignore_merges) { /* a pre-token that is a model token is that token */
+        int32_t id = whole_token(st, p, len);
+        if (id == -2) return attn_error(ATTN_ERR_NOMEM, "out of memory for a pre-token");
+        if (id >= 0) return text_ints_push(st->out, id);
+    }
     int cacheable = st->use_cache && len <= BPE_CACHE_MAX_PIECE;
     if (cacheable) {
         int32_t e = text_strmap_find(&st->cache, piece, len);
@@ -259,6 +278,7 @@ attn_status text_bpe_encode(const attn_tokenizer *t, const char *text, size_t le
     free(st.heap);
     text_strmap_free(&st.cache);
     free(st.cache_ids.data);
+    free(st.mapped.data);
     free(normalized);
     return s;
 }

@@ -3,8 +3,9 @@
  *
  * Nothing read is trusted: every key is checked for presence and type, every id for range and
  * uniqueness (the ids of model.vocab and added_tokens together must be exactly 0..N-1), every
- * merge for tokens that exist, and features this library does not implement (another pattern,
- * add_prefix_space, dropout, other normalisers, ...) are refused rather than ignored, so that a
+ * merge for tokens that exist, and features this library does not implement (add_prefix_space,
+ * Split behaviours other than Isolated, dropout, byte fallback, other normalisers, ...) are
+ * refused rather than ignored, so that a
  * loaded tokenizer never encodes differently from the file's intent without saying so. Every
  * failure is ATTN_ERR_FORMAT with a message naming the key (ATTN_ERR_IO / ATTN_ERR_NOMEM for
  * files and memory). */
@@ -84,8 +85,11 @@ static attn_status put_token(token_slot *slots, int cap, int id, const char *tex
     return ATTN_OK;
 }
 
-/* Fills t's vocabulary from root.model.vocab and root.added_tokens. */
-static attn_status read_vocab(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
+/* Fills t's vocabulary from root.model.vocab and root.added_tokens. Added tokens are matched in
+ * the raw text (added.c): "normalized": true is refused when there is a normalizer, and so are
+ * lstrip, rstrip and single_word. */
+static attn_status read_vocab(const cJSON *root, const cJSON *model, int has_normalizer,
+                              attn_tokenizer *t) {
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
     if (!cJSON_IsObject(vocab)) return bad("%s must be an object {token: id}", "model.vocab");
@@ -119,6 +123,19 @@ static attn_status read_vocab(const cJSON *root, const cJSON *model, attn_tokeni
                                k);
                 break;
             }
+            static const char *const unsupported[] = {"lstrip", "rstrip", "single_word"};
+            for (int u = 0; u < 3 && s == ATTN_OK; u++)
+                if (get_bool(item, unsupported[u], 0) != 0)
+                    s = attn_error(ATTN_ERR_FORMAT,
+                                   "added_tokens[%d] ('%.100s'): \"%s\" other than false is not "
+                                   "supported",
+                                   k, content->valuestring, unsupported[u]);
+            if (s == ATTN_OK && has_normalizer && get_bool(item, "normalized", 0) != 0)
+                s = attn_error(ATTN_ERR_FORMAT,
+                               "added_tokens[%d] ('%.100s'): \"normalized\": true with a "
+                               "normalizer is not supported (they are matched in the raw text)",
+                               k, content->valuestring);
+            if (s != ATTN_OK) break;
             int flags = TEXT_TOK_ADDED | (special ? TEXT_TOK_SPECIAL : 0);
             if ((s = put_token(slots, cap, id, content->valuestring, flags)) != ATTN_OK) break;
             k++;
@@ -138,6 +155,92 @@ static attn_status read_vocab(const cJSON *root, const cJSON *model, attn_tokeni
     free(slots);
     if (s == ATTN_OK) text_tokenizer_find_specials(t);
     return s;
+}
+
+/* ---- the post-processor: what add_special puts around a text ------------------------------ */
+
+/* Appends id to ids[*n] (at most 4). */
+static attn_status add_post_id(const attn_tokenizer *t, int id, int *ids, int *n) {
+    if (id < 0 || id >= t->vocab.n)
+        return attn_error(ATTN_ERR_FORMAT, "post_processor: id %d is not in the vocabulary", id);
+    if (*n >= 4) return bad("%s adds more than 4 tokens on one side", "post_processor");
+    ids[(*n)++] = id;
+    return ATTN_OK;
+}
+
+/* The id of a special token named in a template: from "special_tokens", or by name. */
+static attn_status template_id(const cJSON *pp, const attn_tokenizer *t, const char *name,
+                               int *id) {
+    const cJSON *specials = cJSON_GetObjectItemCaseSensitive(pp, "special_tokens");
+    const cJSON *entry = cJSON_GetObjectItemCaseSensitive(specials, name);
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(entry, "ids");
+    if (cJSON_IsArray(ids) && cJSON_GetArraySize(ids) == 1 && get_id(ids->child, id))
+        return ATTN_OK;
+    *id = text_strmap_find(&t->vocab, name, strlen(name));
+    if (*id < 0)
+        return attn_error(ATTN_ERR_FORMAT, "post_processor: special token '%.100s' is unknown",
+                          name);
+    return ATTN_OK;
+}
+
+/* One post-processor step (not a Sequence). */
+static attn_status read_post_step(const cJSON *pp, const char *type, attn_tokenizer *t) {
+    if (strcmp(type, "ByteLevel") == 0) return ATTN_OK; /* offsets only */
+    if (strcmp(type, "TemplateProcessing") == 0) {
+        const cJSON *single = cJSON_GetObjectItemCaseSensitive(pp, "single"), *item;
+        if (!cJSON_IsArray(single)) return bad("%s must be an array", "post_processor.single");
+        int seen_a = 0;
+        cJSON_ArrayForEach(item, single) {
+            const cJSON *sp = cJSON_GetObjectItemCaseSensitive(item, "SpecialToken");
+            const cJSON *seq = cJSON_GetObjectItemCaseSensitive(item, "Sequence");
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(sp ? sp : seq, "id");
+            if (!cJSON_IsString(name) || (!sp && !seq) || (seq && seen_a))
+                return bad("%s: each piece must be one SpecialToken or the Sequence A",
+                           "post_processor.single");
+            if (seq) {
+                seen_a = 1;
+                continue;
+            }
+            int id;
+            ATTN_TRY(template_id(pp, t, name->valuestring, &id));
+            ATTN_TRY(seen_a ? add_post_id(t, id, t->suffix_ids, &t->n_suffix)
+                            : add_post_id(t, id, t->prefix_ids, &t->n_prefix));
+        }
+        return seen_a ? ATTN_OK : bad("%s has no Sequence", "post_processor.single");
+    }
+    if (strcmp(type, "BertProcessing") == 0 || strcmp(type, "RobertaProcessing") == 0) {
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(pp, "cls");
+        const cJSON *sep = cJSON_GetObjectItemCaseSensitive(pp, "sep");
+        int c, e;
+        if (!cJSON_IsArray(cls) || !cJSON_IsArray(sep) || cJSON_GetArraySize(cls) != 2 ||
+            cJSON_GetArraySize(sep) != 2 || !get_id(cls->child->next, &c) ||
+            !get_id(sep->child->next, &e))
+            return bad("%s: cls and sep must be [token, id]", "post_processor");
+        ATTN_TRY(add_post_id(t, c, t->prefix_ids, &t->n_prefix));
+        return add_post_id(t, e, t->suffix_ids, &t->n_suffix);
+    }
+    if (!t->post_unsupported && !(t->post_unsupported = strdup(type)))
+        return attn_error(ATTN_ERR_NOMEM, "out of memory");
+    return ATTN_OK;
+}
+
+/* t->prefix_ids / suffix_ids from root.post_processor (read after the vocabulary). A kind this
+ * library cannot apply is remembered, and only add_special refuses it. */
+static attn_status read_post_processor(const cJSON *root, attn_tokenizer *t) {
+    const cJSON *pp;
+    int present;
+    const char *type = type_of(root, "post_processor", &pp, &present);
+    if (present <= 0) return present < 0 ? ATTN_ERR_FORMAT : ATTN_OK;
+    t->n_prefix = t->n_suffix = 0;
+    if (strcmp(type, "Sequence") != 0) return read_post_step(pp, type, t);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(pp, "processors"), *step;
+    if (!cJSON_IsArray(list)) return bad("%s must be an array", "post_processor.processors");
+    cJSON_ArrayForEach(step, list) {
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(step, "type");
+        if (!cJSON_IsString(ty)) return bad("%s needs a string type", "post_processor step");
+        ATTN_TRY(read_post_step(step, ty->valuestring, t));
+    }
+    return ATTN_OK;
 }
 
 /* ---- byte-level BPE ----------------------------------------------------------------------- */
@@ -170,21 +273,127 @@ static attn_status read_bpe_normalizer(const cJSON *root, attn_tokenizer *t) {
     return ATTN_OK;
 }
 
-/* The pattern, the decoder and the model options must be the ones bpe.c implements. */
-static attn_status check_bpe_options(const cJSON *root, const cJSON *model) {
+/* A Split's pattern as a regex: {"Regex": r} as it is, {"String": s} with every ASCII
+ * punctuation character escaped. Appends a malloc'd copy to pats[*n]. */
+static attn_status split_pattern(const cJSON *split, int i, char **pats, int *n) {
+    const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(split, "pattern");
+    const cJSON *regex = cJSON_GetObjectItemCaseSensitive(pattern, "Regex");
+    const cJSON *string = cJSON_GetObjectItemCaseSensitive(pattern, "String");
+    const cJSON *behavior = cJSON_GetObjectItemCaseSensitive(split, "behavior");
+    if (!cJSON_IsString(regex) && !cJSON_IsString(string))
+        return attn_error(ATTN_ERR_FORMAT,
+                          "pre_tokenizer %d (Split): \"pattern\" must be "
+                          "{\"Regex\": ...} or {\"String\": ...}",
+                          i);
+    if (!cJSON_IsString(behavior) || strcmp(behavior->valuestring, "Isolated") != 0)
+        return attn_error(ATTN_ERR_FORMAT,
+                          "pre_tokenizer %d (Split): behavior '%.50s' is not "
+                          "supported (Isolated is)",
+                          i, cJSON_IsString(behavior) ? behavior->valuestring : "?");
+    if (get_bool(split, "invert", 0) != 0)
+        return attn_error(ATTN_ERR_FORMAT,
+                          "pre_tokenizer %d (Split): invert other than false is "
+                          "not supported",
+                          i);
+    if (*n >= TEXT_MAX_STAGES)
+        return attn_error(ATTN_ERR_FORMAT, "more than %d pre-tokenizer patterns", TEXT_MAX_STAGES);
+    const char *src = cJSON_IsString(regex) ? regex->valuestring : string->valuestring;
+    size_t len = strlen(src);
+    if (len > 65536) return attn_error(ATTN_ERR_FORMAT, "pre_tokenizer %d: pattern too long", i);
+    char *out = malloc(2 * len + 1), *o = out;
+    if (!out) return attn_error(ATTN_ERR_NOMEM, "out of memory for a pattern");
+    for (const char *c = src; *c; c++) {
+        if (cJSON_IsString(string) && (unsigned char)*c < 0x80 && strchr("\\^$.|?*+()[]{}-#/", *c))
+            *o++ = '\\';
+        *o++ = *c;
+    }
+    *o = '\0';
+    if (cJSON_IsString(string) && len == 0) {
+        free(out);
+        return attn_error(ATTN_ERR_FORMAT, "pre_tokenizer %d (Split): empty pattern", i);
+    }
+    pats[(*n)++] = out;
+    return ATTN_OK;
+}
+
+/* The ByteLevel step: no prefix space; use_regex adds GPT-2's pattern as the last stage. */
+static attn_status byte_level_step(const cJSON *obj, char **pats, int *n) {
+    if (get_bool(obj, "add_prefix_space", 1) != 0)
+        return bad("%s is not supported (decode would not give the text back)",
+                   "pre_tokenizer.add_prefix_space other than false");
+    int use_regex = get_bool(obj, "use_regex", 1);
+    if (use_regex < 0) return bad("%s must be a boolean", "pre_tokenizer.use_regex");
+    if (!use_regex) return ATTN_OK;
+    if (*n >= TEXT_MAX_STAGES)
+        return attn_error(ATTN_ERR_FORMAT, "more than %d pre-tokenizer patterns", TEXT_MAX_STAGES);
+    if (!(pats[*n] = strdup(text_gpt2_pattern)))
+        return attn_error(ATTN_ERR_NOMEM, "out of memory for a pattern");
+    (*n)++;
+    return ATTN_OK;
+}
+
+/* t->re from root.pre_tokenizer: ByteLevel, or a Sequence of Split (Isolated) steps ending in
+ * ByteLevel, as GPT-2, Llama 3 and Qwen write them. */
+static attn_status read_bpe_pretokenizer(const cJSON *root, attn_tokenizer *t) {
     const cJSON *obj;
     int present;
     const char *type = type_of(root, "pre_tokenizer", &obj, &present);
     if (present < 0) return ATTN_ERR_FORMAT;
-    if (!type || strcmp(type, "ByteLevel") != 0)
-        return bad("pre_tokenizer must be ByteLevel for a BPE model (found %s)",
+    char *pats[TEXT_MAX_STAGES] = {0};
+    int n = 0;
+    attn_status s = ATTN_OK;
+    if (type && strcmp(type, "ByteLevel") == 0) {
+        s = byte_level_step(obj, pats, &n);
+    } else if (type && strcmp(type, "Sequence") == 0) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, "pretokenizers");
+        if (!cJSON_IsArray(list)) return bad("%s must be an array", "pre_tokenizer.pretokenizers");
+        int i = 0, saw_byte_level = 0;
+        const cJSON *step;
+        cJSON_ArrayForEach(step, list) {
+            const cJSON *ty = cJSON_GetObjectItemCaseSensitive(step, "type");
+            const char *name = cJSON_IsString(ty) ? ty->valuestring : "?";
+            if (saw_byte_level)
+                s = attn_error(ATTN_ERR_FORMAT,
+                               "pre_tokenizer %d ('%.50s') after ByteLevel is not "
+                               "supported (ByteLevel must be last)",
+                               i, name);
+            else if (strcmp(name, "Split") == 0)
+                s = split_pattern(step, i, pats, &n);
+            else if (strcmp(name, "ByteLevel") == 0 && (saw_byte_level = 1))
+                s = byte_level_step(step, pats, &n);
+            else
+                s = attn_error(ATTN_ERR_FORMAT,
+                               "pre_tokenizer %d: '%.50s' is not supported in a "
+                               "Sequence for a byte-level BPE (Split and ByteLevel are)",
+                               i, name);
+            if (s != ATTN_OK) break;
+            i++;
+        }
+        if (s == ATTN_OK && !saw_byte_level)
+            s = bad("%s", "a byte-level BPE needs a ByteLevel step at the end of its "
+                          "pre_tokenizer Sequence");
+    } else {
+        return bad("pre_tokenizer must be ByteLevel, or a Sequence of Split steps and ByteLevel, "
+                   "for a BPE model (found %s)",
                    type ? type : "none");
-    if (get_bool(obj, "add_prefix_space", 1) != 0)
-        return bad("%s is not supported (decode would not give the text back)",
-                   "pre_tokenizer.add_prefix_space other than false");
-    if (get_bool(obj, "use_regex", 1) != 1)
-        return bad("%s is not supported", "pre_tokenizer.use_regex false");
-    type = type_of(root, "decoder", &obj, &present);
+    }
+    if (s == ATTN_OK) s = text_regex_create_chain((const char *const *)pats, n, &t->re);
+    for (int i = 0; i < n; i++)
+        free(pats[i]);
+    return s;
+}
+
+/* The decoder and the model options must be the ones bpe.c implements. */
+static attn_status check_bpe_options(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
+    if (get_bool(model, "byte_fallback", 0) != 0)
+        return bad("%s is not supported (SentencePiece-style BPE, as in Llama 2 and Gemma)",
+                   "model.byte_fallback");
+    if (get_bool(model, "fuse_unk", 0) != 0)
+        return bad("%s is not supported (SentencePiece-style BPE, as in Llama 2 and Gemma)",
+                   "model.fuse_unk");
+    const cJSON *obj;
+    int present;
+    const char *type = type_of(root, "decoder", &obj, &present);
     if (present < 0) return ATTN_ERR_FORMAT;
     if (type && strcmp(type, "ByteLevel") != 0)
         return bad("decoder '%.100s' is not supported for a BPE model (ByteLevel is)", type);
@@ -198,8 +407,8 @@ static attn_status check_bpe_options(const cJSON *root, const cJSON *model) {
         if (a && !cJSON_IsNull(a) && !(cJSON_IsString(a) && a->valuestring[0] == '\0'))
             return bad("model.%s is not supported for a byte-level BPE", affixes[i]);
     }
-    if (get_bool(model, "ignore_merges", 0) != 0)
-        return bad("%s is not supported", "model.ignore_merges");
+    if ((t->ignore_merges = get_bool(model, "ignore_merges", 0)) < 0)
+        return bad("%s must be a boolean", "model.ignore_merges");
     return ATTN_OK;
 }
 
@@ -269,9 +478,11 @@ static attn_status read_merges(const cJSON *model, attn_tokenizer *t, int32_t (*
 
 /* Fills the empty BPE tokenizer t from the parsed file. */
 static attn_status read_bpe(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
-    ATTN_TRY(check_bpe_options(root, model));
+    ATTN_TRY(check_bpe_options(root, model, t));
     ATTN_TRY(read_bpe_normalizer(root, t));
-    ATTN_TRY(read_vocab(root, model, t));
+    ATTN_TRY(read_bpe_pretokenizer(root, t));
+    ATTN_TRY(read_vocab(root, model, t->norm_flags != 0, t));
+    ATTN_TRY(read_post_processor(root, t));
     int32_t(*merges)[2] = NULL;
     int n = 0;
     ATTN_TRY(read_merges(model, t, &merges, &n));
@@ -333,7 +544,10 @@ static attn_status read_wordpiece(const cJSON *root, const cJSON *model, attn_to
             return bad("%s must be the model's continuing_subword_prefix", "decoder.prefix");
     }
     if (!(t->prefix = strdup(p))) return attn_error(ATTN_ERR_NOMEM, "out of memory");
-    ATTN_TRY(read_vocab(root, model, t));
+    int has_normalizer =
+        t->bert.clean_text || t->bert.chinese_chars || t->bert.lowercase || t->bert.strip_accents;
+    ATTN_TRY(read_vocab(root, model, has_normalizer, t));
+    ATTN_TRY(read_post_processor(root, t));
     const char *unk_name = unk ? unk->valuestring : "[UNK]";
     t->unk_id = text_strmap_find(&t->vocab, unk_name, strlen(unk_name));
     if (t->unk_id < 0) return bad("model.unk_token '%.100s' is not in the vocabulary", unk_name);
@@ -353,6 +567,13 @@ attn_status attn_tokenizer_from_json(const char *json, size_t len, attn_tokenize
         return attn_error(ATTN_ERR_FORMAT, "tokenizer.json is not valid JSON (error near byte %zu)",
                           at);
     }
+    attn_status s = text_tokenizer_from_parsed(root, out);
+    cJSON_Delete(root);
+    return s;
+}
+
+attn_status text_tokenizer_from_parsed(const struct cJSON *root, attn_tokenizer **out) {
+    *out = NULL;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(model, "type");
     attn_status s = ATTN_OK;
@@ -369,7 +590,6 @@ attn_status attn_tokenizer_from_json(const char *json, size_t len, attn_tokenize
         else
             s = bpe ? read_bpe(root, model, t) : read_wordpiece(root, model, t);
     }
-    cJSON_Delete(root);
     if (s != ATTN_OK) {
         attn_tokenizer_free(t);
         return s;
