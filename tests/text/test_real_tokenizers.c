@@ -18,7 +18,7 @@
  * digits and spaces PCRE2 and JavaScript classify alike, text with the special tokens of each
  * file, and invalid UTF-8 (random bytes, corrupted text; see js_reference.js for how the
  * reference is made to follow attn's documented handling). ATTN_REAL_TOK_KB sets the size of the
- * Debian part (default 768 KB; bench/bench_tokenizers_js.sh runs 10 MB). Every byte-level
+ * Debian part (default 384 KB; bench/bench_tokenizers_js.sh runs 10 MB). Every byte-level
  * encoding is also decoded back to its text.
  *
  * Skipped (exit 77) when the npm packages are absent: scripts/install-deps.sh puts them in
@@ -27,6 +27,7 @@
 #include "text_testutil.h"
 
 #include <dirent.h>
+#include <time.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -220,6 +221,12 @@ static void write_records(const corpus *const *parts, int n_parts) {
     assert_int_equal(fclose(f), 0);
 }
 
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int run_node(const char *args) {
     char cmd[16384];
     snprintf(cmd, sizeof cmd, "node '%s' '%s' %s", script, cache, args);
@@ -255,7 +262,9 @@ static void compare_all(const attn_tokenizer *const *ts, int n_t, const char *im
     snprintf(out, sizeof out, "%s/out.txt", tmpdir);
     snprintf(args, sizeof args, "encode %s '%s/in.bin' '%s' %s >/dev/null", impl, tmpdir, out,
              opts);
+    double t0 = now();
     if (run_node(args) != 0) fail_msg("node js_reference.js %s failed", args);
+    double t1 = now();
     FILE *f = fopen(out, "r");
     assert_non_null(f);
     char *line = NULL;
@@ -296,7 +305,8 @@ static void compare_all(const attn_tokenizer *const *ts, int n_t, const char *im
     }
     free(line);
     fclose(f);
-    printf("# %s: %zu records, %zu tokens identical\n", impl, records, tokens);
+    printf("# %s: %zu records, %zu tokens identical (node %.1f s, attn %.1f s)\n", impl, records,
+           tokens, t1 - t0, now() - t1);
 }
 
 static void compare(const attn_tokenizer *t, const char *impl, const corpus *const *parts,
@@ -441,7 +451,7 @@ static int setup(void **state) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/attn-real-tok-XXXXXX");
     if (!mkdtemp(tmpdir)) return -1;
     const char *kb = getenv("ATTN_REAL_TOK_KB");
-    size_t budget = (kb ? (size_t)atol(kb) : 768) * 1024;
+    size_t budget = (kb ? (size_t)atol(kb) : 384) * 1024;
     size_t fortunes = budget * 3 / 8, licences = budget / 8, changelogs = budget / 2;
     add_dir(&debian, "/usr/share/games/fortunes", "", ".", 0, &fortunes);
     add_dir(&debian, "/usr/share/games/fortunes", ".u8", "", 0, &fortunes);
@@ -456,8 +466,8 @@ static int setup(void **state) {
     add_dir(&debian, dir, "test.tsv", "", 0, &corpora);
     attn_rng rng;
     attn_rng_init(&rng, 20261202, 0);
-    add_random_unicode(&unicode, &rng, 300);
-    add_invalid(&invalid, &rng, &debian, 200);
+    add_random_unicode(&unicode, &rng, 150);
+    add_invalid(&invalid, &rng, &debian, 150);
     /* BERT's random Unicode: without unassigned code points and ideographs above U+FFFF (see
      * test_bert_uncased) */
     for (size_t i = 0; i < unicode.n; i++) {
