@@ -4,7 +4,8 @@
  * A pre-tokeniser is a chain of 0..TEXT_MAX_STAGES patterns. Stage k cuts each piece of stage
  * k - 1 as Hugging Face's Split does with behavior "Isolated": every match is a piece, and so is
  * every gap between matches; empty matches are skipped (the search resumes one character later,
- * the gap grows), as in transformers.js. With no stage, a valid run is one piece. GPT-2's pattern
+ * the gap grows), as in transformers.js. With "MergedWithPrevious" a match ends the piece of the
+ * gap before it (Gemma's split on spaces). With no stage, a valid run is one piece. GPT-2's pattern
  * matches at every position, so for it the matches tile the text.
  *
  * Patterns are written for the Rust / Oniguruma engine of the `tokenizers` library; the few
@@ -36,7 +37,8 @@ const char text_gpt2_pattern[] =
 struct text_regex {
     int n;
     pcre2_code *code[TEXT_MAX_STAGES];
-    char *source[TEXT_MAX_STAGES]; /* the pattern as the file gave it */
+    char *source[TEXT_MAX_STAGES];         /* the pattern as the file gave it */
+    unsigned char merged[TEXT_MAX_STAGES]; /* behaviour MergedWithPrevious, else Isolated */
     pcre2_match_context *mctx;
 };
 
@@ -185,6 +187,14 @@ attn_status text_regex_create(text_regex **out) {
     return text_regex_create_chain(&gpt2, 1, out);
 }
 
+void text_regex_merge_with_previous(text_regex *re, int i) {
+    re->merged[i] = 1;
+}
+
+int text_regex_merged(const text_regex *re, int i) {
+    return re->merged[i];
+}
+
 int text_regex_count(const text_regex *re) {
     return re ? re->n : 0;
 }
@@ -252,7 +262,8 @@ static attn_status emit(const split_state *st, int k, const char *s, size_t n) {
     return k < st->re->n ? split_stage(st, k, s, n) : st->fn(s, n, 0, st->user);
 }
 
-/* Splits the valid UTF-8 piece s[0..n) with stage k: matches and the gaps between them. */
+/* Splits the valid UTF-8 piece s[0..n) with stage k: matches and the gaps between them, or
+ * (MergedWithPrevious) each match with the gap before it. */
 static attn_status split_stage(const split_state *st, int k, const char *s, size_t n) {
     size_t gap = 0, search = 0;
     while (search < n) {
@@ -266,8 +277,12 @@ static attn_status split_stage(const split_state *st, int k, const char *s, size
             search = start + (len > 0 ? (size_t)len : 1);
             continue;
         }
-        if (start > gap) ATTN_TRY(emit(st, k + 1, s + gap, start - gap));
-        ATTN_TRY(emit(st, k + 1, s + start, end - start));
+        if (st->re->merged[k]) {
+            ATTN_TRY(emit(st, k + 1, s + gap, end - gap));
+        } else {
+            if (start > gap) ATTN_TRY(emit(st, k + 1, s + gap, start - gap));
+            ATTN_TRY(emit(st, k + 1, s + start, end - start));
+        }
         gap = search = end;
     }
     if (gap < n) ATTN_TRY(emit(st, k + 1, s + gap, n - gap));

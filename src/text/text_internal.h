@@ -118,6 +118,9 @@ attn_status text_regex_create(text_regex **out);
 /* The patterns (Hugging Face / Oniguruma syntax, translated where engines differ; see
  * pretokenize.c) in order. ATTN_ERR_FORMAT names a pattern that is refused or does not compile. */
 attn_status text_regex_create_chain(const char *const *patterns, int n, text_regex **out);
+/* Stage i keeps each match with the gap before it (behavior MergedWithPrevious); at load only. */
+void text_regex_merge_with_previous(text_regex *re, int i);
+int text_regex_merged(const text_regex *re, int i);
 int text_regex_count(const text_regex *re);
 /* Pattern i as it was given (before translation). */
 const char *text_regex_source(const text_regex *re, int i);
@@ -145,6 +148,13 @@ enum { TEXT_NORM_NFC = 1, TEXT_NORM_LOWER = 2 };
 attn_status text_normalize(const char *text, size_t len, int flags, char **out, size_t *out_len);
 
 /* ---- the tokenizer ------------------------------------------------------------------------ */
+
+/* One normaliser of a SentencePiece-style file: prepend `text` to a non-empty string
+ * (Prepend), or replace every `from` by `text` (Replace with a String pattern). */
+typedef struct {
+    int prepend;
+    char *from, *text;
+} text_sp_step;
 
 /* Flags of each id. A token may be in the model's vocabulary, an added token, or both. */
 enum { TEXT_TOK_MODEL = 1, TEXT_TOK_ADDED = 2, TEXT_TOK_SPECIAL = 4 };
@@ -174,6 +184,17 @@ struct attn_tokenizer {
     text_regex *re;
     int ignore_merges; /* a pre-token that is a model token is that token (Llama 3) */
 
+    /* SentencePiece-style BPE (Llama 2, Gemma; sentencepiece.c): no ByteLevel step, so the
+     * first symbols of a pre-token are its characters, "▁" stands for a space */
+    int sp;
+    int byte_fallback;       /* a character not in the vocabulary becomes its <0xNN> tokens */
+    int fuse_unk;            /* consecutive unknown characters are one unk token */
+    int sp_byte_id[256];     /* id of <0xNN>, or -1 */
+    text_sp_step sp_norm[4]; /* Prepend / Replace normalisers, in order, after norm_flags */
+    int n_sp_norm;
+    int sp_decode_replace; /* the decoder turns "▁" back into ' ' */
+    int sp_strip;          /* spaces the decoder strips from the start of the text */
+
     /* added tokens, split out of the text before normalisation (added.c) */
     int *added;           /* ids of the added tokens by (first byte, length descending) */
     int added_start[257]; /* added[added_start[b] .. added_start[b + 1]) start with byte b */
@@ -198,6 +219,21 @@ attn_tokenizer *text_tokenizer_new(attn_tokenizer_kind kind);
 attn_status text_tokenizer_add(attn_tokenizer *t, const char *s, size_t len, int flags);
 /* Sets special_ids[] from tokens named [PAD] [UNK] [CLS] [SEP] [MASK]. */
 void text_tokenizer_find_specials(attn_tokenizer *t);
+
+/* sentencepiece.c: for a tokenizer with t->sp set. text_sp_finish finds the <0xNN> tokens and
+ * checks the unknown token; text_sp_normalize applies t->sp_norm to text[0..len) (a malloc'd
+ * copy in *out, the caller frees); text_sp_initial_ids appends the first symbols of a valid
+ * UTF-8 pre-token (or, is_byte, of one invalid byte) to ids: each character's token, else its
+ * <0xNN> tokens (byte_fallback), else the unknown token (fused with a previous one when
+ * fuse_unk). ATTN_ERR_INVALID when a character has none of them. text_sp_token_bytes appends
+ * what model token id decodes to. */
+attn_status text_sp_finish(attn_tokenizer *t);
+attn_status text_sp_normalize(const attn_tokenizer *t, const char *text, size_t len, char **out,
+                              size_t *out_len);
+attn_status text_sp_initial_ids(const attn_tokenizer *t, const char *piece, size_t len, int is_byte,
+                                text_ints *ids);
+attn_status text_sp_token_bytes(const attn_tokenizer *t, int32_t id, text_buf *b);
+void text_sp_free(attn_tokenizer *t);
 
 /* added.c: builds t->added from the TEXT_TOK_ADDED flags (called by the *_finish functions).
  * ATTN_ERR_NOMEM. */

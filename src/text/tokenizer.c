@@ -57,6 +57,7 @@ void attn_tokenizer_free(attn_tokenizer *t) {
     text_regex_free(t->re);
     free(t->added);
     free(t->post_unsupported);
+    text_sp_free(t);
     free(t->prefix);
     free(t);
 }

@@ -245,7 +245,30 @@ static attn_status read_post_processor(const cJSON *root, attn_tokenizer *t) {
 
 /* ---- byte-level BPE ----------------------------------------------------------------------- */
 
-/* t->norm_flags from root.normalizer: null, NFC, Lowercase or a Sequence of them. */
+/* A Prepend {"prepend": s} or Replace {"pattern": {"String": a}, "content": b} normaliser of a
+ * SentencePiece-style file, appended to t->sp_norm. */
+static attn_status sp_step(const cJSON *one, const char *name, attn_tokenizer *t) {
+    int prepend = strcmp(name, "Prepend") == 0;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(one, prepend ? "prepend" : "content");
+    const cJSON *from = prepend ? NULL
+                                : cJSON_GetObjectItemCaseSensitive(
+                                      cJSON_GetObjectItemCaseSensitive(one, "pattern"), "String");
+    if (!cJSON_IsString(a) || (!prepend && (!cJSON_IsString(from) || !from->valuestring[0])))
+        return bad("normalizer '%s' needs a string (Replace: a non-empty {\"String\": ...} "
+                   "pattern; a Regex is not supported) and its content",
+                   name);
+    if (t->n_sp_norm >= 4) return bad("%s has more than 4 Prepend / Replace steps", "normalizer");
+    text_sp_step *st = &t->sp_norm[t->n_sp_norm];
+    st->prepend = prepend;
+    st->text = strdup(a->valuestring);
+    st->from = prepend ? NULL : strdup(from->valuestring);
+    t->n_sp_norm++;
+    if (!st->text || (!prepend && !st->from)) return attn_error(ATTN_ERR_NOMEM, "out of memory");
+    return ATTN_OK;
+}
+
+/* t->norm_flags from root.normalizer: null, NFC, Lowercase or a Sequence of them; for a
+ * SentencePiece-style file also Prepend and Replace, after those (t->sp_norm). */
 static attn_status read_bpe_normalizer(const cJSON *root, attn_tokenizer *t) {
     const cJSON *n;
     int present;
@@ -260,13 +283,20 @@ static attn_status read_bpe_normalizer(const cJSON *root, attn_tokenizer *t) {
     for (; one; one = list ? one->next : NULL) {
         const cJSON *ty = cJSON_GetObjectItemCaseSensitive(one, "type");
         const char *name = cJSON_IsString(ty) ? ty->valuestring : "?";
-        if (strcmp(name, "NFC") == 0) {
-            t->norm_flags |= TEXT_NORM_NFC;
-        } else if (strcmp(name, "Lowercase") == 0) {
-            t->norm_flags |= TEXT_NORM_LOWER;
+        int flag = strcmp(name, "NFC") == 0         ? TEXT_NORM_NFC
+                   : strcmp(name, "Lowercase") == 0 ? TEXT_NORM_LOWER
+                                                    : 0;
+        if (flag && t->n_sp_norm == 0) {
+            t->norm_flags |= flag;
+        } else if (flag) {
+            return bad("normalizer '%.100s' after Prepend or Replace is not supported", name);
+        } else if (t->sp && (strcmp(name, "Prepend") == 0 || strcmp(name, "Replace") == 0)) {
+            ATTN_TRY(sp_step(one, name, t));
         } else {
-            return bad("normalizer '%.100s' is not supported for a byte-level BPE (NFC, "
-                       "Lowercase or a Sequence of them are)",
+            return bad(t->sp ? "normalizer '%.100s' is not supported (NFC, Lowercase, Prepend, "
+                               "Replace of a String, or a Sequence of them are)"
+                             : "normalizer '%.100s' is not supported for a byte-level BPE (NFC, "
+                               "Lowercase or a Sequence of them are)",
                        name);
         }
     }
@@ -275,7 +305,8 @@ static attn_status read_bpe_normalizer(const cJSON *root, attn_tokenizer *t) {
 
 /* A Split's pattern as a regex: {"Regex": r} as it is, {"String": s} with every ASCII
  * punctuation character escaped. Appends a malloc'd copy to pats[*n]. */
-static attn_status split_pattern(const cJSON *split, int i, char **pats, int *n) {
+static attn_status split_pattern(const cJSON *split, int i, char **pats, int *n,
+                                 unsigned char *merged) {
     const cJSON *pattern = cJSON_GetObjectItemCaseSensitive(split, "pattern");
     const cJSON *regex = cJSON_GetObjectItemCaseSensitive(pattern, "Regex");
     const cJSON *string = cJSON_GetObjectItemCaseSensitive(pattern, "String");
@@ -285,10 +316,12 @@ static attn_status split_pattern(const cJSON *split, int i, char **pats, int *n)
                           "pre_tokenizer %d (Split): \"pattern\" must be "
                           "{\"Regex\": ...} or {\"String\": ...}",
                           i);
-    if (!cJSON_IsString(behavior) || strcmp(behavior->valuestring, "Isolated") != 0)
+    int merge =
+        cJSON_IsString(behavior) && strcmp(behavior->valuestring, "MergedWithPrevious") == 0;
+    if (!merge && (!cJSON_IsString(behavior) || strcmp(behavior->valuestring, "Isolated") != 0))
         return attn_error(ATTN_ERR_FORMAT,
                           "pre_tokenizer %d (Split): behavior '%.50s' is not "
-                          "supported (Isolated is)",
+                          "supported (Isolated and MergedWithPrevious are)",
                           i, cJSON_IsString(behavior) ? behavior->valuestring : "?");
     if (get_bool(split, "invert", 0) != 0)
         return attn_error(ATTN_ERR_FORMAT,
@@ -312,6 +345,7 @@ static attn_status split_pattern(const cJSON *split, int i, char **pats, int *n)
         free(out);
         return attn_error(ATTN_ERR_FORMAT, "pre_tokenizer %d (Split): empty pattern", i);
     }
+    merged[*n] = (unsigned char)merge;
     pats[(*n)++] = out;
     return ATTN_OK;
 }
@@ -332,71 +366,132 @@ static attn_status byte_level_step(const cJSON *obj, char **pats, int *n) {
     return ATTN_OK;
 }
 
-/* t->re from root.pre_tokenizer: ByteLevel, or a Sequence of Split (Isolated) steps ending in
- * ByteLevel, as GPT-2, Llama 3 and Qwen write them. */
+/* One step of a pre_tokenizer (a Sequence's, or the whole one) into pats / merged. */
+static attn_status pretok_step(const cJSON *step, int i, char **pats, int *n, unsigned char *merged,
+                               int *saw_byte_level, const attn_tokenizer *t) {
+    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(step, "type");
+    const char *name = cJSON_IsString(ty) ? ty->valuestring : "?";
+    if (*saw_byte_level)
+        return attn_error(ATTN_ERR_FORMAT,
+                          "pre_tokenizer %d ('%.50s') after ByteLevel is not supported (ByteLevel "
+                          "must be last)",
+                          i, name);
+    if (strcmp(name, "Split") == 0) return split_pattern(step, i, pats, n, merged);
+    if (strcmp(name, "ByteLevel") == 0 && !t->sp) {
+        *saw_byte_level = 1;
+        return byte_level_step(step, pats, n);
+    }
+    if (t->sp)
+        return attn_error(ATTN_ERR_FORMAT,
+                          "pre_tokenizer %d: '%.50s' is not supported for a SentencePiece-style "
+                          "BPE (null, Split, or a Sequence of Split steps are)",
+                          i, name);
+    return attn_error(ATTN_ERR_FORMAT,
+                      "pre_tokenizer %d: '%.50s' is not supported in a Sequence for a byte-level "
+                      "BPE (Split and ByteLevel are)",
+                      i, name);
+}
+
+/* t->re from root.pre_tokenizer. Byte-level BPE: ByteLevel, or a Sequence of Split steps ending
+ * in ByteLevel, as GPT-2, Llama 3 and Qwen write them. SentencePiece-style (t->sp): null, one
+ * Split (Gemma) or a Sequence of Split steps. */
 static attn_status read_bpe_pretokenizer(const cJSON *root, attn_tokenizer *t) {
     const cJSON *obj;
     int present;
     const char *type = type_of(root, "pre_tokenizer", &obj, &present);
     if (present < 0) return ATTN_ERR_FORMAT;
     char *pats[TEXT_MAX_STAGES] = {0};
-    int n = 0;
+    unsigned char merged[TEXT_MAX_STAGES] = {0};
+    int n = 0, saw_byte_level = 0;
     attn_status s = ATTN_OK;
-    if (type && strcmp(type, "ByteLevel") == 0) {
-        s = byte_level_step(obj, pats, &n);
+    if (!type && t->sp) {
+        /* no pre-tokenizer: each text is one piece */
     } else if (type && strcmp(type, "Sequence") == 0) {
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, "pretokenizers");
         if (!cJSON_IsArray(list)) return bad("%s must be an array", "pre_tokenizer.pretokenizers");
-        int i = 0, saw_byte_level = 0;
+        int i = 0;
         const cJSON *step;
         cJSON_ArrayForEach(step, list) {
-            const cJSON *ty = cJSON_GetObjectItemCaseSensitive(step, "type");
-            const char *name = cJSON_IsString(ty) ? ty->valuestring : "?";
-            if (saw_byte_level)
-                s = attn_error(ATTN_ERR_FORMAT,
-                               "pre_tokenizer %d ('%.50s') after ByteLevel is not "
-                               "supported (ByteLevel must be last)",
-                               i, name);
-            else if (strcmp(name, "Split") == 0)
-                s = split_pattern(step, i, pats, &n);
-            else if (strcmp(name, "ByteLevel") == 0 && (saw_byte_level = 1))
-                s = byte_level_step(step, pats, &n);
-            else
-                s = attn_error(ATTN_ERR_FORMAT,
-                               "pre_tokenizer %d: '%.50s' is not supported in a "
-                               "Sequence for a byte-level BPE (Split and ByteLevel are)",
-                               i, name);
-            if (s != ATTN_OK) break;
-            i++;
+            if ((s = pretok_step(step, i++, pats, &n, merged, &saw_byte_level, t)) != ATTN_OK)
+                break;
         }
-        if (s == ATTN_OK && !saw_byte_level)
+        if (s == ATTN_OK && !saw_byte_level && !t->sp)
             s = bad("%s", "a byte-level BPE needs a ByteLevel step at the end of its "
                           "pre_tokenizer Sequence");
+    } else if (type && (t->sp ? strcmp(type, "Split") == 0 : strcmp(type, "ByteLevel") == 0)) {
+        s = pretok_step(obj, 0, pats, &n, merged, &saw_byte_level, t);
+    } else if (t->sp) {
+        return bad("pre_tokenizer '%.50s' is not supported for a SentencePiece-style BPE (null, "
+                   "Split, or a Sequence of Split steps are)",
+                   type);
     } else {
         return bad("pre_tokenizer must be ByteLevel, or a Sequence of Split steps and ByteLevel, "
                    "for a BPE model (found %s)",
                    type ? type : "none");
     }
     if (s == ATTN_OK) s = text_regex_create_chain((const char *const *)pats, n, &t->re);
+    for (int i = 0; s == ATTN_OK && i < n; i++)
+        if (merged[i]) text_regex_merge_with_previous(t->re, i);
     for (int i = 0; i < n; i++)
         free(pats[i]);
     return s;
 }
 
+/* The decoder of a SentencePiece-style BPE: a Sequence of Replace "▁" -> " ", ByteFallback,
+ * Fuse and Strip (spaces at the start, after Fuse), each at most once, or null. */
+static attn_status read_sp_decoder(const cJSON *dec, const char *type, attn_tokenizer *t) {
+    if (!type) return ATTN_OK;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(dec, "decoders"), *step;
+    if (strcmp(type, "Sequence") != 0 || !cJSON_IsArray(list))
+        return bad("decoder '%.100s' is not supported for a SentencePiece-style BPE (a Sequence "
+                   "of Replace, ByteFallback, Fuse and Strip is)",
+                   type);
+    int fused = 0;
+    cJSON_ArrayForEach(step, list) {
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(step, "type");
+        const char *name = cJSON_IsString(ty) ? ty->valuestring : "?";
+        const cJSON *from = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(step, "pattern"), "String");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(step, "content");
+        const cJSON *start = cJSON_GetObjectItemCaseSensitive(step, "start");
+        const cJSON *stop = cJSON_GetObjectItemCaseSensitive(step, "stop");
+        int k;
+        if (strcmp(name, "Replace") == 0 && !t->sp_decode_replace && cJSON_IsString(from) &&
+            strcmp(from->valuestring, "\xe2\x96\x81") == 0 && cJSON_IsString(content) &&
+            strcmp(content->valuestring, " ") == 0) {
+            t->sp_decode_replace = 1;
+        } else if (strcmp(name, "ByteFallback") == 0 || strcmp(name, "Fuse") == 0) {
+            fused |= strcmp(name, "Fuse") == 0;
+        } else if (strcmp(name, "Strip") == 0 && fused && cJSON_IsString(content) &&
+                   strcmp(content->valuestring, " ") == 0 && get_id(start, &k) && k <= 16 &&
+                   get_id(stop, &t->sp_strip) && t->sp_strip == 0) {
+            t->sp_strip = k;
+        } else {
+            return bad("decoder step '%.100s' is not supported (Replace \"\xe2\x96\x81\" by "
+                       "\" \", ByteFallback, Fuse, and Strip of leading spaces after Fuse are)",
+                       name);
+        }
+    }
+    return ATTN_OK;
+}
+
 /* The decoder and the model options must be the ones bpe.c implements. */
 static attn_status check_bpe_options(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
-    if (get_bool(model, "byte_fallback", 0) != 0)
-        return bad("%s is not supported (SentencePiece-style BPE, as in Llama 2 and Gemma)",
-                   "model.byte_fallback");
-    if (get_bool(model, "fuse_unk", 0) != 0)
-        return bad("%s is not supported (SentencePiece-style BPE, as in Llama 2 and Gemma)",
+    if ((t->fuse_unk = get_bool(model, "fuse_unk", 0)) < 0)
+        return bad("%s must be a boolean", "model.fuse_unk");
+    if (t->fuse_unk && !t->sp)
+        return bad("%s without byte_fallback is not supported (SentencePiece-style BPE is "
+                   "recognised by byte_fallback)",
                    "model.fuse_unk");
     const cJSON *obj;
     int present;
     const char *type = type_of(root, "decoder", &obj, &present);
     if (present < 0) return ATTN_ERR_FORMAT;
-    if (type && strcmp(type, "ByteLevel") != 0)
+    if (t->sp) {
+        ATTN_TRY(read_sp_decoder(obj, type, t));
+    } else if (type && strcmp(type, "ByteLevel") != 0) {
         return bad("decoder '%.100s' is not supported for a BPE model (ByteLevel is)", type);
+    }
     const cJSON *dropout = cJSON_GetObjectItemCaseSensitive(model, "dropout");
     if (dropout && !cJSON_IsNull(dropout) &&
         !(cJSON_IsNumber(dropout) && dropout->valuedouble == 0))
@@ -478,11 +573,22 @@ static attn_status read_merges(const cJSON *model, attn_tokenizer *t, int32_t (*
 
 /* Fills the empty BPE tokenizer t from the parsed file. */
 static attn_status read_bpe(const cJSON *root, const cJSON *model, attn_tokenizer *t) {
+    if ((t->byte_fallback = get_bool(model, "byte_fallback", 0)) < 0)
+        return bad("%s must be a boolean", "model.byte_fallback");
+    t->sp = t->byte_fallback; /* SentencePiece-style: characters, not bytes */
+    ATTN_TRY(read_bpe_pretokenizer(root, t));
     ATTN_TRY(check_bpe_options(root, model, t));
     ATTN_TRY(read_bpe_normalizer(root, t));
-    ATTN_TRY(read_bpe_pretokenizer(root, t));
-    ATTN_TRY(read_vocab(root, model, t->norm_flags != 0, t));
+    ATTN_TRY(read_vocab(root, model, t->norm_flags != 0 || t->n_sp_norm > 0, t));
     ATTN_TRY(read_post_processor(root, t));
+    const cJSON *unk = cJSON_GetObjectItemCaseSensitive(model, "unk_token");
+    if (t->sp && cJSON_IsString(unk)) {
+        t->unk_id = text_strmap_find(&t->vocab, unk->valuestring, strlen(unk->valuestring));
+        if (t->unk_id < 0)
+            return bad("model.unk_token '%.100s' is not in the vocabulary", unk->valuestring);
+    } else if (unk && !cJSON_IsNull(unk) && !cJSON_IsString(unk)) {
+        return bad("%s must be a string or null", "model.unk_token");
+    }
     int32_t(*merges)[2] = NULL;
     int n = 0;
     ATTN_TRY(read_merges(model, t, &merges, &n));

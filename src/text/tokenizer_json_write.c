@@ -263,6 +263,9 @@ attn_status attn_tokenizer_to_json(const attn_tokenizer *t, char **json) {
     if (!json) return attn_error(ATTN_ERR_INVALID, "tokenizer to json: NULL output");
     *json = NULL;
     if (!t) return attn_error(ATTN_ERR_INVALID, "tokenizer to json: NULL tokenizer");
+    if (t->sp)
+        return attn_error(ATTN_ERR_INVALID, "tokenizer to json: writing a SentencePiece-style BPE "
+                                            "(Llama 2, Gemma) is not supported yet");
     cJSON *root = cJSON_CreateObject();
     int ok = root && cJSON_AddStringToObject(root, "version", "1.0") &&
              cJSON_AddNullToObject(root, "truncation") && cJSON_AddNullToObject(root, "padding") &&
