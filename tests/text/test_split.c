@@ -278,7 +278,8 @@ static void test_file_refusals(void **state) {
                         "pretokenizers must be an array");
     expect_file_refused("{\"type\": \"Metaspace\", \"replacement\": \"\\u2581\"}", "", "", "",
                         "(found Metaspace)");
-    expect_file_refused(bl, "", ", \"byte_fallback\": true", "", "byte_fallback");
+    expect_file_refused(bl, "", ", \"byte_fallback\": true", "",
+                        "pre_tokenizer 'ByteLevel' is not supported for a SentencePiece-style");
     expect_file_refused(bl, "", ", \"fuse_unk\": true", "", "SentencePiece");
     expect_file_refused(bl, "", ", \"ignore_merges\": 1", "", "ignore_merges");
     expect_file_refused(bl,
