@@ -4,7 +4,8 @@
  *   - byte-level BPE as GPT-2 does it (pre-tokenisation regex, bytes mapped to printable
  *     characters, ranked merges), trainable from a corpus, saved and loaded in the Hugging Face
  *     tokenizer.json layout (also the published files of Llama 3 and Qwen: their own Split
- *     patterns, NFC, added tokens), or imported from GPT-2's encoder.json + vocab.bpe;
+ *     patterns, NFC, added tokens), or imported from GPT-2's encoder.json + vocab.bpe; and the
+ *     SentencePiece-style BPE of Llama 2 and Gemma (byte fallback, "▁" for spaces);
  *   - WordPiece as BERT does it (basic tokenizer + greedy longest match with "##"
  *     continuations), loaded from a vocab.txt (or its tokenizer.json).
  * A tokenizer is immutable after creation and may be shared by threads. */

@@ -7,6 +7,9 @@
  *   post_processor null, or TemplateProcessing with the ids add_special puts around a text
  *   decoder        {"type":"ByteLevel", ...}
  *   model          {"type":"BPE", "vocab":{token: id}, "merges":["left right", ...]}
+ * SentencePiece-style BPE: the normalizer Sequence ends with its Prepend / Replace steps, the
+ *   pre_tokenizer is null or a Sequence of Split steps, the decoder the Sequence Replace "▁" by
+ *   " ", ByteFallback, Fuse, Strip; the model has byte_fallback, fuse_unk and unk_token.
  * WordPiece:
  *   normalizer     {"type":"BertNormalizer","clean_text":..,"handle_chinese_chars":..,
  *                   "strip_accents":..,"lowercase":..}
@@ -107,11 +110,14 @@ static int add_byte_level(cJSON *parent, int use_regex) {
 }
 
 /* root.pre_tokenizer: ByteLevel when the chain is GPT-2's pattern alone (or empty), else a
- * Sequence of Split steps (the patterns as the file gave them) and ByteLevel. */
+ * Sequence of Split steps (the patterns as the file gave them; a String one escaped, as a Regex)
+ * and ByteLevel. SentencePiece-style: null, or the Sequence without ByteLevel. */
 static int add_pretokenizer(const attn_tokenizer *t, cJSON *root) {
     int n = text_regex_count(t->re);
-    int gpt2_last = n > 0 && strcmp(text_regex_source(t->re, n - 1), text_gpt2_pattern) == 0;
+    int gpt2_last =
+        !t->sp && n > 0 && strcmp(text_regex_source(t->re, n - 1), text_gpt2_pattern) == 0;
     int splits = gpt2_last ? n - 1 : n;
+    if (splits == 0 && t->sp) return cJSON_AddNullToObject(root, "pre_tokenizer") != NULL;
     if (splits == 0) return add_byte_level(root, gpt2_last);
     cJSON *seq = typed(root, "pre_tokenizer", "Sequence");
     cJSON *list = seq ? cJSON_AddArrayToObject(seq, "pretokenizers") : NULL;
@@ -125,10 +131,12 @@ static int add_pretokenizer(const attn_tokenizer *t, cJSON *root) {
         cJSON *pattern = cJSON_AddObjectToObject(o, "pattern");
         if (!cJSON_AddStringToObject(o, "type", "Split") || !pattern ||
             !cJSON_AddStringToObject(pattern, "Regex", text_regex_source(t->re, i)) ||
-            !cJSON_AddStringToObject(o, "behavior", "Isolated") || !add_bool(o, "invert", 0))
+            !cJSON_AddStringToObject(
+                o, "behavior", text_regex_merged(t->re, i) ? "MergedWithPrevious" : "Isolated") ||
+            !add_bool(o, "invert", 0))
             return 0;
     }
-    return add_byte_level(list, gpt2_last);
+    return t->sp ? 1 : add_byte_level(list, gpt2_last);
 }
 
 /* One {"SpecialToken": {"id": name, "type_id": 0}} or {"Sequence": {"id": "A", ...}} piece. */
@@ -192,8 +200,51 @@ static int add_post_processor(const attn_tokenizer *t, cJSON *root) {
 }
 
 /* The byte-level BPE parts: normalizer, pre_tokenizer, decoder, model; 0 when out of memory. */
+/* {"type": type} appended to the array list; NULL when out of memory. */
+static cJSON *typed_item(cJSON *list, const char *type) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToArray(list, o)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return cJSON_AddStringToObject(o, "type", type) ? o : NULL;
+}
+
+/* {"pattern": {"String": s}, "content": c} of a Replace step o; 0 when out of memory. */
+static int add_replace(cJSON *o, const char *s, const char *c) {
+    cJSON *p = o ? cJSON_AddObjectToObject(o, "pattern") : NULL;
+    return p && cJSON_AddStringToObject(p, "String", s) && cJSON_AddStringToObject(o, "content", c);
+}
+
+/* The SentencePiece-style parts (sentencepiece.c): the Prepend / Replace normalisers after the
+ * flags, and the decoder chain; 0 when out of memory. */
+static int add_sp_normalizers(const attn_tokenizer *t, cJSON *list) {
+    for (int i = 0; i < t->n_sp_norm; i++) {
+        const text_sp_step *st = &t->sp_norm[i];
+        cJSON *o = typed_item(list, st->prepend ? "Prepend" : "Replace");
+        if (!o || !(st->prepend ? cJSON_AddStringToObject(o, "prepend", st->text) != NULL
+                                : add_replace(o, st->from, st->text)))
+            return 0;
+    }
+    return 1;
+}
+
+static int add_sp_decoder(const attn_tokenizer *t, cJSON *root) {
+    cJSON *d = typed(root, "decoder", "Sequence");
+    cJSON *list = d ? cJSON_AddArrayToObject(d, "decoders") : NULL;
+    if (!list) return 0;
+    if (t->sp_decode_replace && !add_replace(typed_item(list, "Replace"), "\xe2\x96\x81", " "))
+        return 0;
+    if (!typed_item(list, "ByteFallback") || !typed_item(list, "Fuse")) return 0;
+    if (t->sp_strip == 0) return 1;
+    cJSON *strip = typed_item(list, "Strip");
+    return strip && cJSON_AddStringToObject(strip, "content", " ") &&
+           cJSON_AddNumberToObject(strip, "start", t->sp_strip) &&
+           cJSON_AddNumberToObject(strip, "stop", 0);
+}
+
 static int add_bpe(const attn_tokenizer *t, cJSON *root) {
-    if (t->norm_flags) {
+    if (t->norm_flags || t->n_sp_norm) {
         cJSON *n = typed(root, "normalizer", "Sequence");
         cJSON *list = n ? cJSON_AddArrayToObject(n, "normalizers") : NULL;
         if (!list) return 0;
@@ -208,20 +259,27 @@ static int add_bpe(const attn_tokenizer *t, cJSON *root) {
                 !cJSON_AddStringToObject(o, "type", "Lowercase"))
                 return 0;
         }
+        if (!add_sp_normalizers(t, list)) return 0;
     } else if (!cJSON_AddNullToObject(root, "normalizer")) {
         return 0;
     }
     if (!add_pretokenizer(t, root) || !add_post_processor(t, root)) return 0;
-    cJSON *d = typed(root, "decoder", "ByteLevel");
-    if (!add_bool(d, "add_prefix_space", 0) || !add_bool(d, "trim_offsets", 1) ||
-        !add_bool(d, "use_regex", 1))
-        return 0;
+    if (t->sp) {
+        if (!add_sp_decoder(t, root)) return 0;
+    } else {
+        cJSON *d = typed(root, "decoder", "ByteLevel");
+        if (!add_bool(d, "add_prefix_space", 0) || !add_bool(d, "trim_offsets", 1) ||
+            !add_bool(d, "use_regex", 1))
+            return 0;
+    }
     cJSON *model = typed(root, "model", "BPE");
+    const char *unk = t->sp && t->unk_id >= 0 ? text_strmap_key(&t->vocab, t->unk_id, NULL) : NULL;
     if (!model || !cJSON_AddNullToObject(model, "dropout") ||
-        !cJSON_AddNullToObject(model, "unk_token") ||
+        !(unk ? cJSON_AddStringToObject(model, "unk_token", unk)
+              : cJSON_AddNullToObject(model, "unk_token")) ||
         !cJSON_AddNullToObject(model, "continuing_subword_prefix") ||
-        !cJSON_AddNullToObject(model, "end_of_word_suffix") || !add_bool(model, "fuse_unk", 0) ||
-        !add_bool(model, "byte_fallback", 0) ||
+        !cJSON_AddNullToObject(model, "end_of_word_suffix") ||
+        !add_bool(model, "fuse_unk", t->fuse_unk) || !add_bool(model, "byte_fallback", t->sp) ||
         !add_bool(model, "ignore_merges", t->ignore_merges) || !add_vocab(t, model))
         return 0;
     cJSON *merges = cJSON_AddArrayToObject(model, "merges");
@@ -263,9 +321,6 @@ attn_status attn_tokenizer_to_json(const attn_tokenizer *t, char **json) {
     if (!json) return attn_error(ATTN_ERR_INVALID, "tokenizer to json: NULL output");
     *json = NULL;
     if (!t) return attn_error(ATTN_ERR_INVALID, "tokenizer to json: NULL tokenizer");
-    if (t->sp)
-        return attn_error(ATTN_ERR_INVALID, "tokenizer to json: writing a SentencePiece-style BPE "
-                                            "(Llama 2, Gemma) is not supported yet");
     cJSON *root = cJSON_CreateObject();
     int ok = root && cJSON_AddStringToObject(root, "version", "1.0") &&
              cJSON_AddNullToObject(root, "truncation") && cJSON_AddNullToObject(root, "padding") &&

@@ -315,6 +315,34 @@ static void compare(const attn_tokenizer *t, const char *impl, const corpus *con
     compare_all(&t, 1, impl, parts, n_parts, p, check_roundtrip, opts);
 }
 
+/* t written as tokenizer.json and read back encodes every 5th text alike (allow_special). */
+static void check_written_back(const attn_tokenizer *t) {
+    char *json = NULL;
+    if (attn_tokenizer_to_json(t, &json) != ATTN_OK) fail_msg("%s", attn_last_error());
+    attn_tokenizer *back = NULL;
+    if (attn_tokenizer_from_json(json, strlen(json), &back) != ATTN_OK)
+        fail_msg("%s", attn_last_error());
+    free(json);
+    attn_encode_params p = attn_encode_default_params();
+    p.allow_special = 1;
+    const corpus *parts[] = {&debian, &unicode, &invalid, &specials};
+    for (int q = 0; q < 4; q++)
+        for (size_t i = 0; i < parts[q]->n; i += 5) {
+            int *a = NULL, *b = NULL, na, nb;
+            assert_int_equal(
+                attn_tokenizer_encode_with(t, parts[q]->text[i], parts[q]->len[i], p, &a, &na),
+                ATTN_OK);
+            assert_int_equal(
+                attn_tokenizer_encode_with(back, parts[q]->text[i], parts[q]->len[i], p, &b, &nb),
+                ATTN_OK);
+            assert_int_equal(na, nb);
+            assert_memory_equal(a, b, (size_t)na * sizeof *a);
+            free(a);
+            free(b);
+        }
+    attn_tokenizer_free(back);
+}
+
 static attn_tokenizer *load_package(const char *name) {
     char path[8192];
     snprintf(path, sizeof path, "%s/node_modules/@lenml/tokenizer-%s/models/tokenizer.json", cache,
@@ -391,6 +419,7 @@ static void test_package(const char *name, int roundtrip) {
     attn_encode_params p = attn_encode_default_params();
     p.allow_special = 1;
     compare(t, name, all, 4, p, 0, "");
+    check_written_back(t);
     /* without allow_special, nothing special is matched and every text comes back */
     const corpus *plain[] = {&debian, &unicode, &invalid, &specials};
     for (int q = 0; roundtrip && q < 4; q++)
@@ -441,6 +470,7 @@ static void test_sentencepiece(const char *name, int with_invalid) {
     p.allow_special = 1;
     const corpus *parts[] = {&debian, &unicode, &specials, &invalid};
     compare(t, name, parts, with_invalid ? 4 : 3, p, 0, "");
+    check_written_back(t);
     for (int q = 0; q < 4; q++)
         for (size_t i = 0; i < parts[q]->n; i += 3) {
             if (strstr(parts[q]->text[i], "\xe2\x96\x81") ||
