@@ -50,7 +50,7 @@ struct text_regex {
  *              transformers.js (ASCII classes) nor the published patterns intend;
  *   \d \D \w \W \b \B and '.' are refused: ASCII in JavaScript, Unicode in Oniguruma and PCRE2,
  *              no single meaning to give them;
- *   other inline flags ((?i) (?x) (?s) (?m) ...) are refused.
+ *   other inline flags ((?i) (?x) (?s) (?m) ...) and \Q...\E quoting are refused.
  * A character class inside (?i:...) is refused too (its letters would need the same care). */
 static attn_status translate_pattern(const char *p, text_buf *b) {
     int depth = 0, caseless_depth = 0; /* caseless while depth >= caseless_depth > 0 */
@@ -62,6 +62,9 @@ static attn_status translate_pattern(const char *p, text_buf *b) {
             if (i + 1 >= n)
                 return attn_error(ATTN_ERR_FORMAT, "pre-tokenizer pattern ends in '\\'");
             char e = p[i + 1];
+            if (e == 'Q')
+                return attn_error(ATTN_ERR_FORMAT, "pre-tokenizer pattern: '\\Q...\\E' quoting "
+                                                   "is not supported");
             if (strchr("dDwWbB", e))
                 return attn_error(ATTN_ERR_FORMAT,
                                   "pre-tokenizer pattern: '\\%c' is not supported (ASCII in "

@@ -92,6 +92,7 @@ static void test_refused_patterns(void **state) {
     expect_refused("a.b", "'.' is not supported");
     expect_refused("(?i)abc", "inline flags");
     expect_refused("(?x) a", "inline flags");
+    expect_refused("(?i:\\Qab\\E)", "quoting");
     expect_refused("(?i:[a-z])", "character class inside (?i:");
     expect_refused("(ab", "offset"); /* PCRE2's own message, with the offset */
     expect_refused("\\p{Nonsense}", "offset");
