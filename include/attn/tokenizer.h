@@ -98,7 +98,9 @@ ATTN_API attn_status attn_tokenizer_import_gpt2(const char *encoder_json_path,
                                                 const char *vocab_bpe_path, attn_tokenizer **out);
 
 /* Decodes ids (special tokens skipped) to a malloc'd NUL-terminated string; *len excludes the NUL.
- * BPE: decode(encode(x)) == x for every input. Ids out of range are ATTN_ERR_INVALID. */
+ * Byte-level BPE without a normaliser: decode(encode(x)) == x for every input (with NFC or
+ * lower-casing: the normalised x; SentencePiece-style: x, a "▁" in it coming back as a space).
+ * Ids out of range are ATTN_ERR_INVALID. */
 ATTN_API attn_status attn_tokenizer_decode(const attn_tokenizer *t, const int *ids, int n,
                                            char **text, size_t *len);
 
