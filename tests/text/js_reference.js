@@ -1,5 +1,5 @@
 // tests/text/js_reference.js: the JavaScript reference implementations the tokenizer tests
-// compare with (tests/text/test_real_tokenizers.c, bench/bench_tokenizers_js.sh).
+// compare with (tests/text/test_real_tokenizers.c, bench/bench_tokenizer_js.sh).
 //
 //   node js_reference.js CACHE encode IMPL INPUT OUTPUT [--add-special] [--repeat N]
 //       INPUT holds records (u32 little-endian length, then the bytes); OUTPUT gets one line of

