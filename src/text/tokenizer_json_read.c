@@ -330,18 +330,18 @@ static attn_status split_pattern(const cJSON *split, int i, char **pats, int *n,
                           i);
     if (*n >= TEXT_MAX_STAGES)
         return attn_error(ATTN_ERR_FORMAT, "more than %d pre-tokenizer patterns", TEXT_MAX_STAGES);
-    const char *src = cJSON_IsString(regex) ? regex->valuestring : string->valuestring;
+    int literal = !cJSON_IsString(regex); /* a String: its text, escaped */
+    const char *src = literal ? string->valuestring : regex->valuestring;
     size_t len = strlen(src);
     if (len > 65536) return attn_error(ATTN_ERR_FORMAT, "pre_tokenizer %d: pattern too long", i);
     char *out = malloc(2 * len + 1), *o = out;
     if (!out) return attn_error(ATTN_ERR_NOMEM, "out of memory for a pattern");
     for (const char *c = src; *c; c++) {
-        if (cJSON_IsString(string) && (unsigned char)*c < 0x80 && strchr("\\^$.|?*+()[]{}-#/", *c))
-            *o++ = '\\';
+        if (literal && (unsigned char)*c < 0x80 && strchr("\\^$.|?*+()[]{}-#/", *c)) *o++ = '\\';
         *o++ = *c;
     }
     *o = '\0';
-    if (cJSON_IsString(string) && len == 0) {
+    if (literal && len == 0) {
         free(out);
         return attn_error(ATTN_ERR_FORMAT, "pre_tokenizer %d (Split): empty pattern", i);
     }
