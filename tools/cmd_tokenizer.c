@@ -1,6 +1,7 @@
 /* tools/cmd_tokenizer.c: `attn tokenizer train | encode | decode`.
  *
  *   train   learns a byte-level BPE from text files and writes a tokenizer.json;
+ *   import-gpt2  reads GPT-2's encoder.json + vocab.bpe and writes them as a tokenizer.json;
  *   encode  prints the ids (or the tokens) of each TEXT argument, or of each line of stdin;
  *   decode  prints the text of ids given as arguments, or of each line of ids on stdin.
  * encode and decode take any tokenizer attn_tokenizer_load reads: a tokenizer.json (byte-level
@@ -98,16 +99,18 @@ static const cli_help encode_help = {
     "Encodes each TEXT argument, or each line of standard input (without its newline) when no\n"
     "TEXT is given, and prints one line per text: the token ids separated by spaces (--ids, the\n"
     "default) or the tokens themselves (--tokens; a byte-level BPE shows bytes as GPT-2 does,\n"
-    "a space as \xc4\xa0). No special tokens are added: \"[CLS]\" in a text is encoded as plain\n"
-    "text. FILE is a tokenizer.json (BPE or WordPiece) or a WordPiece vocab.txt.\n",
+    "a space as \xc4\xa0). By default no special tokens are added and \"[CLS]\" in a text is\n"
+    "encoded as plain text (--add-special, --allow-special change that); non-special added tokens\n"
+    "are always matched. FILE is a tokenizer.json (BPE or WordPiece) or a WordPiece vocab.txt.\n",
     "  attn tokenizer encode --tokenizer tokenizer.json \"Hello world\"\n"
     "  attn tokenizer encode --tokenizer vocab.txt --tokens < sentences.txt\n",
 };
 
 /* Encodes one text and prints its line. */
-static int encode_one(const attn_tokenizer *t, const char *text, size_t len, int tokens) {
+static int encode_one(const attn_tokenizer *t, const char *text, size_t len, int tokens,
+                      attn_encode_params p) {
     int *ids, n;
-    attn_status s = attn_tokenizer_encode(t, text, len, &ids, &n);
+    attn_status s = attn_tokenizer_encode_with(t, text, len, p, &ids, &n);
     if (s != ATTN_OK) return cli_lib_error(s, "cannot encode");
     for (int i = 0; i < n; i++) {
         if (i) putchar(' ');
@@ -135,11 +138,18 @@ static int load_tokenizer(const char *path, const char *command, attn_tokenizer 
 static int cmd_encode(int argc, char **argv) {
     const char *path = NULL;
     int ids = 0, tokens = 0;
+    attn_encode_params p = attn_encode_default_params();
     cli_opt opts[] = {
         {"tokenizer", CLI_STRING, &path, "FILE", "tokenizer.json or vocab.txt (required)", CLI_ANY,
          NULL, NULL, 0},
         {"ids", CLI_FLAG, &ids, NULL, "print token ids (the default)", CLI_ANY, NULL, NULL, 0},
         {"tokens", CLI_FLAG, &tokens, NULL, "print tokens instead of ids", CLI_ANY, NULL, NULL, 0},
+        {"allow-special", CLI_FLAG, &p.allow_special, NULL,
+         "the text of a special token (<|endoftext|>, [CLS]) becomes its id", CLI_ANY, NULL, NULL,
+         0},
+        {"add-special", CLI_FLAG, &p.add_special, NULL,
+         "add the tokens of the post-processor ([CLS] ... [SEP], <|begin_of_text|>)", CLI_ANY, NULL,
+         NULL, 0},
         CLI_END,
     };
     const char **texts = malloc(((size_t)argc + 1) * sizeof *texts);
@@ -153,14 +163,14 @@ static int cmd_encode(int argc, char **argv) {
     attn_tokenizer *t = NULL;
     if (rc == CLI_OK) rc = load_tokenizer(path, "encode", &t);
     for (int i = 0; rc == CLI_OK && i < n_texts; i++)
-        rc = encode_one(t, texts[i], strlen(texts[i]), tokens);
+        rc = encode_one(t, texts[i], strlen(texts[i]), tokens, p);
     if (rc == CLI_OK && n_texts == 0) {
         char *line = NULL;
         size_t cap = 0;
         ssize_t len;
         while (rc == CLI_OK && (len = getline(&line, &cap, stdin)) >= 0) {
             if (len > 0 && line[len - 1] == '\n') len--;
-            rc = encode_one(t, line, (size_t)len, tokens);
+            rc = encode_one(t, line, (size_t)len, tokens, p);
         }
         free(line);
     }
@@ -280,12 +290,55 @@ static int cmd_decode(int argc, char **argv) {
     return rc == CLI_HELP ? CLI_OK : rc;
 }
 
+/* ---- import-gpt2 ------------------------------------------------------------------------------
+ */
+
+static const cli_help import_help = {
+    "attn tokenizer import-gpt2 ENCODER_JSON VOCAB_BPE --out FILE",
+    "Reads GPT-2's own vocabulary files (encoder.json and vocab.bpe, as OpenAI published them)\n"
+    "and writes the same tokenizer as a Hugging Face tokenizer.json: GPT-2's pattern, byte-level\n"
+    "BPE, <|endoftext|> a special token. -o is accepted for --out.\n",
+    "  attn tokenizer import-gpt2 encoder.json vocab.bpe --out gpt2-tokenizer.json\n",
+};
+
+static int cmd_import_gpt2(int argc, char **argv) {
+    const char *out = NULL;
+    cli_opt opts[] = {
+        {"out", CLI_STRING, &out, "FILE", "where to write the tokenizer.json (required)", CLI_ANY,
+         NULL, NULL, 0},
+        CLI_END,
+    };
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "-o") == 0) argv[i] = (char *)"--out";
+    const char *files[3];
+    int n_files,
+        rc = cli_parse(argc, argv, opts, &import_help, "tokenizer import-gpt2", files, 3, &n_files);
+    if (rc == CLI_OK && (n_files != 2 || !out)) {
+        cli_error("tokenizer import-gpt2: give ENCODER_JSON VOCAB_BPE --out FILE (try attn "
+                  "tokenizer import-gpt2 --help)");
+        rc = CLI_USAGE;
+    }
+    attn_tokenizer *t = NULL;
+    if (rc == CLI_OK) {
+        attn_status s = attn_tokenizer_import_gpt2(files[0], files[1], &t);
+        if (s != ATTN_OK)
+            rc = cli_lib_error(s, "cannot import GPT-2's files");
+        else if ((s = attn_tokenizer_save(t, out)) != ATTN_OK)
+            rc = cli_lib_error(s, "cannot write %s", out);
+        else
+            printf("imported %d tokens; wrote %s\n", attn_tokenizer_vocab_size(t), out);
+    }
+    attn_tokenizer_free(t);
+    return rc == CLI_HELP ? CLI_OK : rc;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
 static const char tokenizer_usage[] =
-    "usage: attn tokenizer <train|encode|decode> [options]\n"
+    "usage: attn tokenizer <train|import-gpt2|encode|decode> [options]\n"
     "\n"
     "  train    learn a byte-level BPE from text files, write a tokenizer.json\n"
+    "  import-gpt2  GPT-2's encoder.json + vocab.bpe -> tokenizer.json\n"
     "  encode   text -> token ids (or tokens)\n"
     "  decode   token ids -> text\n"
     "\n"
@@ -306,8 +359,9 @@ int cmd_tokenizer(int argc, char **argv) {
         return CLI_OK;
     }
     if (strcmp(action, "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(action, "import-gpt2") == 0) return cmd_import_gpt2(argc - 1, argv + 1);
     if (strcmp(action, "encode") == 0) return cmd_encode(argc - 1, argv + 1);
     if (strcmp(action, "decode") == 0) return cmd_decode(argc - 1, argv + 1);
-    cli_error("tokenizer: unknown action '%s' (train, encode or decode)", action);
+    cli_error("tokenizer: unknown action '%s' (train, import-gpt2, encode or decode)", action);
     return CLI_USAGE;
 }

@@ -8,8 +8,8 @@
  * A pre-token's ids are remembered for the rest of one encode call (the tokenizer itself stays
  * immutable, so threads may share it).
  *
- * Special tokens are never produced by encoding: text "[CLS]" is encoded as the bytes it is,
- * so user text cannot inject control tokens and decode(encode(x)) == x holds for every x. */
+ * With ignore_merges (Llama 3) a pre-token that is itself a model token is that token, whatever
+ * the merges would give. Added tokens are split out before (added.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +73,10 @@ static attn_status build_decoded_bytes(attn_tokenizer *t) {
         t->bytes_off[id] = b.len;
         size_t len;
         const unsigned char *s = (const unsigned char *)text_strmap_key(&t->vocab, id, &len);
+        if (t->sp) { /* the decoder chain applies to added tokens too ("▁▁" in Gemma) */
+            if (text_sp_token_bytes(t, id, &b) != ATTN_OK) goto oom;
+            continue;
+        }
         if (t->flags[id] & TEXT_TOK_ADDED) {
             if (text_buf_append(&b, s, len) != ATTN_OK) goto oom;
             continue;
@@ -100,7 +104,7 @@ oom:
 }
 
 attn_status text_bpe_finish(attn_tokenizer *t, const int32_t (*merges)[2], int n_merges) {
-    ATTN_TRY(find_byte_tokens(t));
+    ATTN_TRY(t->sp ? text_sp_finish(t) : find_byte_tokens(t));
     size_t longest = 0;
     for (int32_t i = 0; i < t->vocab.n; i++)
         if (t->vocab.entries[i].len > longest) longest = t->vocab.entries[i].len;
@@ -119,7 +123,9 @@ attn_status text_bpe_finish(attn_tokenizer *t, const int32_t (*merges)[2], int n
     free(scratch);
     ATTN_TRY(s);
     ATTN_TRY(build_decoded_bytes(t));
-    return text_regex_create(&t->re);
+    ATTN_TRY(text_added_finish(t));
+    if (t->re) return ATTN_OK;
+    return t->sp ? text_regex_create_chain(NULL, 0, &t->re) : text_regex_create(&t->re);
 }
 
 /* ---- encoding one pre-token ---------------------------------------------------------------- */
@@ -138,6 +144,8 @@ typedef struct {
     text_strmap cache;
     text_ints cache_ids; /* per cached pre-token: count, then the ids */
     int use_cache;
+    text_buf mapped; /* a pre-token in the vocabulary's byte-mapped form (ignore_merges) */
+    text_ints first; /* the first symbols of a pre-token */
 } bpe_state;
 
 /* Pushes x on the min-heap h[0..*n) (room is known to exist). */
@@ -174,8 +182,9 @@ static void push_pair(const attn_tokenizer *t, const bpe_symbol *s, int i, uint6
     if (r >= 0) heap_push(heap, n, (uint64_t)r << 32 | (uint32_t)i);
 }
 
-/* Appends the ids of one pre-token (n >= 1 bytes) to st->out. */
-static attn_status merge_word(bpe_state *st, const unsigned char *bytes, size_t n) {
+/* Appends the merged ids of one pre-token, whose first symbols are first[0..n) (n >= 1), to
+ * st->out. */
+static attn_status merge_word(bpe_state *st, const int *first, size_t n) {
     const attn_tokenizer *t = st->t;
     if (n > st->cap) {
         if (n > (size_t)INT32_MAX / 4)
@@ -189,7 +198,7 @@ static attn_status merge_word(bpe_state *st, const unsigned char *bytes, size_t 
     }
     bpe_symbol *s = st->syms;
     for (size_t i = 0; i < n; i++)
-        s[i] = (bpe_symbol){t->byte_id[bytes[i]], (int)i - 1, i + 1 < n ? (int)i + 1 : -1};
+        s[i] = (bpe_symbol){first[i], (int)i - 1, i + 1 < n ? (int)i + 1 : -1};
     size_t hn = 0;
     for (size_t i = 0; i + 1 < n; i++)
         push_pair(t, s, (int)i, st->heap, &hn);
@@ -213,6 +222,19 @@ static attn_status merge_word(bpe_state *st, const unsigned char *bytes, size_t 
     return ATTN_OK;
 }
 
+/* The id of the model token whose bytes are p[0..n), -1 if none, -2 when out of memory. */
+static int32_t whole_token(bpe_state *st, const unsigned char *p, size_t n) {
+    st->mapped.len = 0;
+    if (st->t->sp && text_buf_append(&st->mapped, p, n) != ATTN_OK) return -2;
+    for (size_t i = 0; !st->t->sp && i < n; i++) {
+        char c[2];
+        if (text_buf_append(&st->mapped, c, (size_t)text_byte_to_utf8(p[i], c)) != ATTN_OK)
+            return -2;
+    }
+    int32_t id = text_strmap_find(&st->t->vocab, st->mapped.data, st->mapped.len);
+    return id >= 0 && (st->t->flags[id] & TEXT_TOK_MODEL) ? id : -1;
+}
+
 /* Pre-tokens this long are not cached: they rarely repeat. */
 #define BPE_CACHE_MAX_PIECE 64
 #define BPE_CACHE_MAX_ENTRIES (1 << 20)
@@ -222,7 +244,13 @@ static attn_status merge_word(bpe_state *st, const unsigned char *bytes, size_t 
 static attn_status encode_piece(const char *piece, size_t len, int is_byte, void *user) {
     bpe_state *st = user;
     const unsigned char *p = (const unsigned char *)piece;
-    if (is_byte || len == 1) return text_ints_push(st->out, st->t->byte_id[p[0]]);
+    if (!st->t->sp && (is_byte || len == 1)) return text_ints_push(st->out, st->t->byte_id[p[0]]);
+    if (st->t->sp && is_byte) return text_sp_initial_ids(st->t, piece, len, 1, st->out);
+    if (st->t->ignore_merges) { /* a pre-token that is a model token is that token */
+        int32_t id = whole_token(st, p, len);
+        if (id == -2) return attn_error(ATTN_ERR_NOMEM, "out of memory for a pre-token");
+        if (id >= 0) return text_ints_push(st->out, id);
+    }
     int cacheable = st->use_cache && len <= BPE_CACHE_MAX_PIECE;
     if (cacheable) {
         int32_t e = text_strmap_find(&st->cache, piece, len);
@@ -234,7 +262,14 @@ static attn_status encode_piece(const char *piece, size_t len, int is_byte, void
         }
     }
     size_t first = st->out->len;
-    ATTN_TRY(merge_word(st, p, len));
+    st->first.len = 0;
+    if (st->t->sp) {
+        ATTN_TRY(text_sp_initial_ids(st->t, piece, len, 0, &st->first));
+    } else {
+        for (size_t i = 0; i < len; i++)
+            ATTN_TRY(text_ints_push(&st->first, st->t->byte_id[p[i]]));
+    }
+    ATTN_TRY(merge_word(st, st->first.data, st->first.len));
     if (cacheable && st->cache.n < BPE_CACHE_MAX_ENTRIES) {
         size_t off = st->cache_ids.len, count = st->out->len - first;
         ATTN_TRY(text_ints_push(&st->cache_ids, (int)count));
@@ -247,9 +282,16 @@ static attn_status encode_piece(const char *piece, size_t len, int is_byte, void
 }
 
 attn_status text_bpe_encode(const attn_tokenizer *t, const char *text, size_t len, text_ints *out) {
-    char *normalized = NULL;
+    char *normalized = NULL, *sp_normalized = NULL;
     if (t->norm_flags) {
         ATTN_TRY(text_normalize(text, len, t->norm_flags, &normalized, &len));
+        text = normalized;
+    }
+    if (t->n_sp_norm) {
+        attn_status s = text_sp_normalize(t, text, len, &sp_normalized, &len);
+        free(normalized);
+        normalized = sp_normalized;
+        ATTN_TRY(s);
         text = normalized;
     }
     /* Short texts rarely repeat a pre-token: the cache is not worth building. */
@@ -259,6 +301,8 @@ attn_status text_bpe_encode(const attn_tokenizer *t, const char *text, size_t le
     free(st.heap);
     text_strmap_free(&st.cache);
     free(st.cache_ids.data);
+    free(st.mapped.data);
+    free(st.first.data);
     free(normalized);
     return s;
 }
@@ -268,6 +312,13 @@ attn_status text_bpe_decode(const attn_tokenizer *t, const int *ids, int n, text
         if (t->flags[ids[i]] & TEXT_TOK_SPECIAL) continue;
         size_t a = t->bytes_off[ids[i]], b = t->bytes_off[ids[i] + 1];
         ATTN_TRY(text_buf_append(out, t->bytes + a, b - a));
+    }
+    size_t strip = 0; /* the decoder's Strip: leading spaces */
+    while (strip < (size_t)t->sp_strip && strip < out->len && out->data[strip] == ' ')
+        strip++;
+    if (strip) {
+        memmove(out->data, out->data + strip, out->len - strip);
+        out->len -= strip;
     }
     return ATTN_OK;
 }

@@ -105,21 +105,36 @@ int text_char_to_byte(int32_t cp);
 /* UTF-8 of the character of byte b into out (room for 2); returns its length (1 or 2). */
 int text_byte_to_utf8(unsigned char b, char *out);
 
-/* ---- pretokenize.c: the GPT-2 pattern ---------------------------------------------------- */
+/* ---- pretokenize.c: GPT-2's pattern, or a file's chain of Split patterns ------------------ */
 
-/* The GPT-2 pre-tokenisation pattern, compiled with PCRE2_UTF | PCRE2_UCP (and JIT when the
+#define TEXT_MAX_STAGES 4
+extern const char text_gpt2_pattern[];
+
+/* A chain of 0..TEXT_MAX_STAGES patterns compiled with PCRE2_UTF | PCRE2_UCP (and JIT when the
  * library has it). Immutable; may be shared by threads. */
 typedef struct text_regex text_regex;
+/* GPT-2's pattern alone. */
 attn_status text_regex_create(text_regex **out);
+/* The patterns (Hugging Face / Oniguruma syntax, translated where engines differ; see
+ * pretokenize.c) in order. ATTN_ERR_FORMAT names a pattern that is refused or does not compile. */
+attn_status text_regex_create_chain(const char *const *patterns, int n, text_regex **out);
+/* Stage i keeps each match with the gap before it (behavior MergedWithPrevious); at load only. */
+void text_regex_merge_with_previous(text_regex *re, int i);
+int text_regex_merged(const text_regex *re, int i);
+int text_regex_count(const text_regex *re);
+/* Pattern i as it was given (before translation). */
+const char *text_regex_source(const text_regex *re, int i);
 void text_regex_free(text_regex *re);
 
 /* Called for each pre-token in order. is_byte: a single byte that is not valid UTF-8 (it is
  * encoded as its byte token). A nonzero return stops the split and is returned by it. */
 typedef attn_status (*text_piece_fn)(const char *piece, size_t len, int is_byte, void *user);
 
-/* Splits text[0..len) (any bytes) into pre-tokens: the maximal valid UTF-8 runs are matched by the
- * pattern one after the other, each invalid byte is a piece of its own. Concatenating the pieces
- * gives the text back exactly. Errors: ATTN_ERR_NOMEM, or what fn returned. */
+/* Splits text[0..len) (any bytes) into pre-tokens: each maximal valid UTF-8 run is cut by the
+ * first pattern (matches and the gaps between them), each piece by the next pattern, and so on;
+ * each invalid byte is a piece of its own. Concatenating the pieces gives the text back exactly.
+ * Errors: ATTN_ERR_NOMEM, ATTN_ERR_INVALID (a pattern past its match limit), or what fn returned.
+ */
 attn_status text_pretokenize(const text_regex *re, const char *text, size_t len, text_piece_fn fn,
                              void *user);
 
@@ -133,6 +148,13 @@ enum { TEXT_NORM_NFC = 1, TEXT_NORM_LOWER = 2 };
 attn_status text_normalize(const char *text, size_t len, int flags, char **out, size_t *out_len);
 
 /* ---- the tokenizer ------------------------------------------------------------------------ */
+
+/* One normaliser of a SentencePiece-style file: prepend `text` to a non-empty string
+ * (Prepend), or replace every `from` by `text` (Replace with a String pattern). */
+typedef struct {
+    int prepend;
+    char *from, *text;
+} text_sp_step;
 
 /* Flags of each id. A token may be in the model's vocabulary, an added token, or both. */
 enum { TEXT_TOK_MODEL = 1, TEXT_TOK_ADDED = 2, TEXT_TOK_SPECIAL = 4 };
@@ -160,6 +182,26 @@ struct attn_tokenizer {
     char *bytes;            /* decoded bytes of every token, token i at bytes_off[i] */
     size_t *bytes_off;      /* [vocab.n + 1] */
     text_regex *re;
+    int ignore_merges; /* a pre-token that is a model token is that token (Llama 3) */
+
+    /* SentencePiece-style BPE (Llama 2, Gemma; sentencepiece.c): no ByteLevel step, so the
+     * first symbols of a pre-token are its characters, "▁" stands for a space */
+    int sp;
+    int byte_fallback;       /* a character not in the vocabulary becomes its <0xNN> tokens */
+    int fuse_unk;            /* consecutive unknown characters are one unk token */
+    int sp_byte_id[256];     /* id of <0xNN>, or -1 */
+    text_sp_step sp_norm[4]; /* Prepend / Replace normalisers, in order, after norm_flags */
+    int n_sp_norm;
+    int sp_decode_replace; /* the decoder turns "▁" back into ' ' */
+    int sp_strip;          /* spaces the decoder strips from the start of the text */
+
+    /* added tokens, split out of the text before normalisation (added.c) */
+    int *added;           /* ids of the added tokens by (first byte, length descending) */
+    int added_start[257]; /* added[added_start[b] .. added_start[b + 1]) start with byte b */
+    /* add_special: the ids put before and after a text (post_processor), or why not */
+    int prefix_ids[4], suffix_ids[4];
+    int n_prefix, n_suffix;
+    char *post_unsupported; /* NULL, or the post_processor type add_special cannot apply */
 
     /* WordPiece */
     text_bert_norm bert;
@@ -178,9 +220,34 @@ attn_status text_tokenizer_add(attn_tokenizer *t, const char *s, size_t len, int
 /* Sets special_ids[] from tokens named [PAD] [UNK] [CLS] [SEP] [MASK]. */
 void text_tokenizer_find_specials(attn_tokenizer *t);
 
+/* sentencepiece.c: for a tokenizer with t->sp set. text_sp_finish finds the <0xNN> tokens and
+ * checks the unknown token; text_sp_normalize applies t->sp_norm to text[0..len) (a malloc'd
+ * copy in *out, the caller frees); text_sp_initial_ids appends the first symbols of a valid
+ * UTF-8 pre-token (or, is_byte, of one invalid byte) to ids: each character's token, else its
+ * <0xNN> tokens (byte_fallback), else the unknown token (fused with a previous one when
+ * fuse_unk). ATTN_ERR_INVALID when a character has none of them. text_sp_token_bytes appends
+ * what model token id decodes to. */
+attn_status text_sp_finish(attn_tokenizer *t);
+attn_status text_sp_normalize(const attn_tokenizer *t, const char *text, size_t len, char **out,
+                              size_t *out_len);
+attn_status text_sp_initial_ids(const attn_tokenizer *t, const char *piece, size_t len, int is_byte,
+                                text_ints *ids);
+attn_status text_sp_token_bytes(const attn_tokenizer *t, int32_t id, text_buf *b);
+void text_sp_free(attn_tokenizer *t);
+
+/* added.c: builds t->added from the TEXT_TOK_ADDED flags (called by the *_finish functions).
+ * ATTN_ERR_NOMEM. */
+attn_status text_added_finish(attn_tokenizer *t);
+/* Encodes text[0..len) with the added tokens split out first, as Hugging Face does: at each
+ * position the longest added token (special ones only when allow_special) is taken; the text
+ * between them goes to the model's own encoder. */
+attn_status text_encode_with_added(const attn_tokenizer *t, const char *text, size_t len,
+                                   int allow_special, text_ints *out);
+
 /* bpe.c: completes a BPE tokenizer whose vocabulary is filled: checks that every byte token is in
  * it, resolves merges[0..n) (ids, copied) into merged ids, builds the rank map, decoded bytes and
- * the pattern. ATTN_ERR_FORMAT names the first offending byte or merge. */
+ * the pattern (GPT-2's, unless t->re is already set). ATTN_ERR_FORMAT names the first offending
+ * byte or merge. */
 attn_status text_bpe_finish(attn_tokenizer *t, const int32_t (*merges)[2], int n_merges);
 /* Appends the ids of text[0..len) (any bytes) to out / the bytes of ids[0..n) (checked to be in
  * range by the caller) to out. Errors: ATTN_ERR_NOMEM. */
@@ -198,6 +265,10 @@ attn_status text_wordpiece_decode(const attn_tokenizer *t, const int *ids, int n
  * the valid UTF-8 text (ATTN_ERR_INVALID naming the byte offset otherwise). */
 attn_status text_bert_split(const text_bert_norm *opt, const char *text, size_t len,
                             text_piece_fn fn, void *user);
+
+/* tokenizer_json_read.c: a tokenizer from a parsed tokenizer.json (a cJSON object; only read). */
+struct cJSON;
+attn_status text_tokenizer_from_parsed(const struct cJSON *root, attn_tokenizer **out);
 
 /* wordpiece.c: a WordPiece tokenizer (bert-base-uncased options) from the vocab.txt in
  * data[0..len). ATTN_ERR_FORMAT names the line of an empty, duplicated or non-UTF-8 token. */

@@ -1,5 +1,6 @@
 /* text/tokenizer.c: the attn_tokenizer handle: creation, accessors, and encode/decode dispatched
- * to the byte-level BPE (bpe.c) or WordPiece (wordpiece.c). */
+ * to the byte-level BPE (bpe.c) or WordPiece (wordpiece.c), after the added tokens are split out
+ * (added.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,9 @@ void attn_tokenizer_free(attn_tokenizer *t) {
     free(t->bytes);
     free(t->bytes_off);
     text_regex_free(t->re);
+    free(t->added);
+    free(t->post_unsupported);
+    text_sp_free(t);
     free(t->prefix);
     free(t);
 }
@@ -76,16 +80,41 @@ const char *attn_tokenizer_token(const attn_tokenizer *t, int id) {
     return text_strmap_key(&t->vocab, id, NULL);
 }
 
+attn_encode_params attn_encode_default_params(void) {
+    return (attn_encode_params){.allow_special = 0, .add_special = 0};
+}
+
 attn_status attn_tokenizer_encode(const attn_tokenizer *t, const char *text, size_t len, int **ids,
                                   int *n) {
+    return attn_tokenizer_encode_with(t, text, len, attn_encode_default_params(), ids, n);
+}
+
+/* out gets prefix ids, the text's ids, suffix ids (add_special), or the text's ids alone. */
+static attn_status encode_into(const attn_tokenizer *t, const char *text, size_t len,
+                               attn_encode_params p, text_ints *out) {
+    if (p.add_special && t->post_unsupported)
+        return attn_error(ATTN_ERR_INVALID,
+                          "tokenizer encode: add_special: the post_processor '%.100s' is not "
+                          "supported (TemplateProcessing, BertProcessing, RobertaProcessing and "
+                          "ByteLevel are)",
+                          t->post_unsupported);
+    for (int i = 0; p.add_special && i < t->n_prefix; i++)
+        ATTN_TRY(text_ints_push(out, t->prefix_ids[i]));
+    ATTN_TRY(text_encode_with_added(t, text, len, p.allow_special, out));
+    for (int i = 0; p.add_special && i < t->n_suffix; i++)
+        ATTN_TRY(text_ints_push(out, t->suffix_ids[i]));
+    return ATTN_OK;
+}
+
+attn_status attn_tokenizer_encode_with(const attn_tokenizer *t, const char *text, size_t len,
+                                       attn_encode_params params, int **ids, int *n) {
     if (!ids || !n) return attn_error(ATTN_ERR_INVALID, "tokenizer encode: NULL output");
     *ids = NULL;
     *n = 0;
     if (!t || (!text && len > 0))
         return attn_error(ATTN_ERR_INVALID, "tokenizer encode: NULL tokenizer or text");
     text_ints out = {0};
-    attn_status s = t->kind == ATTN_TOKENIZER_BPE ? text_bpe_encode(t, text, len, &out)
-                                                  : text_wordpiece_encode(t, text, len, &out);
+    attn_status s = encode_into(t, text, len, params, &out);
     if (s == ATTN_OK && out.len > (size_t)INT32_MAX)
         s = attn_error(ATTN_ERR_INVALID, "tokenizer encode: more than 2^31 tokens");
     if (s == ATTN_OK && !out.data) { /* an empty result is still a buffer the caller frees */

@@ -22,7 +22,7 @@ attn_status text_wordpiece_finish(attn_tokenizer *t) {
     }
     if (t->unk_id < 0 || t->unk_id >= t->vocab.n || !(t->flags[t->unk_id] & TEXT_TOK_MODEL))
         return attn_error(ATTN_ERR_FORMAT, "WordPiece: the unknown token is not in the vocabulary");
-    return ATTN_OK;
+    return text_added_finish(t);
 }
 
 typedef struct {
@@ -181,6 +181,10 @@ attn_status text_load_vocab_txt(const char *data, size_t len, attn_tokenizer **o
             if (t->special_ids[i] >= 0)
                 t->flags[t->special_ids[i]] |= TEXT_TOK_ADDED | TEXT_TOK_SPECIAL;
         t->unk_id = t->special_ids[ATTN_SPECIAL_UNK];
+        if (t->special_ids[ATTN_SPECIAL_CLS] >= 0 && t->special_ids[ATTN_SPECIAL_SEP] >= 0) {
+            t->prefix_ids[t->n_prefix++] = t->special_ids[ATTN_SPECIAL_CLS]; /* add_special */
+            t->suffix_ids[t->n_suffix++] = t->special_ids[ATTN_SPECIAL_SEP];
+        }
         if (t->unk_id < 0) s = attn_error(ATTN_ERR_FORMAT, "vocab.txt has no [UNK] token");
     }
     if (s == ATTN_OK) s = text_wordpiece_finish(t);

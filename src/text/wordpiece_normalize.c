@@ -7,8 +7,10 @@
  *   chinese_chars  put a space on both sides of every CJK ideograph (BERT's code-point blocks);
  *   strip_accents  NFD, then drop nonspacing marks (Mn): "Café" -> "Cafe" (Hangul syllables are
  *                  decomposed into jamo by NFD and stay so, as in BERT);
- *   lowercase      utf8proc_tolower on every code point (the simple mapping; Python's lower()
- *                  differs only for a handful of characters such as U+0130).
+ *   lowercase      utf8proc_tolower on every code point (the simple mapping), except that a
+ *                  capital sigma ending a word becomes the final sigma U+03C2 as Python's,
+ *                  JavaScript's and Rust's lower-casing make it (Unicode's Final_Sigma rule);
+ *                  U+0130 gives "i" once accents are stripped, as in BERT.
  * Then the text is split on whitespace (the Unicode White_Space characters), and every
  * punctuation character becomes a word of its own: Unicode categories P* plus the ASCII symbols
  * BERT counts as punctuation ($ + < = > ^ ` | ~ and the rest of 0x21-0x2F, 0x3A-0x40, 0x5B-0x60,
@@ -91,6 +93,62 @@ static attn_status clean(const text_bert_norm *opt, const unsigned char *s, size
     return ATTN_OK;
 }
 
+/* Unicode's Cased and Case_Ignorable properties (utf8proc has no table for them): letters with
+ * a case (lower, upper, title), and marks, format characters, modifiers and the word-internal
+ * punctuation of Word_Break MidLetter / MidNumLet / Single_Quote. */
+static int is_cased(int32_t cp) {
+    return utf8proc_islower(cp) || utf8proc_isupper(cp) ||
+           utf8proc_category(cp) == UTF8PROC_CATEGORY_LT;
+}
+
+static int is_case_ignorable(int32_t cp) {
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_SK:
+        return 1;
+    default:
+        break;
+    }
+    static const int32_t mid[] = {0x27,   0x2E,   0x3A,   0xB7,   0x387,  0x5F4,  0x2018, 0x2019,
+                                  0x2024, 0x2027, 0xFE13, 0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A};
+    for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++)
+        if (cp == mid[i]) return 1;
+    return 0;
+}
+
+/* Unicode's Final_Sigma condition for the capital sigma at s[at..at+2): a cased letter before it
+ * and none after it, case-ignorable characters skipped on both sides. Python's lower(),
+ * JavaScript's toLowerCase() and Rust's to_lowercase() all give U+03C2 there (U+03C3
+ * elsewhere); utf8proc_tolower knows no context. */
+static int final_sigma(const char *s, size_t n, size_t at) {
+    const unsigned char *u = (const unsigned char *)s;
+    int before = 0;
+    for (size_t i = at; i > 0;) {
+        size_t j = i - 1;
+        while (j > 0 && (u[j] & 0xC0) == 0x80)
+            j--;
+        int32_t cp;
+        if (!text_utf8_decode(u + j, i - j, &cp)) break;
+        if (!is_case_ignorable(cp)) {
+            before = is_cased(cp);
+            break;
+        }
+        i = j;
+    }
+    if (!before) return 0;
+    for (size_t i = at + 2; i < n;) {
+        int32_t cp;
+        int k = text_utf8_decode(u + i, n - i, &cp);
+        if (!k) break;
+        if (!is_case_ignorable(cp)) return !is_cased(cp);
+        i += (size_t)k;
+    }
+    return 1;
+}
+
 /* Steps strip_accents and lowercase of the valid text s[0..n), into b. */
 static attn_status fold(const text_bert_norm *opt, const char *s, size_t n, text_buf *b) {
     utf8proc_uint8_t *nfd = NULL;
@@ -115,7 +173,10 @@ static attn_status fold(const text_bert_norm *opt, const char *s, size_t n, text
         }
         i += (size_t)k;
         if (opt->strip_accents && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN) continue;
-        if (opt->lowercase) cp = utf8proc_tolower(cp);
+        if (opt->lowercase && cp == 0x3A3 && final_sigma(s, n, i - 2))
+            cp = 0x3C2;
+        else if (opt->lowercase)
+            cp = utf8proc_tolower(cp);
         st = put_cp(b, cp);
     }
     free(nfd);

