@@ -13,8 +13,8 @@ folder), plus {split}.params.tsv with every synthesis setting of each utterance.
   the utterances with white Gaussian noise at 20-40 dB SNR (generated here, seeded).
 - dev: the same recipe with espeak-ng voices that train never uses (accent en-us-nyc, or a
   training accent with variant +m8 or +f5).
-- test: flite's voices kal16, awb, rms and slt, never used in train or dev, duration stretch
-  0.85-1.2, no noise.
+- test: flite's voices kal, awb, rms and slt, never used in train or dev, duration stretch
+  0.85-1.2, no noise. kal speaks at 8 kHz: resampled to 16 kHz, it has nothing above 4 kHz.
 
 Deterministic: every setting of utterance i of a split comes from random.Random seeded with
 sha256("SEED:TASK:SPLIT:i"), so the same seed gives byte-identical files, and asking for more
@@ -22,7 +22,8 @@ utterances leaves the earlier ones unchanged. Resampling is sox's "rate -h" with
 (-D); the noise is Python's random.gauss, mixed here, and the WAV is written by the wave module.
 
 Usage: /usr/bin/python3 data/make_speech.py [--out DIR] [--seed N] [--task digits|sentences|both]
-           [--train-digits N] [--train-sentences N] [--dev N] [--test N] [--jobs 1]
+           [--train-digits N] [--train-sentences N] [--dev N] [--test N] [--splits train,dev,test]
+           [--jobs 1]
        /usr/bin/python3 data/make_speech.py --write-samples data/samples/speech  (after a build)
 Needs the Debian packages espeak-ng flite sox (installed with apt-get when missing and root).
 """
@@ -50,7 +51,7 @@ TRAIN_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbcl
 TRAIN_VARIANTS = ("", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3", "+f4")
 DEV_ACCENT = "en-us-nyc"  # dev: this accent with any training variant ...
 DEV_VARIANTS = ("+m8", "+f5")  # ... or a training accent with one of these variants
-TEST_VOICES = ("kal16", "awb", "rms", "slt")  # flite; kal16 is kal at 16 kHz (kal is 8 kHz)
+TEST_VOICES = ("kal", "awb", "rms", "slt")  # flite; kal speaks at 8 kHz, the others at 16 kHz
 WPM, PITCH, SNR_DB, STRETCH = (130, 200), (25, 75), (20.0, 40.0), (0.85, 1.2)
 NOISY_SHARE = 0.5
 
@@ -326,6 +327,8 @@ def main():
     ap.add_argument("--bible", default=os.path.join(here, "corpora", "bible"),
                     help="the bible corpus folder (built with make_bible.py when missing)")
     ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--splits", default="train,dev,test",
+                    help="the splits to (re)build, comma-separated (the others are left as they are)")
     ap.add_argument("--write-samples", metavar="DIR",
                     help="build nothing: copy the samples of the corpus in --out into DIR")
     args = ap.parse_args()
@@ -351,7 +354,7 @@ def main():
         task_dir = os.path.join(args.out, task)
         print("%s: %s" % (task, "  ".join("%s %d" % (s, counts[s]) for s in SPLITS)))
         print("split   utterances  speakers   hours   mean s    MB")
-        for split in SPLITS:
+        for split in [s for s in SPLITS if s in args.splits.split(",")]:
             jobs = plan(task, split, counts[split], args.seed, texts and texts[split])
             samples = write_split(task_dir, split, jobs, args.jobs)
             n = max(len(jobs), 1)
