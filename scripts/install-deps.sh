@@ -18,6 +18,7 @@ packages=(
     python3-sword sword-text-web sword-text-sparv  # public-domain English/Spanish Bibles (data/make_bible.py)
     python3-nltk             # reference BLEU (tests/eval/mt_reference.py)
     python3-torchaudio       # reference fbank / MFCC / mel features (tests/audio/audio_reference.py)
+    espeak-ng flite sox      # speech synthesis (data/make_speech.py; tests/data/test_speech.sh regenerates its samples)
 )
 
 missing=()
