@@ -1,9 +1,11 @@
 /* tests/common/testutil.c */
+#define _POSIX_C_SOURCE 200809L /* popen */
 #include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
 float *tu_randn(attn_rng *rng, long n, float std) {
     float *x = malloc((size_t)(n > 0 ? n : 1) * sizeof *x);
@@ -69,3 +71,24 @@ const char *tu_fixture_path(const char *name) {
 }
 
 int tu_sanitized(void) { return getenv("ATTN_SANITIZED") != NULL; }
+
+int tu_read_command(const char *cmd, char **out) {
+    *out = NULL;
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t cap = 1 << 20, n = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n < 2) {
+            char *bigger = realloc(buf, cap *= 2);
+            if (!bigger) free(buf);
+            buf = bigger;
+        }
+    }
+    int rc = pclose(p);
+    if (!buf) return -1;
+    buf[n] = '\0';
+    *out = buf;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}

@@ -31,4 +31,8 @@ const char *tu_fixture_path(const char *name);
 /* Nonzero when running under the sanitizer build (ATTN_SANITIZED set): tests may shrink sizes. */
 int tu_sanitized(void);
 
+/* Runs cmd through the shell; *out is its whole stdout (malloc'd, NUL-terminated; NULL when it
+ * could not run). Returns the exit status, -1 if the command could not run or was killed. */
+int tu_read_command(const char *cmd, char **out);
+
 #endif

@@ -115,21 +115,13 @@ static int load_reference(void) {
     if (access("/usr/bin/python3", X_OK) != 0) return 77;
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/eval/wer_reference.py'", src ? src : ".");
-    FILE *p = popen(cmd, "r");
-    if (!p) return 77;
-    size_t cap = 1 << 20, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n < 2) buf = realloc(buf, cap *= 2);
-    }
-    int rc = pclose(p);
-    if (!buf || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
-        fprintf(stderr, "wer_reference.py failed (status %d)\n", rc);
+    char *buf;
+    int status = tu_read_command(cmd, &buf);
+    if (!buf || status != 0) {
+        fprintf(stderr, "wer_reference.py failed (status %d)\n", status);
         free(buf);
         return 1;
     }
-    buf[n] = '\0';
     reference = cJSON_Parse(buf);
     free(buf);
     return reference ? 0 : 1;

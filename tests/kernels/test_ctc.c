@@ -61,25 +61,17 @@ static int load_reference(void) {
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/kernels/ctc_reference.py'",
              src ? src : ".");
-    FILE *p = popen(cmd, "r");
-    if (!p) return 77;
-    size_t cap = 1 << 22, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n < 2) buf = realloc(buf, cap *= 2);
-    }
-    int rc = pclose(p);
-    if (buf && WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
+    char *buf;
+    int status = tu_read_command(cmd, &buf);
+    if (status == 77) {
         free(buf);
         return 77;
     }
-    if (!buf || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0) {
-        fprintf(stderr, "ctc_reference.py failed (status %d)\n", rc);
+    if (!buf || status != 0) {
+        fprintf(stderr, "ctc_reference.py failed (status %d)\n", status);
         free(buf);
         return 1;
     }
-    buf[n] = '\0';
     reference = cJSON_Parse(buf);
     free(buf);
     return reference ? 0 : 1;
