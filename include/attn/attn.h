@@ -61,5 +61,6 @@
 #include "attn/lm.h"
 #include "attn/classifier.h"
 #include "attn/translator.h"
+#include "attn/asr.h"
 
 #endif

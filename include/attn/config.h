@@ -15,6 +15,8 @@ typedef enum {
     ATTN_ARCH_CLASSIFIER = 0, /* encoder + pooling + linear head over n_classes */
     ATTN_ARCH_DECODER_LM = 1, /* decoder-only language model, output tied to the token embedding */
     ATTN_ARCH_SEQ2SEQ = 2,    /* encoder-decoder, shared vocabulary, output tied to the embedding */
+    ATTN_ARCH_CTC = 3,        /* feature-input encoder + a linear head over vocab_size labels per
+                                 position (label 0 the blank), trained by the CTC loss (speech) */
 } attn_arch;
 
 typedef enum {
@@ -60,6 +62,13 @@ typedef struct {
     /* The encoder's input (classifier, seq2seq): 0 = token ids; F > 0 = feature vectors
      * (B, T, F) through a Linear F -> d_model (input_proj), then positions. */
     int n_features;
+    /* The front end of a feature-input encoder: 0 = none (input_proj reads the features); 4 = two
+     * 3x3 stride-2 convolutions with ReLU over (time, feature), conv_channels channels each (the
+     * speech encoders' "Conv2dSubsampling"): a quarter of the positions, T' = ((T - 1) / 2 - 1) / 2
+     * (attn_model_encoder_length), and input_proj reads conv_channels * F' values per position,
+     * F' = ((n_features - 1) / 2 - 1) / 2, in (F', channel) order. */
+    int subsample;
+    int conv_channels; /* 0 unless subsample */
 } attn_config;
 
 /* Sensible defaults for a family: a small pre-LN model with learned positions and GELU. */

@@ -141,6 +141,11 @@ ATTN_API const attn_config *attn_model_config(const attn_model *m);
 /* Number of trainable scalars. */
 ATTN_API size_t attn_model_num_params(const attn_model *m);
 
+/* Positions of the encoder's output for an input of `frames` positions: frames, or with a
+ * convolutional front end (config subsample 4) ((frames - 1) / 2 - 1) / 2, which is 0 (too short)
+ * below 7 frames. A CTC model's logits have this many rows per sequence. 0 for a NULL model. */
+ATTN_API int attn_model_encoder_length(const attn_model *m, int frames);
+
 /* Sizes the activation arena for batches up to (B, T, Tt) so later steps allocate nothing. */
 ATTN_API attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt);
 

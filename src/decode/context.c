@@ -40,8 +40,13 @@ struct attn_context {
 attn_status attn_context_create(const attn_model *m, int batch, int max_len, attn_context **out) {
     *out = NULL;
     const attn_config *c = attn_model_config(m);
-    if (c->arch == ATTN_ARCH_CLASSIFIER)
+    if (c->arch == ATTN_ARCH_CLASSIFIER || c->arch == ATTN_ARCH_CTC)
         return attn_error(ATTN_ERR_INVALID, "decoding needs a decoder_lm or seq2seq model");
+    if (c->subsample)
+        return attn_error(ATTN_ERR_INVALID,
+                          "decoding context: an encoder with a convolutional front end "
+                          "(subsample %d) is not supported here yet",
+                          c->subsample);
     if (batch <= 0 || max_len <= 0 || max_len > c->max_len)
         return attn_error(ATTN_ERR_INVALID,
                           "decoding context: batch %d, max_len %d (model max_len %d)", batch,

@@ -65,6 +65,12 @@ attn_status attn_config_to_json(const attn_config *cfg, char **json) {
                             cfg->n_features);
         len += more - 1;
     }
+    if (cfg->subsample) { /* likewise */
+        int more = snprintf(buf + len - 1, sizeof buf - (size_t)len + 1,
+                            ", \"subsample\": %d, \"conv_channels\": %d}", cfg->subsample,
+                            cfg->conv_channels);
+        len += more - 1;
+    }
     char *text = malloc((size_t)len + 1);
     if (!text) return attn_error(ATTN_ERR_NOMEM, "attn_config_to_json: out of memory");
     memcpy(text, buf, (size_t)len + 1);
@@ -156,6 +162,11 @@ static attn_status read_fields(const cJSON *root, attn_config *c) {
     c->n_features = 0; /* optional likewise: 0, token ids */
     if (cJSON_GetObjectItemCaseSensitive(root, "n_features"))
         ATTN_TRY(get_int(root, "n_features", &c->n_features));
+    c->subsample = c->conv_channels = 0; /* optional likewise: no convolutional front end */
+    if (cJSON_GetObjectItemCaseSensitive(root, "subsample"))
+        ATTN_TRY(get_int(root, "subsample", &c->subsample));
+    if (cJSON_GetObjectItemCaseSensitive(root, "conv_channels"))
+        ATTN_TRY(get_int(root, "conv_channels", &c->conv_channels));
     return ATTN_OK;
 }
 

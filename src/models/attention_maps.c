@@ -69,7 +69,13 @@ static attn_status check_request(const attn_model *m, const attn_batch *b, attn_
     attn_batch inputs = *b;
     inputs.targets = inputs.labels = NULL;
     ATTN_TRY(attn_batch_check(m, &inputs));
-    int has_enc = c->arch != ATTN_ARCH_DECODER_LM, has_dec = c->arch != ATTN_ARCH_CLASSIFIER;
+    if (c->subsample)
+        return attn_error(ATTN_ERR_INVALID,
+                          "attention maps: an encoder with a convolutional front end (subsample "
+                          "%d) is not supported yet",
+                          c->subsample);
+    int has_enc = c->arch != ATTN_ARCH_DECODER_LM;
+    int has_dec = c->arch != ATTN_ARCH_CLASSIFIER && c->arch != ATTN_ARCH_CTC;
     int ok = which == ATTN_MAPS_ENCODER_SELF    ? has_enc
              : which == ATTN_MAPS_DECODER_SELF  ? has_dec
              : which == ATTN_MAPS_DECODER_CROSS ? c->arch == ATTN_ARCH_SEQ2SEQ

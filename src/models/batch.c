@@ -29,18 +29,23 @@ attn_status attn_batch_check(const attn_model *m, const attn_batch *b) {
         return attn_error(ATTN_ERR_INVALID, "batch: need B > 0, T > 0 and %s",
                           features ? "features (the model's encoder reads feature vectors)"
                                    : "tokens");
-    if (b->T > c->max_len)
-        return attn_error(ATTN_ERR_INVALID, "batch: length %d exceeds the model's max_len %d", b->T,
-                          c->max_len);
+    int Tenc = attn_model_encoder_length(m, b->T);
+    if (c->subsample && Tenc < 1)
+        return attn_error(ATTN_ERR_INVALID,
+                          "batch: %d frames are too few for the subsampling convolutions (need 7)",
+                          b->T);
+    if (Tenc > c->max_len)
+        return attn_error(ATTN_ERR_INVALID, "batch: length %d%s exceeds the model's max_len %d",
+                          Tenc, c->subsample ? " (after subsampling by 4)" : "", c->max_len);
     if (features)
         ATTN_TRY(attn_check_features(b->features, (long)b->B * b->T * c->n_features));
     else
         ATTN_TRY(attn_check_ids("tokens", b->tokens, (long)b->B * b->T, c->vocab_size));
     if (b->lengths)
         for (int i = 0; i < b->B; i++)
-            if (b->lengths[i] < 1 || b->lengths[i] > b->T)
-                return attn_error(ATTN_ERR_INVALID, "batch: lengths[%d] = %d is outside [1, %d]", i,
-                                  b->lengths[i], b->T);
+            if (b->lengths[i] < (c->subsample ? 7 : 1) || b->lengths[i] > b->T)
+                return attn_error(ATTN_ERR_INVALID, "batch: lengths[%d] = %d is outside [%d, %d]",
+                                  i, b->lengths[i], c->subsample ? 7 : 1, b->T);
     int Tdec = b->T;
     if (c->arch == ATTN_ARCH_SEQ2SEQ) {
         if (b->Tt <= 0 || b->Tt > c->max_len || !b->tgt_in)
@@ -49,6 +54,26 @@ attn_status attn_batch_check(const attn_model *m, const attn_batch *b) {
                               c->max_len, b->Tt);
         ATTN_TRY(attn_check_ids("tgt_in", b->tgt_in, (long)b->B * b->Tt, c->vocab_size));
         Tdec = b->Tt;
+    }
+    if (c->arch == ATTN_ARCH_CTC) {
+        if (!b->targets) return ATTN_OK;
+        if (b->Tt < 1)
+            return attn_error(ATTN_ERR_INVALID, "batch: ctc targets need Tt >= 1, got %d", b->Tt);
+        for (int i = 0; i < b->B; i++) {
+            const int *t = b->targets + (long)i * b->Tt;
+            int n = 0;
+            while (n < b->Tt && t[n] != ATTN_IGNORE_INDEX)
+                n++;
+            for (int j = 0; j < b->Tt; j++) {
+                int ok = j < n ? t[j] >= 1 && t[j] < c->vocab_size : t[j] == ATTN_IGNORE_INDEX;
+                if (!ok)
+                    return attn_error(ATTN_ERR_INVALID,
+                                      "batch: ctc targets[%d][%d] = %d: labels are in [1, %d) "
+                                      "(0 is the blank), then padding (%d) to the end",
+                                      i, j, t[j], c->vocab_size, ATTN_IGNORE_INDEX);
+            }
+        }
+        return ATTN_OK;
     }
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
         if (b->labels) ATTN_TRY(attn_check_ids("labels", b->labels, b->B, c->n_classes));

@@ -40,7 +40,7 @@ attn_config attn_config_default(attn_arch arch) {
 }
 
 /* name[value], NULL-terminated (attn_*_names) */
-static const char *const arch_names[] = {"classifier", "decoder_lm", "seq2seq", NULL};
+static const char *const arch_names[] = {"classifier", "decoder_lm", "seq2seq", "ctc", NULL};
 static const char *const norm_names[] = {"pre", "post", NULL};
 static const char *const pos_names[] = {"learned", "sinusoidal", NULL};
 static const char *const act_names[] = {"gelu_tanh", "gelu_erf", "relu", NULL};
@@ -107,6 +107,26 @@ attn_status attn_config_validate(const attn_config *cfg) {
                           "config: n_features = %d must be 0 for decoder_lm (it has no encoder)",
                           cfg->n_features);
     if (cfg->n_features) ATTN_TRY(check_range("n_features", cfg->n_features, 1, MAX_D_FF));
+    if (cfg->arch == ATTN_ARCH_CTC) {
+        if (!cfg->n_features)
+            return attn_error(ATTN_ERR_INVALID,
+                              "config: ctc reads feature vectors: n_features must be set");
+        ATTN_TRY(check_range("vocab_size", cfg->vocab_size, 2, MAX_VOCAB)); /* blank + a label */
+    }
+    if (cfg->subsample != 0 && cfg->subsample != 4)
+        return attn_error(ATTN_ERR_INVALID, "config: subsample = %d must be 0 (none) or 4",
+                          cfg->subsample);
+    if (cfg->subsample) {
+        if (cfg->n_features < 7)
+            return attn_error(ATTN_ERR_INVALID,
+                              "config: subsample 4 needs a feature-input encoder with n_features "
+                              ">= 7 (got %d)",
+                              cfg->n_features);
+        ATTN_TRY(check_range("conv_channels", cfg->conv_channels, 1, 4096));
+    } else if (cfg->conv_channels != 0) {
+        return attn_error(ATTN_ERR_INVALID, "config: conv_channels = %d must be 0 without subsample",
+                          cfg->conv_channels);
+    }
     return ATTN_OK;
 }
 

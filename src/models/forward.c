@@ -8,12 +8,16 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "kernels/activation.h"
+#include "kernels/conv2d.h"
 #include "kernels/crossentropy.h"
+#include "kernels/ctc.h"
 #include "kernels/dropout.h"
 #include "kernels/embedding.h"
 #include "kernels/layernorm.h"
 #include "kernels/linear.h"
 #include "kernels/residual.h"
+#include "kernels/softmax.h"
 #include "nn/pool.h"
 
 /* ---- activation arena --------------------------------------------------------------------- */
@@ -51,7 +55,7 @@ static size_t stack_layout(attn_model *m, attn_stack *st, int B, int T, int Tk, 
     TAKE(float *, lnf_rstd, BT);
     TAKE(int *, tokens, BT);
     TAKE(int *, lengths, (size_t)B);
-    if (st == &m->enc && m->cfg.n_features) TAKE(float *, features, BT * m->cfg.n_features);
+    if (st == &m->enc && m->cfg.n_features) TAKE(float *, features, BT * m->in_features);
 #undef TAKE
     size_t per_layer = attn_layer_acts_floats(&s, 1);
     if (base) {
@@ -62,16 +66,21 @@ static size_t stack_layout(attn_model *m, attn_stack *st, int B, int T, int Tk, 
     return used + per_layer * st->n_layers;
 }
 
-/* Lays out (base == NULL: measures) the whole activation arena for (B, T, Tt). */
+/* Lays out (base == NULL: measures) the whole activation arena for (B, T, Tt): T input
+ * positions (frames for a subsampling encoder), Tt target positions (seq2seq, ctc). */
 static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
     const attn_config *c = &m->cfg;
-    int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
-    int Tdec = is_s2s ? Tt : T, Tmax = T > Tdec ? T : Tdec;
+    int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ, is_ctc = c->arch == ATTN_ARCH_CTC;
+    int Tenc = attn_model_encoder_length(m, T);
+    int Tdec = is_s2s ? Tt : is_ctc ? 0 : Tenc, Tmax = Tenc > Tdec ? Tenc : Tdec;
     size_t C = c->d_model, used = 0;
-    used += stack_layout(m, &m->enc, B, T, 0, base ? base + used : NULL);
-    used += stack_layout(m, &m->dec, B, Tdec, T, base ? base + used : NULL);
-    size_t rows = c->arch == ATTN_ARCH_CLASSIFIER ? (size_t)B : (size_t)B * Tdec;
+    used += stack_layout(m, &m->enc, B, Tenc, 0, base ? base + used : NULL);
+    used += stack_layout(m, &m->dec, B, Tdec, Tenc, base ? base + used : NULL);
+    size_t rows = c->arch == ATTN_ARCH_CLASSIFIER ? (size_t)B
+                  : is_ctc                        ? (size_t)B * Tenc
+                                                  : (size_t)B * Tdec;
     size_t cols = c->arch == ATTN_ARCH_CLASSIFIER ? (size_t)c->n_classes : (size_t)c->vocab_size;
+    size_t n_targets = is_ctc && (size_t)B * Tt > rows ? (size_t)B * Tt : rows;
 #define TAKE(type, field, count)                                                                   \
     do {                                                                                           \
         if (base) m->field = (type)(base + used);                                                  \
@@ -81,17 +90,29 @@ static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
     TAKE(float *, dpooled, (size_t)B *C);
     TAKE(float *, logits, rows *cols);
     TAKE(float *, lse, rows);
-    TAKE(int *, targets, rows);
+    TAKE(int *, targets, n_targets);
     for (int i = 0; i < 3; i++)
         TAKE(float *, dbuf[i], (size_t)B *Tmax *C);
-    TAKE(float *, dmem, (size_t)B *T *C);
+    TAKE(float *, dmem, (size_t)B *Tenc *C);
+    TAKE(int *, sub_len, (size_t)B);
+    if (c->subsample) {
+        size_t F = c->n_features, y1 = (size_t)B * ((T - 1) / 2) * ((F - 1) / 2) * c->conv_channels;
+        TAKE(float *, conv_x, (size_t)B *T *F);
+        TAKE(float *, conv_y1, y1);
+        TAKE(float *, conv_dy1, y1);
+        TAKE(float *, conv_dy2, (size_t)B *Tenc *m->in_features);
+    }
+    if (is_ctc) {
+        TAKE(float *, dlogits, rows *cols);
+        TAKE(int *, tgt_len, (size_t)B);
+    }
     size_t scratch = 0;
     if (m->enc.n_layers) {
-        attn_layer_shape s = attn_stack_shape(m, &m->enc, B, T, 0);
+        attn_layer_shape s = attn_stack_shape(m, &m->enc, B, Tenc, 0);
         scratch = attn_layer_scratch_floats(&s);
     }
     if (m->dec.n_layers) {
-        attn_layer_shape s = attn_stack_shape(m, &m->dec, B, Tdec, T);
+        attn_layer_shape s = attn_stack_shape(m, &m->dec, B, Tdec, Tenc);
         size_t d = attn_layer_scratch_floats(&s);
         if (d > scratch) scratch = d;
     }
@@ -102,11 +123,14 @@ static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
 
 attn_status attn_model_reserve(attn_model *m, int B, int T, int Tt) {
     const attn_config *c = &m->cfg;
-    if (B <= 0 || T <= 0 || T > c->max_len ||
-        (c->arch == ATTN_ARCH_SEQ2SEQ && (Tt <= 0 || Tt > c->max_len)))
-        return attn_error(ATTN_ERR_INVALID, "batch shape B=%d T=%d Tt=%d is invalid (max_len %d)",
-                          B, T, Tt, c->max_len);
-    if (c->arch != ATTN_ARCH_SEQ2SEQ) Tt = 0;
+    int Tenc = attn_model_encoder_length(m, T);
+    if (B <= 0 || T <= 0 || Tenc < 1 || Tenc > c->max_len ||
+        (c->arch == ATTN_ARCH_SEQ2SEQ && (Tt <= 0 || Tt > c->max_len)) ||
+        (c->arch == ATTN_ARCH_CTC && Tt < 0))
+        return attn_error(ATTN_ERR_INVALID,
+                          "batch shape B=%d T=%d Tt=%d is invalid (max_len %d%s)", B, T, Tt,
+                          c->max_len, c->subsample ? " after subsampling by 4" : "");
+    if (c->arch != ATTN_ARCH_SEQ2SEQ && c->arch != ATTN_ARCH_CTC) Tt = 0;
     if (m->acts && B <= m->cap_B && T <= m->cap_T && Tt <= m->cap_Tt) return ATTN_OK;
     if (m->acts) { /* grow to cover both the old and the new shape */
         if (m->cap_B > B) B = m->cap_B;
@@ -137,9 +161,10 @@ static attn_status stack_forward(attn_model *m, attn_stack_kind which, const int
                                  const float *features, const int *lengths, int B, int T,
                                  const attn_stack *mem, int training) {
     attn_stack *st = which == ATTN_STACK_ENCODER ? &m->enc : &m->dec;
-    if (features)
-        memcpy(st->features, features, (size_t)B * T * m->cfg.n_features * sizeof(float));
-    else
+    if (features) {
+        if (features != st->features) /* the convolutions write there themselves */
+            memcpy(st->features, features, (size_t)B * T * m->in_features * sizeof(float));
+    } else
         memcpy(st->tokens, ids, (size_t)B * T * sizeof(int));
     st->has_lengths = lengths != NULL;
     if (lengths) memcpy(st->lengths, lengths, (size_t)B * sizeof(int));
@@ -164,31 +189,96 @@ static attn_status stack_forward(attn_model *m, attn_stack_kind which, const int
     return st->out ? ATTN_OK : ATTN_ERR_NOMEM; /* the message is the kernel's */
 }
 
+/* The encoder over the batch's source: ids, features, or features through the two convolutions
+ * (subsample 4: conv, ReLU, conv, ReLU, then the stack reads their output at a quarter of the
+ * positions, with lengths ((n - 1) / 2 - 1) / 2). */
+static attn_status encoder_forward(attn_model *m, const attn_batch *b, int training) {
+    const attn_config *c = &m->cfg;
+    if (!c->subsample)
+        return stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
+                             b->lengths, b->B, b->T, NULL, training);
+    int B = b->B, T = b->T, F = c->n_features, K = c->conv_channels;
+    int T1 = (T - 1) / 2, F1 = (F - 1) / 2, T2 = attn_subsampled_length(T);
+    memcpy(m->conv_x, b->features, (size_t)B * T * F * sizeof(float));
+    ATTN_TRY(attn_conv2d_forward(m->conv_y1, m->conv_x, m->conv1_w, m->conv1_b, B, T, F, 1, K, 3,
+                                 2)); // (B, T1, F1, K)
+    attn_activation_forward(ATTN_ACT_RELU, m->conv_y1, m->conv_y1, (long)B * T1 * F1 * K);
+    ATTN_TRY(attn_conv2d_forward(m->enc.features, m->conv_y1, m->conv2_w, m->conv2_b, B, T1, F1, K,
+                                 K, 3, 2)); // (B, T2, F2, K)
+    attn_activation_forward(ATTN_ACT_RELU, m->enc.features, m->enc.features,
+                            (long)B * T2 * m->in_features);
+    for (int i = 0; i < B; i++)
+        m->sub_len[i] = attn_subsampled_length(b->lengths ? b->lengths[i] : T);
+    return stack_forward(m, ATTN_STACK_ENCODER, NULL, m->enc.features, b->lengths ? m->sub_len : NULL,
+                         B, T2, NULL, training);
+}
+
+/* CTC over the log-probabilities in m->logits (B, T', V): the loss of each sequence, summed, with
+ * the number of labels as the count (so the mean is per label). */
+static attn_status ctc_loss(attn_model *m, const attn_batch *b, double *sum, long *count) {
+    int B = b->B, Tt = b->Tt, T2 = m->enc.shape.T, V = m->cfg.vocab_size;
+    memcpy(m->targets, b->targets, (size_t)B * Tt * sizeof(int));
+    *sum = 0, *count = 0;
+    for (int i = 0; i < B; i++) {
+        int n = 0;
+        while (n < Tt && m->targets[(size_t)i * Tt + n] != ATTN_IGNORE_INDEX)
+            n++;
+        m->tgt_len[i] = n;
+        int in_len = m->enc.has_lengths ? m->enc.lengths[i] : T2;
+        float l;
+        ATTN_TRY(attn_ctc_forward(&l, m->logits + (size_t)i * T2 * V, m->targets + (size_t)i * Tt,
+                                  &in_len, &n, T2, 1, V, Tt, 0));
+        if (!isfinite(l))
+            return attn_error(ATTN_ERR_NUMERIC,
+                              "ctc: sequence %d has %d encoder positions, too few for its %d "
+                              "labels (and the blanks between repeats)",
+                              i, in_len, n);
+        *sum += l;
+        *count += n;
+    }
+    return ATTN_OK;
+}
+
 attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training, float *loss) {
     const attn_config *c = &m->cfg;
     m->can_backward = 0;
     ATTN_TRY(attn_batch_check(m, b));
-    int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ;
-    ATTN_TRY(attn_model_reserve(m, b->B, b->T, is_s2s ? b->Tt : 0));
+    int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ, is_ctc = c->arch == ATTN_ARCH_CTC;
+    int Tt = is_s2s || (is_ctc && b->targets) ? b->Tt : 0;
+    ATTN_TRY(attn_model_reserve(m, b->B, b->T, Tt));
     /* bind the arena to this batch's exact shape, so every array is contiguous */
-    model_layout(m, b->B, b->T, is_s2s ? b->Tt : 0, m->acts);
-    m->B = b->B, m->T = b->T, m->Tt = is_s2s ? b->Tt : 0;
+    model_layout(m, b->B, b->T, Tt, m->acts);
+    m->B = b->B, m->T = b->T, m->Tt = Tt;
     int B = b->B, C = c->d_model;
     const int *tgt = NULL;
     attn_stack *top;
 
+    if (is_ctc) { /* log-probabilities (B, T', V) and the CTC loss */
+        ATTN_TRY(encoder_forward(m, b, training));
+        int rows = B * m->enc.shape.T, V = c->vocab_size;
+        attn_linear_forward(m->logits, m->enc.out, m->head_w, m->head_b, rows, C, V);
+        attn_log_softmax_forward(m->logits, m->logits, rows, V);
+        m->logit_rows = rows, m->logit_cols = V;
+        m->loss_sum = 0, m->loss_count = 0;
+        if (loss) *loss = 0;
+        if (!b->targets) return ATTN_OK;
+        double sum;
+        long count;
+        ATTN_TRY(ctc_loss(m, b, &sum, &count));
+        if (loss) *loss = count ? (float)(sum / (double)count) : 0.0f;
+        m->loss_sum = sum, m->loss_count = count;
+        m->can_backward = training;
+        return ATTN_OK;
+    }
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
-        ATTN_TRY(stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
-                               b->lengths, B, b->T, NULL, training));
+        ATTN_TRY(encoder_forward(m, b, training));
         attn_pool_forward(c->pool, m->pooled, m->enc.out, b->lengths, B, b->T, C);
         attn_linear_forward(m->logits, m->pooled, m->head_w, m->head_b, B, C, c->n_classes);
         m->logit_rows = B, m->logit_cols = c->n_classes;
         tgt = b->labels;
     } else {
         if (is_s2s) {
-            ATTN_TRY(stack_forward(m, ATTN_STACK_ENCODER, b->tokens,
-                                   c->n_features ? b->features : NULL, b->lengths, B, b->T, NULL,
-                                   training));
+            ATTN_TRY(encoder_forward(m, b, training));
             ATTN_TRY(stack_forward(m, ATTN_STACK_DECODER, b->tgt_in, NULL, NULL, B, b->Tt, &m->enc,
                                    training));
         } else {
@@ -223,6 +313,22 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
 }
 
 /* ---- backward ----------------------------------------------------------------------------- */
+
+/* From the gradient of the second convolution's output (m->conv_dy2, clobbered) down to the
+ * first convolution's weights: ReLU, conv2, ReLU, conv1 (whose input needs no gradient). */
+static attn_status subsample_backward(attn_model *m) {
+    const attn_config *c = &m->cfg;
+    int B = m->B, T = m->T, F = c->n_features, K = c->conv_channels;
+    int T1 = (T - 1) / 2, F1 = (F - 1) / 2;
+    long n1 = (long)B * T1 * F1 * K, n2 = (long)B * m->enc.shape.T * m->in_features;
+    attn_activation_backward_set(ATTN_ACT_RELU, m->conv_dy2, m->enc.features, m->conv_dy2, n2);
+    memset(m->conv_dy1, 0, (size_t)n1 * sizeof(float));
+    ATTN_TRY(attn_conv2d_backward(m->conv_dy1, m->gconv2_w, m->gconv2_b, m->conv_dy2, m->conv_y1,
+                                  m->conv2_w, B, T1, F1, K, K, 3, 2));
+    attn_activation_backward_set(ATTN_ACT_RELU, m->conv_dy1, m->conv_y1, m->conv_dy1, n1);
+    return attn_conv2d_backward(NULL, m->gconv1_w, m->gconv1_b, m->conv_dy1, m->conv_x, m->conv1_w,
+                                B, T, F, 1, K, 3, 2);
+}
 
 /* dout: (B, T, C) gradient of st->out, clobbered. Runs the stack backward down to the embedding;
  * dmem receives the gradient of the memory (cross-attention) when st->cross. */
@@ -265,10 +371,12 @@ static attn_status stack_backward(attn_model *m, attn_stack *st, float *dout, co
     }
 #undef NEXT_BUF
     if (st == &m->enc && c->n_features) { /* emb = features input_proj^T + b + pos */
-        attn_linear_backward(NULL, m->gin_w, m->gin_b, d, st->features, m->in_w, B * T,
-                             c->n_features, C);
+        float *dfeat = c->subsample ? m->conv_dy2 : NULL;
+        if (dfeat) memset(dfeat, 0, (size_t)B * T * m->in_features * sizeof(float));
+        attn_linear_backward(dfeat, m->gin_w, m->gin_b, d, st->features, m->in_w, B * T,
+                             m->in_features, C);
         if (m->gpos_emb) attn_positions_backward(m->gpos_emb, d, B, T, C, 0);
-        return ATTN_OK;
+        return c->subsample ? subsample_backward(m) : ATTN_OK;
     }
     attn_embedding_backward(m->gtok_emb, m->gpos_emb, d, st->tokens, B, T, C, 0,
                             attn_model_embed_scale(m));
@@ -295,13 +403,28 @@ attn_status attn_model_backward_sum(attn_model *m, float scale) {
                           "backward needs a preceding training forward with targets");
     m->can_backward = 0;
     int C = c->d_model, rows = m->logit_rows;
+    float *dtop = m->dbuf[0];
+    if (c->arch == ATTN_ARCH_CTC) { /* the logits are log-probabilities, kept for the CTC pass */
+        int B = m->B, Tt = m->Tt, T2 = m->enc.shape.T, V = c->vocab_size;
+        memset(m->dlogits, 0, (size_t)rows * V * sizeof(float));
+        for (int i = 0; i < B; i++) {
+            int in_len = m->enc.has_lengths ? m->enc.lengths[i] : T2;
+            size_t at = (size_t)i * T2 * V;
+            ATTN_TRY(attn_ctc_backward(m->dlogits + at, &scale, m->logits + at,
+                                       m->targets + (size_t)i * Tt, &in_len, &m->tgt_len[i], T2,
+                                       1, V, Tt, 0));
+        }
+        memset(dtop, 0, (size_t)rows * C * sizeof(float));
+        attn_linear_backward(dtop, m->ghead_w, m->ghead_b, m->dlogits, m->enc.out, m->head_w, rows,
+                             C, V);
+        return stack_backward(m, &m->enc, dtop, NULL, NULL);
+    }
     /* dlogits overwrite the logits */
     attn_crossentropy_backward(m->logits, m->logits, m->lse, m->targets, rows, m->logit_cols,
                                ATTN_IGNORE_INDEX, c->label_smoothing, scale);
-    float *dtop = m->dbuf[0];
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
         attn_stack *st = &m->enc;
-        int B = m->B, T = m->T;
+        int B = m->B, T = st->shape.T;
         memset(m->dpooled, 0, (size_t)B * C * sizeof(float));
         attn_linear_backward(m->dpooled, m->ghead_w, m->ghead_b, m->logits, m->pooled, m->head_w, B,
                              C, c->n_classes);
@@ -315,7 +438,7 @@ attn_status attn_model_backward_sum(attn_model *m, float scale) {
     attn_linear_backward(dtop, m->gtok_emb, NULL, m->logits, dec->out, m->tok_emb, rows, C,
                          c->vocab_size);
     if (c->arch == ATTN_ARCH_DECODER_LM) return stack_backward(m, dec, dtop, NULL, NULL);
-    memset(m->dmem, 0, (size_t)m->B * m->T * C * sizeof(float));
+    memset(m->dmem, 0, (size_t)m->B * m->enc.shape.T * C * sizeof(float));
     ATTN_TRY(stack_backward(m, dec, dtop, &m->enc, m->dmem));
     return stack_backward(m, &m->enc, m->dmem, NULL, NULL);
 }

@@ -27,19 +27,21 @@ typedef struct {
     attn_status status;
 } layout_walk;
 
-/* Declares tensor prefix + suffix of shape (d0) or (d0, d1); returns its place in the arena
- * (NULL while counting) and its gradient's place in *grad. */
-static float *declare(layout_walk *w, float **grad, const char *prefix, const char *suffix,
-                      int ndim, int64_t d0, int64_t d1) {
-    size_t size = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
+/* Declares tensor prefix + suffix of shape dims[0..ndim); returns its place in the arena (NULL
+ * while counting) and its gradient's place in *grad. */
+static float *declare_nd(layout_walk *w, float **grad, const char *prefix, const char *suffix,
+                         int ndim, const int64_t *dims) {
+    size_t size = 1;
+    for (int i = 0; i < ndim; i++)
+        size *= (size_t)dims[i];
     float *p = NULL;
     attn_tensor_info shown, *t = w->table ? &w->table[w->n] : w->visit ? &shown : NULL;
     if (t) {
         snprintf(t->name, sizeof t->name, "%s%s", prefix, suffix);
         memset(t->shape, 0, sizeof t->shape);
         t->ndim = ndim;
-        t->shape[0] = d0;
-        t->shape[1] = ndim == 2 ? d1 : 0;
+        for (int i = 0; i < ndim; i++)
+            t->shape[i] = dims[i];
         t->offset = w->used;
         t->size = size;
     }
@@ -52,6 +54,13 @@ static float *declare(layout_walk *w, float **grad, const char *prefix, const ch
     w->n++;
     w->used += size;
     return p;
+}
+
+/* The same for shape (d0) or (d0, d1). */
+static float *declare(layout_walk *w, float **grad, const char *prefix, const char *suffix,
+                      int ndim, int64_t d0, int64_t d1) {
+    int64_t dims[2] = {d0, d1};
+    return declare_nd(w, grad, prefix, suffix, ndim, dims);
 }
 
 static void declare_ln(layout_walk *w, const char *prefix, attn_ln_params *p, attn_ln_params *g) {
@@ -114,13 +123,23 @@ static void declare_stack(layout_walk *w, const char *prefix, attn_stack *st) {
 static void walk_layout(layout_walk *w) {
     attn_model *m = w->m;
     const attn_config *c = &m->cfg;
-    /* a classifier over features reads no token */
-    if (c->arch != ATTN_ARCH_CLASSIFIER || !c->n_features)
+    /* a classifier or CTC model over features reads no token */
+    int reads_tokens = c->arch == ATTN_ARCH_DECODER_LM || c->arch == ATTN_ARCH_SEQ2SEQ ||
+                       !c->n_features;
+    if (reads_tokens)
         m->tok_emb = declare(w, &m->gtok_emb, "embed.tok.weight", "", 2, c->vocab_size, c->d_model);
     if (c->pos == ATTN_POS_LEARNED)
         m->pos_emb = declare(w, &m->gpos_emb, "embed.pos.weight", "", 2, c->max_len, c->d_model);
+    if (c->subsample) { /* two 3x3 convolutions, PyTorch's (out, in, kh, kw) layout */
+        int64_t K = c->conv_channels, w1[4] = {K, 1, 3, 3}, w2[4] = {K, K, 3, 3};
+        m->conv1_w = declare_nd(w, &m->gconv1_w, "subsample.conv1", ".weight", 4, w1);
+        m->conv1_b = declare(w, &m->gconv1_b, "subsample.conv1", ".bias", 1, K, 0);
+        m->conv2_w = declare_nd(w, &m->gconv2_w, "subsample.conv2", ".weight", 4, w2);
+        m->conv2_b = declare(w, &m->gconv2_b, "subsample.conv2", ".bias", 1, K, 0);
+    }
+    m->in_features = attn_config_input_width(c);
     if (c->n_features) {
-        m->in_w = declare(w, &m->gin_w, "input_proj.weight", "", 2, c->d_model, c->n_features);
+        m->in_w = declare(w, &m->gin_w, "input_proj.weight", "", 2, c->d_model, m->in_features);
         m->in_b = declare(w, &m->gin_b, "input_proj.bias", "", 1, c->d_model, 0);
     }
     if (m->enc.n_layers) declare_stack(w, "encoder", &m->enc);
@@ -128,6 +147,10 @@ static void walk_layout(layout_walk *w) {
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
         m->head_w = declare(w, &m->ghead_w, "head.weight", "", 2, c->n_classes, c->d_model);
         m->head_b = declare(w, &m->ghead_b, "head.bias", "", 1, c->n_classes, 0);
+    }
+    if (c->arch == ATTN_ARCH_CTC) {
+        m->head_w = declare(w, &m->ghead_w, "ctc.weight", "", 2, c->vocab_size, c->d_model);
+        m->head_b = declare(w, &m->ghead_b, "ctc.bias", "", 1, c->vocab_size, 0);
     }
 }
 
@@ -145,6 +168,9 @@ static void init_params(attn_model *m, uint64_t seed) {
         if (is_ln_weight) {
             for (size_t j = 0; j < t->size; j++)
                 p[j] = 1.0f;
+        } else if (t->ndim == 4) { /* convolutions before a ReLU: He, std sqrt(2 / fan_in) */
+            double fan_in = (double)t->shape[1] * t->shape[2] * t->shape[3];
+            attn_rng_fill_normal(&rng, p, (long)t->size, (float)sqrt(2.0 / fan_in));
         } else if (t->ndim >= 2) {
             attn_rng_fill_normal(&rng, p, (long)t->size, 0.02f);
         } else {
@@ -158,6 +184,7 @@ static void set_stacks(attn_model *m, const attn_config *cfg) {
     m->cfg = *cfg;
     switch (cfg->arch) {
     case ATTN_ARCH_CLASSIFIER:
+    case ATTN_ARCH_CTC:
         m->enc.n_layers = cfg->n_layers;
         break;
     case ATTN_ARCH_DECODER_LM:
@@ -285,6 +312,21 @@ void attn_model_zero_grad(attn_model *m) {
 
 void attn_model_set_seed(attn_model *m, uint64_t seed, uint64_t stream) {
     attn_rng_init(&m->rng, seed, stream);
+}
+
+int attn_config_input_width(const attn_config *c) {
+    if (!c->subsample) return c->n_features;
+    return attn_subsampled_length(c->n_features) * c->conv_channels;
+}
+
+int attn_subsampled_length(int n) {
+    int once = (n - 1) / 2; /* a 3-wide window every 2: (n - 3) / 2 + 1 */
+    return once >= 3 ? (once - 1) / 2 : 0;
+}
+
+int attn_model_encoder_length(const attn_model *m, int frames) {
+    if (!m || frames < 1) return 0;
+    return m->cfg.subsample ? attn_subsampled_length(frames) : frames;
 }
 
 float attn_model_embed_scale(const attn_model *m) {

@@ -48,7 +48,10 @@ struct attn_model {
     float *tok_emb, *gtok_emb; /* (V, C) */
     float *pos_emb, *gpos_emb; /* learned (P, C), or NULL */
     float *pos_table;          /* what the embedding adds: pos_emb or the sinusoidal table */
-    float *in_w, *in_b, *gin_w, *gin_b; /* feature-input encoder: input_proj (C, F), (C) */
+    float *in_w, *in_b, *gin_w, *gin_b; /* feature-input encoder: input_proj (C, in_features) */
+    int in_features; /* what input_proj reads per position: n_features, or the convolutions' */
+    float *conv1_w, *conv1_b, *conv2_w, *conv2_b;     /* subsample: (K, 1, 3, 3), (K), (K, K, 3, 3) */
+    float *gconv1_w, *gconv1_b, *gconv2_w, *gconv2_b; /* their gradients */
     float *head_w, *head_b, *ghead_w, *ghead_b;
     attn_stack enc, dec; /* classifier: enc; LM: dec; seq2seq: both */
 
@@ -65,6 +68,13 @@ struct attn_model {
     float *dmem;    /* seq2seq: gradient of the encoder output */
     float *dpooled;
     float *scratch;
+    /* subsample: the input features (B, T, F), the first convolution's output after its ReLU
+     * (B, T1, F1, K) and the gradients of both convolutions' outputs; the second's output is the
+     * encoder stack's features. sub_len (B): the encoder's lengths. */
+    float *conv_x, *conv_y1, *conv_dy1, *conv_dy2;
+    int *sub_len;
+    float *dlogits; /* ctc: (rows, V), the gradient of the logits (they are kept: log-probs) */
+    int *tgt_len;   /* ctc: (B) target lengths of the last forward */
 
     double loss_sum;  /* sum of the last forward's per-target losses */
     long loss_count;  /* targets counted by the last forward's loss */
@@ -90,6 +100,13 @@ attn_status attn_model_each_tensor(const attn_config *cfg,
 /* The shape of one layer of stack st at (B, T) over a memory of Tk positions, with the
  * config's dropout (the layer applies it only in training). */
 attn_layer_shape attn_stack_shape(const attn_model *m, const attn_stack *st, int B, int T, int Tk);
+
+/* Features per position that input_proj reads: n_features, or with subsample
+ * attn_subsampled_length(n_features) * conv_channels. */
+int attn_config_input_width(const attn_config *c);
+
+/* Outputs of two 3-wide stride-2 windows over n inputs: ((n - 1) / 2 - 1) / 2, 0 when n < 7. */
+int attn_subsampled_length(int n);
 
 /* Embedding scale (sqrt(C) or 1). */
 float attn_model_embed_scale(const attn_model *m);

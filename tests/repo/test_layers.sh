@@ -18,12 +18,12 @@ declare -A may=(
     [train]="models io core"
     [decode]="models nn kernels core"
     [data]="train models text io core"
-    [tasks]="data decode train models nn text eval viz io core"
+    [tasks]="data decode train models nn text eval viz audio kernels io core"
 )
 declare -A owner=(
     [model.h]=models [safetensors.h]=io [train.h]=train [decode.h]=decode [tokenizer.h]=text
     [metrics.h]=eval [viz.h]=viz [data.h]=data [lm.h]=tasks [classifier.h]=tasks [attn.h]=tasks
-    [translator.h]=tasks [audio.h]=audio
+    [translator.h]=tasks [asr.h]=tasks [audio.h]=audio
 )
 bad=0
 complain() { echo "FAIL: $*" >&2; bad=$((bad + 1)); }
