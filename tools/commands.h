@@ -12,6 +12,10 @@ int cmd_eval_translate(int argc, char **argv); /* tools/cmd_eval_translate.c */
 int cmd_train_translate(int argc, char **argv); /* tools/cmd_train_translate.c */
 int cmd_translate(int argc, char **argv);       /* tools/cmd_translate.c */
 
+int cmd_train_asr(int argc, char **argv);  /* tools/cmd_train_asr.c */
+int cmd_transcribe(int argc, char **argv); /* tools/cmd_transcribe.c */
+int cmd_eval_asr(int argc, char **argv);   /* tools/cmd_eval_asr.c */
+
 /* tools/cmd_tokenizer.c: attn tokenizer train | encode | decode */
 int cmd_tokenizer(int argc, char **argv);
 

@@ -22,6 +22,9 @@ static const char usage[] =
     "  train translate train an encoder-decoder translator on ref<TAB>source<TAB>target pairs\n"
     "  translate    translate lines with a trained translator (beam search)\n"
     "  eval translate  corpus BLEU and chrF of translations against references (sacreBLEU's)\n"
+    "  train asr    train a CTC speech recognizer on path<TAB>transcript audio lists\n"
+    "  transcribe   transcribe audio files with a trained recognizer\n"
+    "  eval asr     WER and CER of a recognizer on transcribed audio, or of text files\n"
     "  classify     label texts with a trained classifier (top classes and probabilities)\n"
     "  attention    attention heatmaps (PNG) and weights (JSON) of a classifier on one text\n"
     "\n"
@@ -49,9 +52,11 @@ typedef struct {
 } family_kind;
 
 static const family_kind train_kinds[] = {
-    {"lm", cmd_train_lm}, {"classify", cmd_train_classify}, {"translate", cmd_train_translate}};
+    {"lm", cmd_train_lm}, {"classify", cmd_train_classify}, {"translate", cmd_train_translate},
+    {"asr", cmd_train_asr}};
 static const family_kind eval_kinds[] = {
-    {"lm", cmd_eval_lm}, {"classify", cmd_eval_classify}, {"translate", cmd_eval_translate}};
+    {"lm", cmd_eval_lm}, {"classify", cmd_eval_classify}, {"translate", cmd_eval_translate},
+    {"asr", cmd_eval_asr}};
 
 /* "attn train <what>" / "attn eval <what>": one of kinds[0..n). */
 static int dispatch_family(const char *command, int argc, char **argv, const family_kind *kinds,
@@ -115,6 +120,7 @@ int main(int argc, char **argv) {
                                (int)(sizeof eval_kinds / sizeof eval_kinds[0]));
     if (strcmp(command, "generate") == 0) return cmd_generate(argc - 2, argv + 2);
     if (strcmp(command, "translate") == 0) return cmd_translate(argc - 2, argv + 2);
+    if (strcmp(command, "transcribe") == 0) return cmd_transcribe(argc - 2, argv + 2);
     if (strcmp(command, "tokenizer") == 0) return cmd_tokenizer(argc - 2, argv + 2);
     if (strcmp(command, "classify") == 0) return cmd_classify(argc - 2, argv + 2);
     if (strcmp(command, "attention") == 0) return cmd_attention(argc - 2, argv + 2);

@@ -42,7 +42,7 @@ static void embed(const attn_model *m, const attn_stack_run *r) {
     int B = r->B, T = r->T, C = m->cfg.d_model;
     const float *pos = m->pos_emb ? m->pos_emb : m->pos_table;
     if (r->features) {
-        attn_linear_forward(r->emb, r->features, m->in_w, m->in_b, B * T, m->cfg.n_features,
+        attn_linear_forward(r->emb, r->features, m->in_w, m->in_b, B * T, m->in_features,
                             C);                          // (B, T, C)
         attn_positions_forward(r->emb, pos, B, T, C, 0); // (B, T, C) += pos[t]
         return;

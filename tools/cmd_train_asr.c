@@ -1,0 +1,167 @@
+/* tools/cmd_train_asr.c: `attn train asr`: a CTC speech recognizer on "path<TAB>transcript"
+ * files (attn_asr_train, attn/asr.h): the options, Ctrl-C and what is printed. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attn/attn.h"
+
+#include "args.h"
+#include "commands.h"
+#include "progress.h"
+#include "train_opts.h"
+
+typedef struct {
+    const char *train, *dev, *out;
+    int resume, threads, quiet, no_specaugment;
+    attn_asr_params p;
+} train_args;
+
+static const cli_help train_help = {
+    "attn train asr --train FILE --dev FILE --out CKPT [options]",
+    "Trains a speech recognizer: 80 log-mel bands (Kaldi's fbank) normalised by the training\n"
+    "set's mean and variance, two 3x3 stride-2 convolutions (4x fewer positions), a Transformer\n"
+    "encoder and a linear layer over the characters of the transcripts plus the CTC blank,\n"
+    "trained with the CTC loss. FILE holds lines \"path<TAB>transcript[<TAB>speaker]\" (paths\n"
+    "relative to FILE's folder; data/make_speech.py writes them); audio is any format libsndfile\n"
+    "reads, mixed to mono and resampled to 16 kHz. Batches hold up to --max-frames frames of\n"
+    "utterances of similar length, masked by SpecAugment. After every epoch (and every\n"
+    "--eval-every steps) the dev set is transcribed greedily; the model with the best dev WER\n"
+    "is written to CKPT with its labels, front end and statistics (self-contained), and the\n"
+    "run's state to CKPT less .safetensors + .resume.safetensors, which --resume continues\n"
+    "exactly. Ctrl-C stops after the current step (exit status 130).\n",
+    "  attn train asr --train data/corpora/speech/digits/train.tsv \\\n"
+    "      --dev data/corpora/speech/digits/dev.tsv --out digits.safetensors --epochs 10\n",
+};
+
+static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
+    *a = (train_args){.p = attn_asr_default_params()};
+    attn_asr_params *p = &a->p;
+    int n = 0;
+    opts[n++] = cli_section("Data and checkpoint");
+    opts[n++] = cli_row("train", CLI_STRING, &a->train, "FILE",
+                        "training audio, path<TAB>transcript (required)", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("dev", CLI_STRING, &a->dev, "FILE", "audio scored by WER (best model)",
+                        CLI_ANY, NULL, "none: keep the last step");
+    opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("resume", CLI_FLAG, &a->resume, NULL,
+                        "continue the run saved in CKPT less .safetensors + .resume.safetensors "
+                        "(same data and options)",
+                        CLI_ANY, NULL, NULL);
+    train_opts_model(&p->model, "encoder layers", opts, &n);
+    opts[n++] = cli_row("conv-channels", CLI_INT, &p->model.conv_channels, NULL,
+                        "channels of the two subsampling convolutions", 1, 4096, NULL, NULL);
+    opts[n++] = cli_row("max-len", CLI_INT, &p->model.max_len, NULL,
+                        "encoder positions (40 ms each); longer utterances are left out", 2,
+                        1 << 16, NULL, NULL);
+    train_opts_optim(&p->train, &p->adamw, &p->model, opts, &n);
+    opts[n++] = cli_row("epochs", CLI_INT, &p->train.epochs, NULL, "passes over the training set",
+                        1, 1 << 20, NULL, NULL);
+    opts[n++] = cli_row("steps", CLI_LONG, &p->train.steps, NULL,
+                        "optimizer steps (instead of --epochs)", 0, 1e18, NULL, "by epochs");
+    opts[n++] = cli_row("max-frames", CLI_LONG, &p->max_frames, NULL,
+                        "frames per micro-batch (utterances x longest)", 1, 1 << 26, NULL, NULL);
+    opts[n++] = cli_row("accum", CLI_INT, &p->train.accum, NULL, "micro-batches per step", 1,
+                        1 << 20, NULL, NULL);
+    opts[n++] = cli_row("no-specaugment", CLI_FLAG, &a->no_specaugment, NULL,
+                        "train on the features unmasked", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("ema", CLI_FLOAT, &p->train.ema_decay, "D",
+                        "evaluate and keep a moving average of the weights, decay D (0: off)", 0,
+                        0.999999, NULL, NULL);
+    opts[n++] = cli_section("Reporting");
+    opts[n++] = cli_row("eval-every", CLI_LONG, &p->train.eval_every, NULL,
+                        "dev WER every N steps as well as after each epoch (0: epochs only)", 0,
+                        1e18, NULL, NULL);
+    opts[n++] = cli_row("dev-utterances", CLI_INT, &p->dev_utterances, NULL,
+                        "dev files transcribed for WER (0: all)", 0, 1 << 30, NULL, NULL);
+    opts[n++] = cli_row("threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
+                        "$ATTN_NUM_THREADS, else all cores");
+    opts[n++] = cli_row("quiet", CLI_FLAG, &a->quiet, NULL, "no progress or dev lines on stderr",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = (cli_opt)CLI_END;
+    int n_positional;
+    int rc = cli_parse(argc, argv, opts, &train_help, "train asr", NULL, 0, &n_positional);
+    if (rc != CLI_OK) return rc;
+    if (!a->train || !a->out) {
+        cli_error("train asr: --%s is required (try attn train asr --help)",
+                  a->train ? "out CKPT" : "train FILE");
+        return CLI_USAGE;
+    }
+    p->specaugment = !a->no_specaugment;
+    if (p->train.steps) p->train.epochs = 0;
+    return train_opts_check(&p->model, &p->train, opts);
+}
+
+static void on_progress(const attn_train_progress *p, void *user) {
+    progress *bar = user;
+    if (p->event == ATTN_TRAIN_STEP) progress_step(bar, p);
+    if (p->event == ATTN_TRAIN_EVAL)
+        progress_message(bar, "step %ld  dev_wer %.2f%%  dev_cer %.2f%%%s", p->step, p->metrics[0],
+                         p->metrics[1], p->is_best ? "  (best)" : "");
+}
+
+static int read_set(const char *path, attn_speech_set *out) {
+    attn_status s = attn_speech_set_read(path, out);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot read '%s'", path);
+    if (out->n == 0) {
+        cli_error("'%s' holds no utterances", path);
+        return CLI_RUNTIME;
+    }
+    return CLI_OK;
+}
+
+int cmd_train_asr(int argc, char **argv) {
+    train_args a;
+    cli_opt opts[40 + TRAIN_OPTS_ROWS];
+    int rc = parse_args(argc, argv, &a, opts);
+    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
+    attn_status s = attn_set_num_threads(a.threads);
+    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
+    if ((rc = train_opts_check_writable(a.out))) return rc;
+    attn_speech_set train = {0}, dev = {0};
+    rc = read_set(a.train, &train);
+    if (rc == CLI_OK && a.dev) rc = read_set(a.dev, &dev);
+    char version[64];
+    snprintf(version, sizeof version, "attn %s train asr", attn_version());
+    const attn_meta meta[] = {
+        {"data", a.train}, {"dev", a.dev ? a.dev : ""}, {"created_by", version}};
+    progress bar;
+    progress_init(&bar, "frames", NULL, a.quiet);
+    attn_asr_params p = a.p;
+    char state[4096];
+    train_opts_state_path(a.out, state, sizeof state);
+    p.state_path = state, p.resume = a.resume;
+    p.train.save_path = a.out, p.train.meta = meta, p.train.n_meta = 3;
+    p.train.progress = on_progress, p.train.abort = train_opts_interrupted, p.train.user = &bar;
+    attn_recognizer *r = NULL;
+    attn_asr_result res;
+    if (rc == CLI_OK) {
+        train_opts_catch_sigint(); /* Ctrl-C finishes the step; a second one kills */
+        s = attn_asr_train(&train, a.dev ? &dev : NULL, &p, &r, &res);
+        train_opts_release_sigint();
+        progress_finish(&bar);
+        if (s == ATTN_ERR_ABORTED) {
+            cli_error("interrupted after step %ld; %s holds the model of step %ld",
+                      res.train.steps_run, a.out, res.train.saved_step);
+            rc = CLI_SIGINT;
+        } else if (s != ATTN_OK) {
+            rc = cli_lib_error(s, "training failed");
+        }
+    }
+    if (rc == CLI_OK) {
+        char took[32];
+        progress_format_duration(res.train.seconds, took, sizeof took);
+        printf("steps %ld  loss %.4f", res.train.steps_run, res.train.recent_loss);
+        if (a.dev) printf("  dev_wer %.2f%% (step %ld)", res.best_wer, res.best_step);
+        printf("  utterances %ld (%.2f h)  left out %ld  features %.1f s  time %s  saved %s\n",
+               res.n_train, res.train_seconds / 3600, res.n_dropped, res.feature_seconds, took,
+               a.out);
+    }
+    attn_recognizer_free(r);
+    attn_speech_set_free(&train);
+    attn_speech_set_free(&dev);
+    return rc;
+}

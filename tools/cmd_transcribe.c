@@ -1,0 +1,96 @@
+/* tools/cmd_transcribe.c: `attn transcribe`: audio files in, one transcript per file out
+ * (attn_recognizer_transcribe_file, attn/asr.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "attn/attn.h"
+
+#include "args.h"
+#include "classify_common.h"
+#include "commands.h"
+
+typedef struct {
+    const char *model;
+    int beam, json, threads;
+} transcribe_args;
+
+static const cli_help transcribe_help = {
+    "attn transcribe --model CKPT [--beam K] [--json] FILE...",
+    "Prints one line per audio FILE (any format libsndfile reads, any rate, mono or not): its\n"
+    "transcript by a model of `attn train asr`, greedy CTC decoding or with --beam K a prefix beam\n"
+    "search. Silence prints an empty line. Audio longer than the model's context is cut into\n"
+    "windows of that length, transcribed one after the other. --json prints {\"file\", \"text\",\n"
+    "\"audio_seconds\", \"seconds\", \"rtf\" (seconds / audio_seconds), \"words\": [{\"word\",\n"
+    "\"start\", \"end\"}]} per file (word times in seconds from the best path, greedy only).\n"
+    "A file that cannot be read is an error on stderr and exit status 1 after the others.\n",
+    "  attn transcribe --model digits.safetensors data/samples/speech/digits-0.wav\n",
+};
+
+static void print_json(const char *path, const attn_transcript *t) {
+    printf("{\"file\": ");
+    cls_json_string(stdout, path);
+    printf(", \"text\": ");
+    cls_json_string(stdout, t->text);
+    printf(", \"audio_seconds\": %.3f, \"seconds\": %.4f, \"rtf\": %.4f, \"words\": [",
+           t->audio_seconds, t->seconds, t->audio_seconds > 0 ? t->seconds / t->audio_seconds : 0);
+    const char *w = t->text;
+    for (int i = 0; i < t->n_words; i++) {
+        while (*w == ' ')
+            w++;
+        const char *end = w;
+        while (*end && *end != ' ')
+            end++;
+        printf("%s{\"word\": \"%.*s\", \"start\": %.2f, \"end\": %.2f}", i ? ", " : "",
+               (int)(end - w), w, (double)t->word_start[i], (double)t->word_end[i]);
+        w = end;
+    }
+    printf("]}\n");
+}
+
+int cmd_transcribe(int argc, char **argv) {
+    transcribe_args a = {.beam = 1};
+    cli_opt opts[] = {
+        cli_row("model", CLI_STRING, &a.model, "CKPT", "a model of attn train asr (required)",
+                CLI_ANY, NULL, NULL),
+        cli_row("beam", CLI_INT, &a.beam, "K", "prefix beam width (1: greedy)", 1, 1024, NULL,
+                NULL),
+        cli_row("json", CLI_FLAG, &a.json, NULL, "one JSON object per file", CLI_ANY, NULL, NULL),
+        cli_row("threads", CLI_INT, &a.threads, NULL, "threads", 0, 4096, NULL,
+                "$ATTN_NUM_THREADS, else all cores"),
+        CLI_END,
+    };
+    const char **files = malloc(((size_t)argc + 1) * sizeof *files);
+    if (!files) return CLI_RUNTIME;
+    int n = 0, rc = cli_parse(argc, argv, opts, &transcribe_help, "transcribe", files, argc, &n);
+    if (rc == CLI_OK && (!a.model || n == 0)) {
+        cli_error("transcribe: --model CKPT and at least one FILE are needed (try attn transcribe "
+                  "--help)");
+        rc = CLI_USAGE;
+    }
+    attn_status s = rc == CLI_OK ? attn_set_num_threads(a.threads) : ATTN_OK;
+    if (s != ATTN_OK) rc = cli_lib_error(s, "--threads %d", a.threads);
+    attn_recognizer *r = NULL;
+    if (rc == CLI_OK && (s = attn_recognizer_load(a.model, &r)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot load the model");
+    int failed = 0;
+    for (int i = 0; rc == CLI_OK && i < n; i++) {
+        attn_transcript t;
+        s = attn_recognizer_transcribe_file(r, files[i], a.beam, &t);
+        if (s != ATTN_OK) {
+            cli_lib_error(s, "cannot transcribe");
+            failed = 1;
+            continue;
+        }
+        if (a.json)
+            print_json(files[i], &t);
+        else
+            printf("%s\n", t.text);
+        fflush(stdout);
+        attn_transcript_free(&t);
+    }
+    attn_recognizer_free(r);
+    free(files);
+    if (rc == CLI_HELP) return CLI_OK;
+    return rc != CLI_OK ? rc : failed ? CLI_RUNTIME : CLI_OK;
+}
