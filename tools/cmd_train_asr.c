@@ -57,6 +57,20 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     opts[n++] = cli_row("max-len", CLI_INT, &p->model.max_len, NULL,
                         "encoder positions (40 ms each); longer utterances are left out", 2,
                         1 << 16, NULL, NULL);
+    opts[n++] = cli_section("Front end");
+    opts[n++] = cli_row("mels", CLI_INT, &p->fbank.n_mels, NULL, "log-mel bands", 2, 1024, NULL,
+                        NULL);
+    opts[n++] = cli_row("low-freq", CLI_FLOAT, &p->fbank.low_freq, "HZ",
+                        "lower edge of the first band", 0, 1e6, NULL, NULL);
+    opts[n++] = cli_row("high-freq", CLI_FLOAT, &p->fbank.high_freq, "HZ",
+                        "upper edge of the last band (<= 0: Nyquist minus this)", -1e6, 1e6, NULL,
+                        NULL);
+    opts[n++] = cli_row("speed-perturb", CLI_FLAG, &p->speed_perturb, NULL,
+                        "train on each utterance at speed 0.9, 1.0 or 1.1, drawn per epoch",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("cmvn-utterance", CLI_FLAG, &p->cmvn_utterance, NULL,
+                        "normalise each utterance by its own mean and variance", CLI_ANY, NULL,
+                        "the training set's");
     train_opts_optim(&p->train, &p->adamw, &p->model, opts, &n);
     opts[n++] = cli_row("epochs", CLI_INT, &p->train.epochs, NULL, "passes over the training set",
                         1, 1 << 20, NULL, NULL);
@@ -129,7 +143,7 @@ int cmd_train_asr(int argc, char **argv) {
     const attn_meta meta[] = {
         {"data", a.train}, {"dev", a.dev ? a.dev : ""}, {"created_by", version}};
     progress bar;
-    progress_init(&bar, "frames", NULL, a.quiet);
+    progress_init(&bar, "labels", NULL, a.quiet);
     attn_asr_params p = a.p;
     char state[4096];
     train_opts_state_path(a.out, state, sizeof state);

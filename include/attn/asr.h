@@ -103,6 +103,13 @@ typedef struct {
     long max_frames;              /* utterances x longest, in frames, per micro-batch */
     long bucket;                  /* utterances per length bucket */
     int specaugment;              /* 1: mask every training batch (attn_specaugment) */
+    /* 1: features of every training file are computed at speeds 0.9, 1.0 and 1.1
+     * (attn_audio_speed_perturb; three times the memory), and each epoch trains on one of the
+     * three per utterance, drawn from (seed, epoch, utterance) (Ko et al. 2015) */
+    int speed_perturb;
+    /* 1: every utterance is normalised by its own mean and variance (training and recognition)
+     * instead of the training set's global statistics (which are still stored) */
+    int cmvn_utterance;
     attn_specaugment_params spec; /* the masks */
     int dev_utterances;           /* dev files transcribed at each evaluation (0: all) */
     /* Resuming as attn_translator_params: the run's state at state_path at every evaluation and

@@ -69,6 +69,10 @@ typedef struct {
      * F' = ((n_features - 1) / 2 - 1) / 2, in (F', channel) order. */
     int subsample;
     int conv_channels; /* 0 unless subsample */
+    /* seq2seq over features: lambda of the joint CTC / attention objective (Kim et al. 2017),
+     * loss = (1 - lambda) CE(decoder) + lambda CTC(encoder), through a head "ctc.weight" (V, C) +
+     * "ctc.bias" on the encoder's output (label 0, the pad id, is the blank). 0: no CTC head. */
+    float ctc_weight;
 } attn_config;
 
 /* Sensible defaults for a family: a small pre-LN model with learned positions and GELU. */

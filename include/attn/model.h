@@ -34,7 +34,9 @@ typedef struct attn_model attn_model;
 /* One batch, right-padded. Which fields are read depends on the family:
  *   classifier: tokens, lengths, labels
  *   decoder_lm: tokens, lengths, targets (B, T)
- *   seq2seq:    tokens + lengths (source), tgt_in (B, Tt), targets (B, Tt)
+ *   seq2seq:    tokens + lengths (source), tgt_in (B, Tt), targets (B, Tt) [+ ctc_targets]
+ *   ctc:        features + lengths (frames), targets (B, Tt): labels in [1, V), then
+ *               ATTN_IGNORE_INDEX; the loss is CTC (blank 0), summed, counted per label
  * lengths may be NULL (every row full). targets/labels may be NULL in inference (no loss).
  * A model whose config has n_features > 0 reads its encoder's input (the classifier's input, the
  * seq2seq source) from features instead of tokens (which may then be NULL). */
@@ -48,6 +50,10 @@ typedef struct {
     const int *targets;    /* (B, T) LM / (B, Tt) seq2seq, ATTN_IGNORE_INDEX to skip */
     const int *labels;     /* (B) classifier */
     const float *features; /* (B, T, n_features) the encoder's input when n_features > 0 */
+    /* seq2seq with ctc_weight > 0: the CTC targets of the encoder (B, Tc), each row's labels in
+     * [1, V) then ATTN_IGNORE_INDEX (the decoder's targets without EOS, usually) */
+    int Tc;
+    const int *ctc_targets;
 } attn_batch;
 
 /* A new model with parameters initialised from `seed` (normal(0, 0.02) for weights and

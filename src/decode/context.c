@@ -42,11 +42,6 @@ attn_status attn_context_create(const attn_model *m, int batch, int max_len, att
     const attn_config *c = attn_model_config(m);
     if (c->arch == ATTN_ARCH_CLASSIFIER || c->arch == ATTN_ARCH_CTC)
         return attn_error(ATTN_ERR_INVALID, "decoding needs a decoder_lm or seq2seq model");
-    if (c->subsample)
-        return attn_error(ATTN_ERR_INVALID,
-                          "decoding context: an encoder with a convolutional front end "
-                          "(subsample %d) is not supported here yet",
-                          c->subsample);
     if (batch <= 0 || max_len <= 0 || max_len > c->max_len)
         return attn_error(ATTN_ERR_INVALID,
                           "decoding context: batch %d, max_len %d (model max_len %d)", batch,
@@ -157,8 +152,10 @@ static attn_status set_source(attn_context *ctx, const int *src, const float *fe
         return attn_error(ATTN_ERR_INVALID, "set_source: the model's encoder reads %s",
                           c->n_features ? "features (attn_context_set_source_features)"
                                         : "token ids (attn_context_set_source)");
-    if (T <= 0 || T > c->max_len)
-        return attn_error(ATTN_ERR_INVALID, "source length %d outside [1, %d]", T, c->max_len);
+    int Ts = attn_model_encoder_length(m, T); /* the encoder's positions */
+    if (T <= 0 || Ts < 1 || Ts > c->max_len)
+        return attn_error(ATTN_ERR_INVALID, "source length %d%s outside [1, %d]", Ts,
+                          c->subsample ? " (after subsampling by 4)" : "", c->max_len);
     if (n_src < 1 || ctx->B % n_src != 0)
         return attn_error(ATTN_ERR_INVALID, "set_source: %d sources for %d streams", n_src, ctx->B);
     int B = n_src, G = ctx->B / n_src, C = c->d_model;
@@ -166,15 +163,30 @@ static attn_status set_source(attn_context *ctx, const int *src, const float *fe
         ATTN_TRY(attn_check_features(features, (long)B * T * c->n_features));
     else
         ATTN_TRY(attn_check_ids("source", src, (long)B * T, c->vocab_size));
+    int min_len = c->subsample ? 7 : 1;
     for (int b = 0; b < B; b++) {
         int len = lengths ? lengths[b] : T;
-        if (len < 1 || len > T)
-            return attn_error(ATTN_ERR_INVALID, "source lengths[%d] = %d outside [1, %d]", b, len,
-                              T);
+        if (len < min_len || len > T)
+            return attn_error(ATTN_ERR_INVALID, "source lengths[%d] = %d outside [%d, %d]", b, len,
+                              min_len, T);
+    }
+    float *sub = NULL; /* the convolutions' output, what the encoder stack reads */
+    if (c->subsample) {
+        size_t n1, n2;
+        attn_subsample_forward(m, NULL, B, T, NULL, NULL, &n1, &n2);
+        sub = malloc((n1 + n2) * sizeof(float));
+        if (!sub) return attn_error(ATTN_ERR_NOMEM, "set_source: %zu floats", n1 + n2);
+        attn_status st = attn_subsample_forward(m, features, B, T, sub + n2, sub, NULL, NULL);
+        if (st != ATTN_OK) {
+            free(sub);
+            return st;
+        }
+        features = sub;
     }
     attn_context_reset(ctx);
     for (int b = 0; b < B; b++)
-        ctx->src_len[b] = lengths ? lengths[b] : T;
+        ctx->src_len[b] = attn_model_encoder_length(m, lengths ? lengths[b] : T);
+    T = Ts;
     attn_layer_acts acts[2];
     bind_acts(ctx, acts, ATTN_STACK_ENCODER, T, 0);
     attn_stack_run r = {.B = B,
@@ -187,7 +199,8 @@ static attn_status set_source(attn_context *ctx, const int *src, const float *fe
                         .n_acts = 2,
                         .out = ctx->h};
     const float *mem = attn_stack_forward(m, ATTN_STACK_ENCODER, &r); // (B, T, C)
-    if (!mem) return ATTN_ERR_NOMEM;                                  /* the kernel's message */
+    free(sub);
+    if (!mem) return ATTN_ERR_NOMEM; /* the kernel's message */
     /* the cross-attention keys and values of every decoder layer, once per source */
     for (int l = 0; l < ctx->L; l++)
         attn_stack_cross_kv(m, l, (float *)ctx->caches[l].cross_kv, mem, B, T); // (B, T, 2C)

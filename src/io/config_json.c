@@ -71,6 +71,12 @@ attn_status attn_config_to_json(const attn_config *cfg, char **json) {
                             cfg->conv_channels);
         len += more - 1;
     }
+    if (cfg->ctc_weight > 0) { /* likewise */
+        char w[32];
+        format_float(w, sizeof w, cfg->ctc_weight);
+        int more = snprintf(buf + len - 1, sizeof buf - (size_t)len + 1, ", \"ctc_weight\": %s}", w);
+        len += more - 1;
+    }
     char *text = malloc((size_t)len + 1);
     if (!text) return attn_error(ATTN_ERR_NOMEM, "attn_config_to_json: out of memory");
     memcpy(text, buf, (size_t)len + 1);
@@ -167,6 +173,9 @@ static attn_status read_fields(const cJSON *root, attn_config *c) {
         ATTN_TRY(get_int(root, "subsample", &c->subsample));
     if (cJSON_GetObjectItemCaseSensitive(root, "conv_channels"))
         ATTN_TRY(get_int(root, "conv_channels", &c->conv_channels));
+    c->ctc_weight = 0.0f; /* optional likewise */
+    if (cJSON_GetObjectItemCaseSensitive(root, "ctc_weight"))
+        ATTN_TRY(get_float(root, "ctc_weight", &c->ctc_weight));
     return ATTN_OK;
 }
 

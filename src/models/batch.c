@@ -22,6 +22,28 @@ attn_status attn_check_features(const float *x, long n) {
     return ATTN_OK;
 }
 
+/* CTC targets (B, Tt), Tt in [1, max_Tt]: each row's labels in [1, V), then padding. */
+static attn_status check_ctc_targets(const int *targets, int B, int Tt, int max_Tt, int V) {
+    if (Tt < 1 || Tt > max_Tt)
+        return attn_error(ATTN_ERR_INVALID, "batch: ctc targets need 1 <= width <= %d, got %d",
+                          max_Tt, Tt);
+    for (int i = 0; i < B; i++) {
+        const int *t = targets + (long)i * Tt;
+        int n = 0;
+        while (n < Tt && t[n] != ATTN_IGNORE_INDEX)
+            n++;
+        for (int j = 0; j < Tt; j++) {
+            int ok = j < n ? t[j] >= 1 && t[j] < V : t[j] == ATTN_IGNORE_INDEX;
+            if (!ok)
+                return attn_error(ATTN_ERR_INVALID,
+                                  "batch: ctc targets[%d][%d] = %d: labels are in [1, %d) (0 is "
+                                  "the blank), then padding (%d) to the end",
+                                  i, j, t[j], V, ATTN_IGNORE_INDEX);
+        }
+    }
+    return ATTN_OK;
+}
+
 attn_status attn_batch_check(const attn_model *m, const attn_batch *b) {
     const attn_config *c = attn_model_config(m);
     int features = c->n_features > 0;
@@ -54,27 +76,12 @@ attn_status attn_batch_check(const attn_model *m, const attn_batch *b) {
                               c->max_len, b->Tt);
         ATTN_TRY(attn_check_ids("tgt_in", b->tgt_in, (long)b->B * b->Tt, c->vocab_size));
         Tdec = b->Tt;
+        if (c->ctc_weight > 0 && b->ctc_targets)
+            ATTN_TRY(check_ctc_targets(b->ctc_targets, b->B, b->Tc, b->Tt, c->vocab_size));
     }
-    if (c->arch == ATTN_ARCH_CTC) {
-        if (!b->targets) return ATTN_OK;
-        if (b->Tt < 1)
-            return attn_error(ATTN_ERR_INVALID, "batch: ctc targets need Tt >= 1, got %d", b->Tt);
-        for (int i = 0; i < b->B; i++) {
-            const int *t = b->targets + (long)i * b->Tt;
-            int n = 0;
-            while (n < b->Tt && t[n] != ATTN_IGNORE_INDEX)
-                n++;
-            for (int j = 0; j < b->Tt; j++) {
-                int ok = j < n ? t[j] >= 1 && t[j] < c->vocab_size : t[j] == ATTN_IGNORE_INDEX;
-                if (!ok)
-                    return attn_error(ATTN_ERR_INVALID,
-                                      "batch: ctc targets[%d][%d] = %d: labels are in [1, %d) "
-                                      "(0 is the blank), then padding (%d) to the end",
-                                      i, j, t[j], c->vocab_size, ATTN_IGNORE_INDEX);
-            }
-        }
-        return ATTN_OK;
-    }
+    if (c->arch == ATTN_ARCH_CTC)
+        return b->targets ? check_ctc_targets(b->targets, b->B, b->Tt, 1 << 30, c->vocab_size)
+                          : ATTN_OK;
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
         if (b->labels) ATTN_TRY(attn_check_ids("labels", b->labels, b->B, c->n_classes));
     } else if (b->targets) {

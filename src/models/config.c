@@ -113,6 +113,13 @@ attn_status attn_config_validate(const attn_config *cfg) {
                               "config: ctc reads feature vectors: n_features must be set");
         ATTN_TRY(check_range("vocab_size", cfg->vocab_size, 2, MAX_VOCAB)); /* blank + a label */
     }
+    if (!(cfg->ctc_weight >= 0.0f && cfg->ctc_weight < 1.0f))
+        return attn_error(ATTN_ERR_INVALID, "config: ctc_weight = %g is outside [0, 1)",
+                          (double)cfg->ctc_weight);
+    if (cfg->ctc_weight > 0 && (cfg->arch != ATTN_ARCH_SEQ2SEQ || !cfg->n_features))
+        return attn_error(ATTN_ERR_INVALID,
+                          "config: ctc_weight is for a seq2seq model over features (a ctc model "
+                          "is all CTC)");
     if (cfg->subsample != 0 && cfg->subsample != 4)
         return attn_error(ATTN_ERR_INVALID, "config: subsample = %d must be 0 (none) or 4",
                           cfg->subsample);

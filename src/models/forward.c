@@ -80,7 +80,8 @@ static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
                   : is_ctc                        ? (size_t)B * Tenc
                                                   : (size_t)B * Tdec;
     size_t cols = c->arch == ATTN_ARCH_CLASSIFIER ? (size_t)c->n_classes : (size_t)c->vocab_size;
-    size_t n_targets = is_ctc && (size_t)B * Tt > rows ? (size_t)B * Tt : rows;
+    int has_ctc = is_ctc || (is_s2s && c->ctc_weight > 0);
+    size_t ctc_rows = (size_t)B * Tenc;
 #define TAKE(type, field, count)                                                                   \
     do {                                                                                           \
         if (base) m->field = (type)(base + used);                                                  \
@@ -90,7 +91,7 @@ static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
     TAKE(float *, dpooled, (size_t)B *C);
     TAKE(float *, logits, rows *cols);
     TAKE(float *, lse, rows);
-    TAKE(int *, targets, n_targets);
+    TAKE(int *, targets, rows);
     for (int i = 0; i < 3; i++)
         TAKE(float *, dbuf[i], (size_t)B *Tmax *C);
     TAKE(float *, dmem, (size_t)B *Tenc *C);
@@ -102,10 +103,13 @@ static size_t model_layout(attn_model *m, int B, int T, int Tt, float *base) {
         TAKE(float *, conv_dy1, y1);
         TAKE(float *, conv_dy2, (size_t)B *Tenc *m->in_features);
     }
-    if (is_ctc) {
-        TAKE(float *, dlogits, rows *cols);
+    if (has_ctc) {
+        if (is_s2s) TAKE(float *, ctc_lp, ctc_rows *c->vocab_size);
+        TAKE(float *, dlogits, ctc_rows *c->vocab_size);
+        TAKE(int *, ctc_tgt, (size_t)B *Tt);
         TAKE(int *, tgt_len, (size_t)B);
     }
+    if (base && is_ctc) m->ctc_lp = m->logits;
     size_t scratch = 0;
     if (m->enc.n_layers) {
         attn_layer_shape s = attn_stack_shape(m, &m->enc, B, Tenc, 0);
@@ -197,36 +201,37 @@ static attn_status encoder_forward(attn_model *m, const attn_batch *b, int train
     if (!c->subsample)
         return stack_forward(m, ATTN_STACK_ENCODER, b->tokens, c->n_features ? b->features : NULL,
                              b->lengths, b->B, b->T, NULL, training);
-    int B = b->B, T = b->T, F = c->n_features, K = c->conv_channels;
-    int T1 = (T - 1) / 2, F1 = (F - 1) / 2, T2 = attn_subsampled_length(T);
-    memcpy(m->conv_x, b->features, (size_t)B * T * F * sizeof(float));
-    ATTN_TRY(attn_conv2d_forward(m->conv_y1, m->conv_x, m->conv1_w, m->conv1_b, B, T, F, 1, K, 3,
-                                 2)); // (B, T1, F1, K)
-    attn_activation_forward(ATTN_ACT_RELU, m->conv_y1, m->conv_y1, (long)B * T1 * F1 * K);
-    ATTN_TRY(attn_conv2d_forward(m->enc.features, m->conv_y1, m->conv2_w, m->conv2_b, B, T1, F1, K,
-                                 K, 3, 2)); // (B, T2, F2, K)
-    attn_activation_forward(ATTN_ACT_RELU, m->enc.features, m->enc.features,
-                            (long)B * T2 * m->in_features);
+    int B = b->B, T = b->T, T2 = attn_subsampled_length(T);
+    memcpy(m->conv_x, b->features, (size_t)B * T * c->n_features * sizeof(float));
+    ATTN_TRY(attn_subsample_forward(m, m->conv_x, B, T, m->conv_y1, m->enc.features, NULL, NULL));
     for (int i = 0; i < B; i++)
         m->sub_len[i] = attn_subsampled_length(b->lengths ? b->lengths[i] : T);
     return stack_forward(m, ATTN_STACK_ENCODER, NULL, m->enc.features, b->lengths ? m->sub_len : NULL,
                          B, T2, NULL, training);
 }
 
-/* CTC over the log-probabilities in m->logits (B, T', V): the loss of each sequence, summed, with
- * the number of labels as the count (so the mean is per label). */
-static attn_status ctc_loss(attn_model *m, const attn_batch *b, double *sum, long *count) {
-    int B = b->B, Tt = b->Tt, T2 = m->enc.shape.T, V = m->cfg.vocab_size;
-    memcpy(m->targets, b->targets, (size_t)B * Tt * sizeof(int));
+/* The CTC head over the encoder's output: m->ctc_lp (B, T', V) log-probabilities. */
+static void ctc_head(attn_model *m) {
+    int rows = m->enc.shape.B * m->enc.shape.T, C = m->cfg.d_model, V = m->cfg.vocab_size;
+    attn_linear_forward(m->ctc_lp, m->enc.out, m->head_w, m->head_b, rows, C, V);
+    attn_log_softmax_forward(m->ctc_lp, m->ctc_lp, rows, V);
+}
+
+/* CTC of m->ctc_lp against targets (B, Tt): the loss of each sequence, summed, with the number of
+ * labels as the count (so the mean is per label). */
+static attn_status ctc_loss(attn_model *m, const int *targets, int Tt, double *sum, long *count) {
+    int B = m->enc.shape.B, T2 = m->enc.shape.T, V = m->cfg.vocab_size;
+    memcpy(m->ctc_tgt, targets, (size_t)B * Tt * sizeof(int));
+    m->ctc_Tt = Tt;
     *sum = 0, *count = 0;
     for (int i = 0; i < B; i++) {
         int n = 0;
-        while (n < Tt && m->targets[(size_t)i * Tt + n] != ATTN_IGNORE_INDEX)
+        while (n < Tt && m->ctc_tgt[(size_t)i * Tt + n] != ATTN_IGNORE_INDEX)
             n++;
         m->tgt_len[i] = n;
         int in_len = m->enc.has_lengths ? m->enc.lengths[i] : T2;
         float l;
-        ATTN_TRY(attn_ctc_forward(&l, m->logits + (size_t)i * T2 * V, m->targets + (size_t)i * Tt,
+        ATTN_TRY(attn_ctc_forward(&l, m->ctc_lp + (size_t)i * T2 * V, m->ctc_tgt + (size_t)i * Tt,
                                   &in_len, &n, T2, 1, V, Tt, 0));
         if (!isfinite(l))
             return attn_error(ATTN_ERR_NUMERIC,
@@ -239,12 +244,30 @@ static attn_status ctc_loss(attn_model *m, const attn_batch *b, double *sum, lon
     return ATTN_OK;
 }
 
+/* dmem (B, T', C) += the gradient of scale * the CTC loss sum through the head. */
+static attn_status ctc_backward(attn_model *m, float scale, float *dmem) {
+    int B = m->enc.shape.B, T2 = m->enc.shape.T, V = m->cfg.vocab_size, Tt = m->ctc_Tt;
+    size_t rows = (size_t)B * T2;
+    memset(m->dlogits, 0, rows * V * sizeof(float));
+    for (int i = 0; i < B; i++) {
+        int in_len = m->enc.has_lengths ? m->enc.lengths[i] : T2;
+        size_t at = (size_t)i * T2 * V;
+        ATTN_TRY(attn_ctc_backward(m->dlogits + at, &scale, m->ctc_lp + at,
+                                   m->ctc_tgt + (size_t)i * Tt, &in_len, &m->tgt_len[i], T2, 1, V,
+                                   Tt, 0));
+    }
+    attn_linear_backward(dmem, m->ghead_w, m->ghead_b, m->dlogits, m->enc.out, m->head_w,
+                         (int)rows, m->cfg.d_model, V);
+    return ATTN_OK;
+}
+
 attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training, float *loss) {
     const attn_config *c = &m->cfg;
     m->can_backward = 0;
     ATTN_TRY(attn_batch_check(m, b));
     int is_s2s = c->arch == ATTN_ARCH_SEQ2SEQ, is_ctc = c->arch == ATTN_ARCH_CTC;
     int Tt = is_s2s || (is_ctc && b->targets) ? b->Tt : 0;
+    m->ctc_active = 0;
     ATTN_TRY(attn_model_reserve(m, b->B, b->T, Tt));
     /* bind the arena to this batch's exact shape, so every array is contiguous */
     model_layout(m, b->B, b->T, Tt, m->acts);
@@ -255,16 +278,15 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
 
     if (is_ctc) { /* log-probabilities (B, T', V) and the CTC loss */
         ATTN_TRY(encoder_forward(m, b, training));
-        int rows = B * m->enc.shape.T, V = c->vocab_size;
-        attn_linear_forward(m->logits, m->enc.out, m->head_w, m->head_b, rows, C, V);
-        attn_log_softmax_forward(m->logits, m->logits, rows, V);
-        m->logit_rows = rows, m->logit_cols = V;
+        ctc_head(m);
+        m->logit_rows = B * m->enc.shape.T, m->logit_cols = c->vocab_size;
         m->loss_sum = 0, m->loss_count = 0;
         if (loss) *loss = 0;
         if (!b->targets) return ATTN_OK;
         double sum;
         long count;
-        ATTN_TRY(ctc_loss(m, b, &sum, &count));
+        ATTN_TRY(ctc_loss(m, b->targets, b->Tt, &sum, &count));
+        m->ctc_active = 1;
         if (loss) *loss = count ? (float)(sum / (double)count) : 0.0f;
         m->loss_sum = sum, m->loss_count = count;
         m->can_backward = training;
@@ -302,6 +324,14 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     float smoothing = training ? c->label_smoothing : 0.0f;
     double sum = attn_crossentropy_forward(m->lse, m->logits, m->targets, m->logit_rows,
                                            m->logit_cols, ATTN_IGNORE_INDEX, smoothing, &count);
+    if (is_s2s && c->ctc_weight > 0 && b->ctc_targets) { /* the joint objective */
+        double ctc_sum;
+        long ctc_count;
+        ctc_head(m);
+        ATTN_TRY(ctc_loss(m, b->ctc_targets, b->Tc, &ctc_sum, &ctc_count));
+        sum = (1.0 - c->ctc_weight) * sum + c->ctc_weight * ctc_sum;
+        m->ctc_active = 1;
+    }
     double mean = count ? sum / (double)count : 0.0;
     if (!isfinite(mean))
         return attn_error(ATTN_ERR_NUMERIC, "loss is not finite (%g): training diverged", mean);
@@ -405,23 +435,14 @@ attn_status attn_model_backward_sum(attn_model *m, float scale) {
     int C = c->d_model, rows = m->logit_rows;
     float *dtop = m->dbuf[0];
     if (c->arch == ATTN_ARCH_CTC) { /* the logits are log-probabilities, kept for the CTC pass */
-        int B = m->B, Tt = m->Tt, T2 = m->enc.shape.T, V = c->vocab_size;
-        memset(m->dlogits, 0, (size_t)rows * V * sizeof(float));
-        for (int i = 0; i < B; i++) {
-            int in_len = m->enc.has_lengths ? m->enc.lengths[i] : T2;
-            size_t at = (size_t)i * T2 * V;
-            ATTN_TRY(attn_ctc_backward(m->dlogits + at, &scale, m->logits + at,
-                                       m->targets + (size_t)i * Tt, &in_len, &m->tgt_len[i], T2,
-                                       1, V, Tt, 0));
-        }
         memset(dtop, 0, (size_t)rows * C * sizeof(float));
-        attn_linear_backward(dtop, m->ghead_w, m->ghead_b, m->dlogits, m->enc.out, m->head_w, rows,
-                             C, V);
+        ATTN_TRY(ctc_backward(m, scale, dtop));
         return stack_backward(m, &m->enc, dtop, NULL, NULL);
     }
+    float ce_scale = m->ctc_active ? scale * (1.0f - c->ctc_weight) : scale;
     /* dlogits overwrite the logits */
     attn_crossentropy_backward(m->logits, m->logits, m->lse, m->targets, rows, m->logit_cols,
-                               ATTN_IGNORE_INDEX, c->label_smoothing, scale);
+                               ATTN_IGNORE_INDEX, c->label_smoothing, ce_scale);
     if (c->arch == ATTN_ARCH_CLASSIFIER) {
         attn_stack *st = &m->enc;
         int B = m->B, T = st->shape.T;
@@ -440,5 +461,6 @@ attn_status attn_model_backward_sum(attn_model *m, float scale) {
     if (c->arch == ATTN_ARCH_DECODER_LM) return stack_backward(m, dec, dtop, NULL, NULL);
     memset(m->dmem, 0, (size_t)m->B * m->enc.shape.T * C * sizeof(float));
     ATTN_TRY(stack_backward(m, dec, dtop, &m->enc, m->dmem));
+    if (m->ctc_active) ATTN_TRY(ctc_backward(m, scale * c->ctc_weight, m->dmem));
     return stack_backward(m, &m->enc, m->dmem, NULL, NULL);
 }

@@ -148,7 +148,7 @@ static void walk_layout(layout_walk *w) {
         m->head_w = declare(w, &m->ghead_w, "head.weight", "", 2, c->n_classes, c->d_model);
         m->head_b = declare(w, &m->ghead_b, "head.bias", "", 1, c->n_classes, 0);
     }
-    if (c->arch == ATTN_ARCH_CTC) {
+    if (c->arch == ATTN_ARCH_CTC || c->ctc_weight > 0) {
         m->head_w = declare(w, &m->ghead_w, "ctc.weight", "", 2, c->vocab_size, c->d_model);
         m->head_b = declare(w, &m->ghead_b, "ctc.bias", "", 1, c->vocab_size, 0);
     }

@@ -73,8 +73,11 @@ struct attn_model {
      * encoder stack's features. sub_len (B): the encoder's lengths. */
     float *conv_x, *conv_y1, *conv_dy1, *conv_dy2;
     int *sub_len;
-    float *dlogits; /* ctc: (rows, V), the gradient of the logits (they are kept: log-probs) */
-    int *tgt_len;   /* ctc: (B) target lengths of the last forward */
+    /* CTC (a ctc model, or seq2seq with ctc_weight): log-probabilities (B, T', V) (the logits of
+     * a ctc model), their gradient, the targets (B, ctc_Tt) and lengths (B) of the last forward */
+    float *ctc_lp, *dlogits;
+    int *ctc_tgt, *tgt_len;
+    int ctc_Tt, ctc_active; /* ctc_active: the last forward's loss includes CTC */
 
     double loss_sum;  /* sum of the last forward's per-target losses */
     long loss_count;  /* targets counted by the last forward's loss */

@@ -6,6 +6,9 @@
 
 #include <string.h>
 
+#include "core/error.h"
+#include "kernels/activation.h"
+#include "kernels/conv2d.h"
 #include "kernels/dropout.h"
 #include "kernels/embedding.h"
 #include "kernels/layernorm.h"
@@ -33,6 +36,22 @@ void attn_stack_cross_kv(const attn_model *m, int layer, float *kv, const float 
 
 void attn_model_tied_logits(const attn_model *m, float *logits, const float *h, int rows) {
     attn_linear_forward(logits, h, m->tok_emb, NULL, rows, m->cfg.d_model, m->cfg.vocab_size);
+}
+
+attn_status attn_subsample_forward(const attn_model *m, const float *x, int B, int T, float *y1,
+                                   float *y2, size_t *y1_floats, size_t *y2_floats) {
+    const attn_config *c = &m->cfg;
+    int F = c->n_features, K = c->conv_channels;
+    int T1 = (T - 1) / 2, F1 = (F - 1) / 2, T2 = attn_subsampled_length(T);
+    size_t n1 = (size_t)B * T1 * F1 * K, n2 = (size_t)B * T2 * m->in_features;
+    if (y1_floats) *y1_floats = n1;
+    if (y2_floats) *y2_floats = n2;
+    if (!x) return ATTN_OK;
+    ATTN_TRY(attn_conv2d_forward(y1, x, m->conv1_w, m->conv1_b, B, T, F, 1, K, 3, 2));
+    attn_activation_forward(ATTN_ACT_RELU, y1, y1, (long)n1); // (B, T1, F1, K)
+    ATTN_TRY(attn_conv2d_forward(y2, y1, m->conv2_w, m->conv2_b, B, T1, F1, K, K, 3, 2));
+    attn_activation_forward(ATTN_ACT_RELU, y2, y2, (long)n2); // (B, T2, F2 K)
+    return ATTN_OK;
 }
 
 /* emb (B, T, C) = scale * tok[ids] + pos[pos0 + t]: one call when every row starts at the same

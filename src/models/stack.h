@@ -47,6 +47,13 @@ typedef struct {
 const float *attn_stack_forward(const attn_model *m, attn_stack_kind which,
                                 const attn_stack_run *r);
 
+/* The convolutional front end of a feature encoder (config subsample 4): y1 (B, T1, F1, K) =
+ * relu(conv1(x)), y2 (B, T', F' K) = relu(conv2(y1)), x (B, T, F) the features; the encoder stack
+ * reads y2 as its features. *y1_floats and *y2_floats (either may be NULL) give the sizes when
+ * x is NULL (nothing is computed then). Errors: the convolutions' (ATTN_ERR_NOMEM). */
+attn_status attn_subsample_forward(const attn_model *m, const float *x, int B, int T, float *y1,
+                                   float *y2, size_t *y1_floats, size_t *y2_floats);
+
 /* Layers of a stack (0 if the model has no such stack). */
 int attn_stack_layers(const attn_model *m, attn_stack_kind which);
 

@@ -206,6 +206,7 @@ attn_status asr_meta_json(const attn_recognizer *r, char **labels, char **fronte
     cJSON *c = cJSON_CreateObject();
     if (c) {
         cJSON_AddNumberToObject(c, "count", r->cmvn.count);
+        cJSON_AddBoolToObject(c, "per_utterance", r->cmvn_utterance);
         cJSON *sum = cJSON_AddArrayToObject(c, "sum"), *sq = cJSON_AddArrayToObject(c, "sum_sq");
         for (int i = 0; sum && sq && i < r->cmvn.dim; i++) {
             cJSON_AddItemToArray(sum, cJSON_CreateNumber(r->cmvn.sum[i]));
@@ -265,6 +266,7 @@ static attn_status parse_cmvn(const char *path, const cJSON *o, attn_recognizer 
         return attn_error(ATTN_ERR_FORMAT,
                           "'%s': \"cmvn\" needs count >= 1 and sum, sum_sq of one length", path);
     ATTN_TRY(attn_cmvn_stats_init(&r->cmvn, dim));
+    r->cmvn_utterance = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "per_utterance"));
     r->cmvn.count = count->valuedouble;
     for (int i = 0; i < dim; i++) {
         const cJSON *a = cJSON_GetArrayItem(sum, i), *b = cJSON_GetArrayItem(sq, i);
@@ -333,12 +335,17 @@ int asr_text_ids(const attn_recognizer *r, const char *text, int *ids) {
 
 /* ---- recognising -------------------------------------------------------------------------------*/
 
+attn_status asr_normalise(const attn_recognizer *r, float *feats, long frames) {
+    if (r->cmvn_utterance) return attn_cmvn_utterance(feats, frames, r->cmvn.dim, 1);
+    return attn_cmvn_apply(&r->cmvn, feats, frames, 1);
+}
+
 attn_status asr_features(attn_recognizer *r, attn_fbank *fb, const float *x, long n, float **feats,
                          long *frames) {
     *feats = NULL, *frames = 0;
     if (attn_fbank_frame_count(fb, n) < 1) return ATTN_OK; /* shorter than a frame */
     ATTN_TRY(attn_fbank_compute(fb, x, n, feats, frames));
-    attn_status s = attn_cmvn_apply(&r->cmvn, *feats, *frames, 1);
+    attn_status s = asr_normalise(r, *feats, *frames);
     if (s != ATTN_OK) free(*feats), *feats = NULL, *frames = 0;
     return s;
 }

@@ -13,7 +13,11 @@ struct attn_recognizer {
     attn_fbank_params frontend;
     attn_fbank *fb;
     attn_cmvn_stats cmvn;
+    int cmvn_utterance; /* 1: each utterance by its own mean and variance instead */
 };
+
+/* Normalises one utterance's features in place: by the global statistics, or its own. */
+attn_status asr_normalise(const attn_recognizer *r, float *feats, long frames);
 
 /* Checks the bundle against its model (a ctc model, as many outputs as labels, the front end's
  * dimension = n_features, statistics of that dimension) and makes the extractor. path names it in

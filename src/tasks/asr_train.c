@@ -49,10 +49,15 @@ static double now(void) {
 
 /* ---- features of a set -------------------------------------------------------------------------*/
 
+/* Speed perturbation: the factors of the versions of a file (version 1 is the file itself). */
+static const double speeds[3] = {0.9, 1.0, 1.1};
+
 typedef struct {
     long n;
     float **feats; /* (n) frames[i] rows of F, not yet normalised until normalise() */
     int *frames;
+    float **fast[2]; /* speed perturbation: versions 0 (0.9) and 2 (1.1), or NULL */
+    int *fast_frames[2];
     int **ids; /* training: labels of each transcript */
     int *n_ids;
 } feat_set;
@@ -61,18 +66,53 @@ static void feat_set_free(feat_set *f) {
     for (long i = 0; i < f->n; i++) {
         if (f->feats) free(f->feats[i]);
         if (f->ids) free(f->ids[i]);
+        for (int v = 0; v < 2; v++)
+            if (f->fast[v]) free(f->fast[v][i]);
     }
     free(f->feats), free(f->frames), free(f->ids), free(f->n_ids);
+    for (int v = 0; v < 2; v++)
+        free(f->fast[v]), free(f->fast_frames[v]);
     memset(f, 0, sizeof *f);
 }
 
-/* Raw features of every file of set (threads of their own: one extractor each). */
+/* Version v (0..2) of utterance i: its features and frames. */
+static const float *version(const feat_set *f, long i, int v, int *frames) {
+    if (v == 1 || !f->fast[0]) {
+        *frames = f->frames[i];
+        return f->feats[i];
+    }
+    int k = v == 0 ? 0 : 1;
+    *frames = f->fast_frames[k][i];
+    return f->fast[k][i];
+}
+
+/* Features of x at speed factor (1: as it is) into *feats, *frames (0 for less than a frame). */
+static attn_status features_at(attn_fbank *fb, const float *x, long n, double factor,
+                               float **feats, int *frames) {
+    float *y = NULL;
+    long m = n, count = 0;
+    if (factor != 1.0) ATTN_TRY(attn_audio_speed_perturb(x, n, factor, &y, &m));
+    attn_status s = ATTN_OK;
+    if (attn_fbank_frame_count(fb, m) >= 1) s = attn_fbank_compute(fb, y ? y : x, m, feats, &count);
+    free(y);
+    *frames = (int)count;
+    return s;
+}
+
+/* Raw features of every file of set (threads of their own: one extractor each); with perturb,
+ * also at speeds 0.9 and 1.1. */
 static attn_status compute_features(const attn_fbank_params *fp, const attn_speech_set *set,
-                                    feat_set *out) {
+                                    int perturb, feat_set *out) {
     out->n = set->n;
     out->feats = calloc((size_t)set->n + 1, sizeof *out->feats);
     out->frames = calloc((size_t)set->n + 1, sizeof *out->frames);
     if (!out->feats || !out->frames) return attn_error(ATTN_ERR_NOMEM, "features: out of memory");
+    for (int v = 0; perturb && v < 2; v++) {
+        out->fast[v] = calloc((size_t)set->n + 1, sizeof *out->fast[v]);
+        out->fast_frames[v] = calloc((size_t)set->n + 1, sizeof *out->fast_frames[v]);
+        if (!out->fast[v] || !out->fast_frames[v])
+            return attn_error(ATTN_ERR_NOMEM, "features: out of memory");
+    }
     attn_status status = ATTN_OK;
     long failed = -1;
 #pragma omp parallel num_threads(attn_get_num_threads())
@@ -83,12 +123,13 @@ static attn_status compute_features(const attn_fbank_params *fp, const attn_spee
         for (long i = 0; i < set->n; i++) {
             if (s != ATTN_OK) continue;
             float *x = NULL;
-            long n = 0, frames = 0;
+            long n = 0;
             s = attn_audio_load(set->paths[i], fp->sample_rate, &x, &n, NULL);
-            if (s == ATTN_OK && attn_fbank_frame_count(fb, n) >= 1)
-                s = attn_fbank_compute(fb, x, n, &out->feats[i], &frames);
+            if (s == ATTN_OK) s = features_at(fb, x, n, 1.0, &out->feats[i], &out->frames[i]);
+            for (int v = 0; perturb && v < 2 && s == ATTN_OK; v++)
+                s = features_at(fb, x, n, speeds[2 * v], &out->fast[v][i],
+                                &out->fast_frames[v][i]);
             free(x);
-            out->frames[i] = (int)frames;
             if (s != ATTN_OK) {
 #pragma omp critical
                 if (failed < 0 || i < failed) failed = i, status = s;
@@ -101,8 +142,11 @@ static attn_status compute_features(const attn_fbank_params *fp, const attn_spee
 }
 
 static attn_status normalise(const attn_recognizer *r, feat_set *f) {
-    for (long i = 0; i < f->n; i++)
-        if (f->frames[i]) ATTN_TRY(attn_cmvn_apply(&r->cmvn, f->feats[i], f->frames[i], 1));
+    for (long i = 0; i < f->n; i++) {
+        if (f->frames[i]) ATTN_TRY(asr_normalise(r, f->feats[i], f->frames[i]));
+        for (int v = 0; f->fast[0] && v < 2; v++)
+            if (f->fast_frames[v][i]) ATTN_TRY(asr_normalise(r, f->fast[v][i], f->fast_frames[v][i]));
+    }
     return ATTN_OK;
 }
 
@@ -148,7 +192,9 @@ static attn_status encode_targets(const attn_recognizer *r, const attn_speech_se
         int n = asr_text_ids(r, set->transcripts[i], f->ids[i]), need = n;
         for (int k = 1; k < n; k++)
             need += f->ids[i][k] == f->ids[i][k - 1];
-        int T2 = attn_model_encoder_length(r->model, f->frames[i]);
+        int frames = f->frames[i];
+        if (f->fast[1] && f->fast_frames[1][i] < frames) frames = f->fast_frames[1][i];
+        int T2 = attn_model_encoder_length(r->model, frames);
         f->n_ids[i] = T2 >= 1 && T2 >= need && T2 <= max ? n : -1;
         *kept += f->n_ids[i] >= 0;
     }
@@ -193,6 +239,13 @@ static attn_status seek(speech_source *c, long index) {
     return ATTN_OK;
 }
 
+/* The speed version utterance u trains on in the current epoch (1 without perturbation). */
+static int pick(const speech_source *c, long u) {
+    if (!c->f->fast[0]) return 1;
+    double f = attn_audio_speed_draw(c->p->train.seed, (uint64_t)c->plan_epoch << 32 | (uint64_t)u);
+    return f < 0.95 ? 0 : f > 1.05 ? 2 : 1;
+}
+
 static int grow(void **p, size_t *cap, size_t need, size_t size) {
     if (need <= *cap) return 1;
     void *q = realloc(*p, need * size);
@@ -214,7 +267,9 @@ static attn_status speech_next(void *self, long index, int rank, int n_ranks, at
     int B = (int)(hi - lo), T = 1, Tt = 1, F = c->F;
     for (long k = lo; k < hi; k++) {
         long u = c->index[rows[k]];
-        if (c->f->frames[u] > T) T = c->f->frames[u];
+        int frames;
+        version(c->f, u, pick(c, u), &frames);
+        if (frames > T) T = frames;
         if (c->f->n_ids[u] > Tt) Tt = c->f->n_ids[u];
     }
     size_t cap_len = (size_t)B; /* lengths live at the front of tgt's room */
@@ -225,9 +280,10 @@ static attn_status speech_next(void *self, long index, int rank, int n_ranks, at
     memset(c->x, 0, (size_t)B * T * F * sizeof(float));
     for (int i = 0; i < B; i++) {
         long u = c->index[rows[lo + i]];
-        int frames = c->f->frames[u], k = c->f->n_ids[u];
+        int frames, k = c->f->n_ids[u];
+        const float *src = version(c->f, u, pick(c, u), &frames);
         float *x = c->x + (size_t)i * T * F;
-        memcpy(x, c->f->feats[u], (size_t)frames * F * sizeof(float));
+        memcpy(x, src, (size_t)frames * F * sizeof(float));
         if (c->p->specaugment)
             ATTN_TRY(attn_specaugment(x, frames, F, &c->p->spec, c->p->train.seed,
                                       (uint64_t)index * 65536u + (uint64_t)(lo + i)));
@@ -363,12 +419,13 @@ static attn_status prepare(run *r, const attn_speech_set *train, attn_asr_result
         ATTN_TRY(load_resume(r, opt, st, best));
     } else {
         r->r->frontend = p->fbank;
+        r->r->cmvn_utterance = p->cmvn_utterance;
         ATTN_TRY(make_labels(train, r->r));
         ATTN_TRY(attn_fbank_create(&r->r->frontend, &r->r->fb));
     }
     double t0 = now();
-    ATTN_TRY(compute_features(&r->r->frontend, train, &r->train_f));
-    if (r->dev) ATTN_TRY(compute_features(&r->r->frontend, r->dev, &r->dev_f));
+    ATTN_TRY(compute_features(&r->r->frontend, train, p->speed_perturb, &r->train_f));
+    if (r->dev) ATTN_TRY(compute_features(&r->r->frontend, r->dev, 0, &r->dev_f));
     res->feature_seconds = now() - t0;
     int F = attn_fbank_dim(r->r->fb);
     if (!p->resume) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# bench/bench_asr.sh DIGITS_CKPT SENTENCES_CKPT [CORPUS_DIR]: our recognizers (attn train asr) and
+# CMU PocketSphinx on the same test audio, in one run (bench/README.md, "Speech recognition: the
+# recipe and its result"). Not part of make test. For each task, `attn eval asr` transcribes
+# test.tsv greedily and with a prefix beam of 8 and prints WER, CER and the real-time factor
+# (compute seconds per second of audio, reading and features included, 2 threads); then
+# bench/bench_speech_baseline.sh decodes the same files with PocketSphinx (general en-us language
+# model, and the digit-loop grammar for digits). CORPUS_DIR defaults to data/corpora/speech.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+[[ $# -ge 2 ]] || { echo "usage: bench/bench_asr.sh DIGITS_CKPT SENTENCES_CKPT [CORPUS_DIR]" >&2; exit 2; }
+digits=$1 sentences=$2 corpus=${3:-$here/data/corpora/speech}
+attn=${ATTN_BIN:-$here/build/attn}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-2}
+export ATTN_NUM_THREADS=${ATTN_NUM_THREADS:-2} OMP_WAIT_POLICY=PASSIVE
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $("$attn" --version | tr '\n' ' ')"
+for task in digits sentences; do
+    ckpt=$digits
+    [[ $task == sentences ]] && ckpt=$sentences
+    for beam in 1 8; do
+        printf 'attn %-9s beam %d  ' "$task" "$beam"
+        "$attn" eval asr --model "$ckpt" --data "$corpus/$task/test.tsv" --beam "$beam"
+    done
+done
+"$here/bench/bench_speech_baseline.sh" "$corpus"
