@@ -52,6 +52,12 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                         "(same data and options)",
                         CLI_ANY, NULL, NULL);
     train_opts_model(&p->model, "encoder layers", opts, &n);
+    opts[n++] = cli_row("dec-layers", CLI_INT, &p->model.n_dec_layers, NULL,
+                        "layers of an attention decoder trained jointly with CTC", 0, 1000, NULL,
+                        "0: CTC alone");
+    opts[n++] = cli_row("ctc-weight", CLI_FLOAT, &p->model.ctc_weight, NULL,
+                        "lambda of the joint loss (1 - lambda) CE + lambda CTC, and of decoding",
+                        0.01, 0.99, NULL, NULL);
     opts[n++] = cli_row("conv-channels", CLI_INT, &p->model.conv_channels, NULL,
                         "channels of the two subsampling convolutions", 1, 4096, NULL, NULL);
     opts[n++] = cli_row("max-len", CLI_INT, &p->model.max_len, NULL,

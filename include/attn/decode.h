@@ -77,6 +77,11 @@ ATTN_API attn_status attn_context_set_source_shared(attn_context *ctx, const int
  * n_features). Each function refuses the other kind of model (ATTN_ERR_INVALID). */
 ATTN_API attn_status attn_context_set_source_features(attn_context *ctx, const float *features,
                                                       const int *lengths, int T);
+/* n_src feature sources (n_src, T, n_features) shared by the streams as
+ * attn_context_set_source_shared does (the beams of one utterance). */
+ATTN_API attn_status attn_context_set_source_features_shared(attn_context *ctx,
+                                                             const float *features,
+                                                             const int *lengths, int T, int n_src);
 
 /* Appends T tokens to every stream (tokens: (batch, T)) and computes the logits of the LAST new
  * position of each stream into *logits: (batch, vocab), owned by the context, valid until the next

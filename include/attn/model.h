@@ -169,6 +169,11 @@ ATTN_API attn_status attn_model_forward(attn_model *m, const attn_batch *batch, 
  * rows is stored in *rows and the row width in *cols when not NULL. */
 ATTN_API const float *attn_model_logits(const attn_model *m, int *rows, int *cols);
 
+/* The CTC head's log-probabilities of the last forward, (B * T', V), T' the encoder's positions
+ * (attn_model_encoder_length): a ctc model's logits, or a seq2seq model's with ctc_weight > 0
+ * (computed on every forward). NULL for other models. Valid until the next forward. */
+ATTN_API const float *attn_model_ctc_log_probs(const attn_model *m, int *rows, int *cols);
+
 /* Accumulates d(loss_scale * loss)/d(params) into the gradients (call attn_model_zero_grad first
  * unless accumulating micro-batches; pass loss_scale = 1/n_micro for a mean). */
 ATTN_API attn_status attn_model_backward(attn_model *m, float loss_scale);

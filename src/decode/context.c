@@ -236,6 +236,12 @@ attn_status attn_context_set_source_features(attn_context *ctx, const float *fea
     return set_source(ctx, NULL, features, lengths, T, ctx->B);
 }
 
+attn_status attn_context_set_source_features_shared(attn_context *ctx, const float *features,
+                                                    const int *lengths, int T, int n_src) {
+    if (!features) return attn_error(ATTN_ERR_INVALID, "set_source: NULL features");
+    return set_source(ctx, NULL, features, lengths, T, n_src);
+}
+
 /* Feeds stream b's n_new[b] tokens of tokens (B, T) (uniform: every stream T tokens at one
  * length), then the logits of each stream fed. Checked by the callers; ATTN_ERR_NOMEM when the
  * attention kernel cannot allocate (no stream then advances). */

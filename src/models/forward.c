@@ -313,6 +313,7 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
         m->logit_rows = rows, m->logit_cols = c->vocab_size;
         tgt = b->targets;
     }
+    if (is_s2s && c->ctc_weight > 0) ctc_head(m); /* for joint decoding, too */
     if (!tgt) {
         if (loss) *loss = 0;
         return ATTN_OK;
@@ -327,7 +328,6 @@ attn_status attn_model_forward(attn_model *m, const attn_batch *b, int training,
     if (is_s2s && c->ctc_weight > 0 && b->ctc_targets) { /* the joint objective */
         double ctc_sum;
         long ctc_count;
-        ctc_head(m);
         ATTN_TRY(ctc_loss(m, b->ctc_targets, b->Tc, &ctc_sum, &ctc_count));
         sum = (1.0 - c->ctc_weight) * sum + c->ctc_weight * ctc_sum;
         m->ctc_active = 1;

@@ -333,6 +333,13 @@ float attn_model_embed_scale(const attn_model *m) {
     return m->cfg.scale_embeddings ? sqrtf((float)m->cfg.d_model) : 1.0f;
 }
 
+const float *attn_model_ctc_log_probs(const attn_model *m, int *rows, int *cols) {
+    int has = m->cfg.arch == ATTN_ARCH_CTC || m->cfg.ctc_weight > 0;
+    if (rows) *rows = has && m->acts ? m->B * m->enc.shape.T : 0;
+    if (cols) *cols = has ? m->cfg.vocab_size : 0;
+    return has && m->acts ? m->ctc_lp : NULL;
+}
+
 const float *attn_model_logits(const attn_model *m, int *rows, int *cols) {
     if (rows) *rows = m->logit_rows;
     if (cols) *cols = m->logit_cols;

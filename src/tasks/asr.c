@@ -12,6 +12,7 @@
 
 #include "attn/asr.h"
 #include "attn/data.h"
+#include "attn/decode.h"
 #include "core/error.h"
 #include "kernels/ctc.h"
 #include "tasks/asr_internal.h"
@@ -119,10 +120,14 @@ const attn_fbank_params *attn_recognizer_frontend(const attn_recognizer *r) {
 
 attn_status asr_check(const char *path, attn_recognizer *r) {
     const attn_config *c = attn_model_config(r->model);
-    if (c->arch != ATTN_ARCH_CTC)
+    int joint = c->arch == ATTN_ARCH_SEQ2SEQ && c->ctc_weight > 0 && c->n_features > 0;
+    if (c->arch != ATTN_ARCH_CTC && !joint)
         return attn_error(ATTN_ERR_INVALID,
                           "'%s' is a %s model, not a speech recognizer (attn train asr)", path,
                           attn_arch_name(c->arch));
+    if (joint != (r->bos > 0 && r->eos > 0))
+        return attn_error(ATTN_ERR_FORMAT, "'%s': the labels %s \"<s>\" and \"</s>\"", path,
+                          joint ? "of an attention decoder need" : "of a CTC model have no");
     if (r->n_labels != c->vocab_size)
         return attn_error(ATTN_ERR_FORMAT, "'%s': %d labels for a model of %d outputs", path,
                           r->n_labels, c->vocab_size);
@@ -198,8 +203,9 @@ attn_status asr_meta_json(const attn_recognizer *r, char **labels, char **fronte
     cJSON *l = cJSON_CreateArray();
     for (int i = 0; l && i < r->n_labels; i++) {
         unsigned char u[5] = {0};
-        if (i) u[text_utf8_encode(r->labels[i], u)] = 0;
-        cJSON_AddItemToArray(l, cJSON_CreateString((const char *)u));
+        if (r->labels[i] > 0) u[text_utf8_encode(r->labels[i], u)] = 0;
+        const char *name = r->labels[i] == -1 ? "<s>" : r->labels[i] == -2 ? "</s>" : (char *)u;
+        cJSON_AddItemToArray(l, cJSON_CreateString(name));
     }
     *labels = print_and_free(l);
     *frontend = print_and_free(frontend_json(&r->frontend));
@@ -241,11 +247,20 @@ static attn_status parse_labels(const char *path, const cJSON *a, attn_recognize
     r->labels = calloc((size_t)n, sizeof *r->labels);
     if (!r->labels) return attn_error(ATTN_ERR_NOMEM, "out of memory");
     r->n_labels = n;
+    r->bos = r->eos = -1;
     for (int i = 0; i < n; i++) {
         const cJSON *v = cJSON_GetArrayItem(a, i);
         const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
         size_t len = s ? strlen(s) : 0;
         int32_t cp = 0;
+        if (i && s && (!strcmp(s, "<s>") || !strcmp(s, "</s>"))) { /* the decoder's specials */
+            int *at = s[1] == 's' ? &r->bos : &r->eos;
+            if (*at >= 0)
+                return attn_error(ATTN_ERR_FORMAT, "'%s': \"%s\" is a label twice", path, s);
+            *at = i;
+            r->labels[i] = s[1] == 's' ? -1 : -2;
+            continue;
+        }
         int ok = s && (i == 0 ? len == 0 : (int)len == text_utf8_decode((const void *)s, len, &cp));
         if (!ok)
             return attn_error(ATTN_ERR_FORMAT,
@@ -300,7 +315,8 @@ attn_status attn_recognizer_load(const char *path, attn_recognizer **out) {
     attn_recognizer *r = calloc(1, sizeof *r);
     if (!r) return attn_error(ATTN_ERR_NOMEM, "out of memory");
     attn_status s = attn_model_load(path, &r->model);
-    if (s == ATTN_OK && attn_model_config(r->model)->arch != ATTN_ARCH_CTC)
+    const attn_config *c = s == ATTN_OK ? attn_model_config(r->model) : NULL;
+    if (c && c->arch != ATTN_ARCH_CTC && !(c->arch == ATTN_ARCH_SEQ2SEQ && c->ctc_weight > 0))
         s = asr_check(path, r); /* says whose checkpoint it is */
     if (s == ATTN_OK) s = asr_read_meta(path, r);
     if (s == ATTN_OK) s = asr_check(path, r);
@@ -373,6 +389,7 @@ static attn_status emit(text_buf *t, const attn_recognizer *r, const int *ids, c
     int in_word = 0;
     for (int i = 0; i < n; i++) {
         int32_t cp = r->labels[ids[i]];
+        if (cp < 0) continue; /* BOS / EOS */
         int space = cp == ' ';
         if (space || !in_word) { /* a word ends or a new one starts */
             if (in_word && pos && out) out->word_end[out->n_words - 1] = (float)(t0 + step * (pos[i - 1] + 1));
@@ -402,6 +419,186 @@ nomem:
     return attn_error(ATTN_ERR_NOMEM, "transcript: out of memory");
 }
 
+/* ---- joint CTC / attention beam search ------------------------------------------------------
+ * Watanabe et al. 2017 (ESPnet's CTCPrefixScore): each hypothesis h (its labels after <s>)
+ * carries, per encoder position t, the log probabilities r_n[t] and r_b[t] that the CTC paths
+ * over positions 0..t give h ending in a label or in a blank, and psi(h), the log probability of
+ * every labelling that starts with h. Extending h by c:
+ *     phi[t] = r_b(h)[t] if c is h's last label, else logaddexp(r_b(h)[t], r_n(h)[t])
+ *     r_n(hc)[t] = logaddexp(r_n(hc)[t-1], phi[t-1]) + lp[t][c]    (r_n(hc)[0] = lp[0][c] if h
+ *     r_b(hc)[t] = logaddexp(r_n(hc)[t-1], r_b(hc)[t-1]) + lp[t][blank]        is empty, else -inf)
+ *     psi(hc) = logsumexp_t (phi[t-1] + lp[t][c])   (t = 0 with phi[-1] = 0 for an empty h)
+ * and ending it: psi(h</s>) = logaddexp(r_n(h)[T-1], r_b(h)[T-1]). A hypothesis scores
+ * lambda * psi + (1 - lambda) * sum log p_att; every step keeps the best `beam` extensions of the
+ * live hypotheses (each scored for its best 2 beam + 2 labels by the decoder), and the search
+ * ends when the best finished score is above every live one (extensions only lower a score) or
+ * at T + 1 labels. */
+
+typedef struct {
+    int *ids; /* labels after <s> */
+    int n;
+    double score, psi;
+    float *rn, *rb; /* (T) */
+    int live;
+} hyp;
+
+static double lae(double a, double b) { /* log(exp(a) + exp(b)) */
+    if (a == -INFINITY) return b;
+    if (b == -INFINITY) return a;
+    return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b));
+}
+
+/* r_n, r_b of h extended by c into rn, rb; returns psi(hc). */
+static double ctc_extend(const hyp *h, int c, const float *lp, int T, int V, float *rn, float *rb) {
+    int last = h->n ? h->ids[h->n - 1] : -1;
+    double psi = -INFINITY, prev_n, prev_b = -INFINITY;
+    prev_n = h->n == 0 ? lp[c] : -INFINITY;
+    if (h->n == 0) psi = lp[c];
+    rn[0] = (float)prev_n, rb[0] = -INFINITY;
+    for (int t = 1; t < T; t++) {
+        double phi = c == last ? h->rb[t - 1] : lae(h->rb[t - 1], h->rn[t - 1]);
+        double n = lae(prev_n, phi) + lp[(size_t)t * V + c];
+        double b = lae(prev_n, prev_b) + lp[(size_t)t * V];
+        psi = lae(psi, phi + lp[(size_t)t * V + c]);
+        rn[t] = (float)n, rb[t] = (float)b;
+        prev_n = n, prev_b = b;
+    }
+    return psi;
+}
+
+typedef struct {
+    int parent, label;
+    double score, psi;
+} cand;
+
+static int cand_cmp(const void *a, const void *b) {
+    double x = ((const cand *)a)->score, y = ((const cand *)b)->score;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* One window: n frames of features; the best hypothesis's labels to ids (room for T' + 1), *k. */
+static attn_status joint_decode(attn_recognizer *r, const float *feats, int n, int beam, int *ids,
+                                int *k) {
+    attn_model *m = r->model;
+    const attn_config *c = attn_model_config(m);
+    int V = c->vocab_size, K = beam, bos = r->bos, eos = r->eos;
+    double lam = c->ctc_weight;
+    attn_batch b = {.B = 1, .T = n, .features = feats, .Tt = 1, .tgt_in = &bos};
+    ATTN_TRY(attn_model_forward(m, &b, 0, NULL));
+    int T;
+    const float *lp0 = attn_model_ctc_log_probs(m, &T, NULL);
+    int max_out = T + 1 < c->max_len ? T + 1 : c->max_len - 1;
+    if (max_out < 1) return attn_error(ATTN_ERR_INVALID, "joint decoding: no room for a label");
+    float *lp = malloc((size_t)T * V * sizeof *lp); /* the next forward overwrites the model's */
+    hyp *hs = calloc((size_t)2 * K, sizeof *hs);
+    cand *cs = malloc(((size_t)K * V + 1) * sizeof *cs);
+    float *logp = malloc((size_t)V * sizeof *logp);
+    int *parents = malloc((size_t)K * sizeof *parents), *tokens = malloc((size_t)K * sizeof *tokens);
+    attn_context *ctx = NULL;
+    attn_status s = lp && hs && cs && logp && parents && tokens ? ATTN_OK
+                                                                : attn_error(ATTN_ERR_NOMEM, "out of memory");
+    for (int i = 0; s == ATTN_OK && i < 2 * K; i++) {
+        hs[i].ids = malloc(((size_t)max_out + 1) * sizeof(int));
+        hs[i].rn = malloc((size_t)T * sizeof(float)), hs[i].rb = malloc((size_t)T * sizeof(float));
+        if (!hs[i].ids || !hs[i].rn || !hs[i].rb) s = attn_error(ATTN_ERR_NOMEM, "out of memory");
+    }
+    if (s == ATTN_OK) memcpy(lp, lp0, (size_t)T * V * sizeof *lp);
+    if (s == ATTN_OK) s = attn_context_create(m, K, max_out + 1, &ctx);
+    if (s == ATTN_OK) s = attn_context_set_source_features_shared(ctx, feats, NULL, n, 1);
+    /* hypothesis 0: <s> alone, r_b[t] = sum of the blank's log-probs up to t */
+    hyp *cur = hs, *next = hs + K;
+    if (s == ATTN_OK) {
+        double acc = 0;
+        for (int t = 0; t < T; t++)
+            acc += lp[(size_t)t * V], cur[0].rb[t] = (float)acc, cur[0].rn[t] = -INFINITY;
+        cur[0].n = 0, cur[0].score = 0, cur[0].psi = 0, cur[0].live = 1;
+        for (int i = 1; i < K; i++)
+            cur[i].live = 0;
+    }
+    double best_done = -INFINITY;
+    int best_n = 0;
+    int *best_ids = malloc(((size_t)max_out + 1) * sizeof(int));
+    if (!best_ids && s == ATTN_OK) s = attn_error(ATTN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < K; i++)
+        tokens[i] = bos;
+    for (int step = 0; s == ATTN_OK && step < max_out; step++) {
+        const float *logits;
+        s = attn_context_feed(ctx, tokens, 1, &logits);
+        if (s != ATTN_OK) break;
+        int nc = 0;
+        double best_live = -INFINITY;
+        for (int i = 0; i < K; i++) {
+            if (!cur[i].live) continue;
+            const float *row = logits + (size_t)i * V;
+            double mx = row[0], sum = 0;
+            for (int v = 1; v < V; v++)
+                if (row[v] > mx) mx = row[v];
+            for (int v = 0; v < V; v++)
+                sum += exp(row[v] - mx);
+            double lse = mx + log(sum);
+            for (int v = 0; v < V; v++)
+                logp[v] = (float)(row[v] - lse);
+            /* end: CTC of the whole labelling */
+            double end = lam * (lae(cur[i].rn[T - 1], cur[i].rb[T - 1]) - cur[i].psi) +
+                         (1 - lam) * logp[eos] + cur[i].score;
+            if (end > best_done) {
+                best_done = end, best_n = cur[i].n;
+                memcpy(best_ids, cur[i].ids, (size_t)cur[i].n * sizeof(int));
+            }
+            /* the decoder's best labels, then their CTC prefix scores */
+            int top = 2 * K + 2 < V ? 2 * K + 2 : V;
+            for (int j = 0; j < top; j++) {
+                int bestv = -1;
+                for (int v = 1; v < V; v++) /* never the blank or the specials */
+                    if (v != bos && v != eos && logp[v] > -INFINITY &&
+                        (bestv < 0 || logp[v] > logp[bestv]))
+                        bestv = v;
+                if (bestv < 0) break;
+                cs[nc++] = (cand){.parent = i, .label = bestv, .score = logp[bestv]};
+                logp[bestv] = -INFINITY;
+            }
+        }
+        for (int j = 0; j < nc; j++) { /* prefix scores of the candidates, their joint score */
+            hyp *h = &cur[cs[j].parent];
+            float *rn = next[0].rn, *rb = next[0].rb; /* scratch, overwritten below */
+            double psi = ctc_extend(h, cs[j].label, lp, T, V, rn, rb);
+            cs[j].psi = psi;
+            cs[j].score = h->score + lam * (psi - h->psi) + (1 - lam) * cs[j].score;
+        }
+        qsort(cs, (size_t)nc, sizeof *cs, cand_cmp);
+        int kept = nc < K ? nc : K;
+        for (int j = 0; j < kept; j++)
+            if (cs[j].score > best_live) best_live = cs[j].score;
+        if (kept == 0 || best_done >= best_live) break;
+        for (int j = 0; j < K; j++) {
+            hyp *h = &next[j];
+            if (j >= kept) {
+                h->live = 0, parents[j] = 0, tokens[j] = bos;
+                continue;
+            }
+            const hyp *p = &cur[cs[j].parent];
+            memcpy(h->ids, p->ids, (size_t)p->n * sizeof(int));
+            h->ids[p->n] = cs[j].label, h->n = p->n + 1;
+            h->score = cs[j].score, h->live = 1;
+            h->psi = ctc_extend(p, cs[j].label, lp, T, V, h->rn, h->rb);
+            parents[j] = cs[j].parent, tokens[j] = cs[j].label;
+        }
+        s = attn_context_reorder(ctx, parents);
+        hyp *tmp = cur;
+        cur = next, next = tmp;
+    }
+    if (s == ATTN_OK) {
+        memcpy(ids, best_ids, (size_t)best_n * sizeof(int));
+        *k = best_n;
+    }
+    free(best_ids);
+    for (int i = 0; hs && i < 2 * K; i++)
+        free(hs[i].ids), free(hs[i].rn), free(hs[i].rb);
+    free(hs), free(cs), free(logp), free(parents), free(tokens), free(lp);
+    attn_context_free(ctx);
+    return s;
+}
+
 attn_status asr_decode(attn_recognizer *r, const float *feats, long frames, int beam, char **text,
                        attn_transcript *out) {
     attn_model *m = r->model;
@@ -416,17 +613,22 @@ attn_status asr_decode(attn_recognizer *r, const float *feats, long frames, int 
         int T2 = attn_model_encoder_length(m, (int)n);
         if (T2 < 1) break; /* a tail too short for the convolutions */
         if (out) out->n_windows++;
-        attn_batch b = {.B = 1, .T = (int)n, .features = feats + at * F};
-        s = attn_model_forward(m, &b, 0, NULL);
-        if (s != ATTN_OK) break;
-        const float *lp = attn_model_logits(m, NULL, NULL); /* (T2, V) log-probabilities */
         free(ids), free(pos);
-        ids = malloc((size_t)T2 * sizeof *ids), pos = malloc((size_t)T2 * sizeof *pos);
+        ids = malloc(((size_t)T2 + 2) * sizeof *ids), pos = malloc(((size_t)T2 + 2) * sizeof *pos);
         if (!ids || !pos) {
             s = attn_error(ATTN_ERR_NOMEM, "out of memory");
             break;
         }
         int k = 0;
+        if (r->bos > 0) { /* an attention decoder: the joint search, no word times */
+            s = joint_decode(r, feats + at * F, (int)n, beam, ids, &k);
+            if (s == ATTN_OK) s = emit(&t, r, ids, NULL, k, 0, 0, out);
+            continue;
+        }
+        attn_batch b = {.B = 1, .T = (int)n, .features = feats + at * F};
+        s = attn_model_forward(m, &b, 0, NULL);
+        if (s != ATTN_OK) break;
+        const float *lp = attn_model_logits(m, NULL, NULL); /* (T2, V) log-probabilities */
         if (beam <= 1) { /* best path, with the position of each label */
             int prev = 0;
             for (int i = 0; i < T2; i++) {

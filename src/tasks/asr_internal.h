@@ -9,7 +9,9 @@
 struct attn_recognizer {
     attn_model *model;
     int n_labels;
-    int32_t *labels; /* (n_labels) code points; labels[0] = 0 stands for the blank */
+    int32_t *labels; /* (n_labels) code points; labels[0] = 0 stands for the blank, and an
+                        attention decoder's BOS / EOS are -1 / -2 ("<s>", "</s>") */
+    int bos, eos;    /* their ids (1, 2), or -1 for a CTC model */
     attn_fbank_params frontend;
     attn_fbank *fb;
     attn_cmvn_stats cmvn;

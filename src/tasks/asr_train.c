@@ -33,6 +33,7 @@ attn_asr_params attn_asr_default_params(void) {
     m->max_len = 2048, m->d_model = 192, m->n_heads = 4, m->d_ff = 768, m->n_layers = 6;
     m->norm = ATTN_NORM_PRE, m->pos = ATTN_POS_SINUSOIDAL, m->act = ATTN_ACT_GELU_TANH;
     m->dropout = 0.1f;
+    m->n_dec_layers = 0, m->ctc_weight = 0.3f; /* with decoder layers: lambda */
     p.spec.max_freq_width = 15, p.spec.max_time_width = 40, p.spec.max_time_ratio = 0.2f;
     p.train.epochs = 20;
     p.train.schedule = (attn_schedule){.kind = ATTN_SCHEDULE_COSINE, .lr = 1e-3f, .warmup = 500};
@@ -150,8 +151,9 @@ static attn_status normalise(const attn_recognizer *r, feat_set *f) {
     return ATTN_OK;
 }
 
-/* The characters of the transcripts, sorted, after the blank. */
-static attn_status make_labels(const attn_speech_set *set, attn_recognizer *r) {
+/* The characters of the transcripts, sorted, after the blank (and, for an attention decoder,
+ * <s> and </s>). */
+static attn_status make_labels(const attn_speech_set *set, int joint, attn_recognizer *r) {
     static unsigned char seen[0x110000 / 8];
     memset(seen, 0, sizeof seen);
     int n = 1;
@@ -169,9 +171,14 @@ static attn_status make_labels(const attn_speech_set *set, attn_recognizer *r) {
         }
     }
     if (n < 2) return attn_error(ATTN_ERR_INVALID, "the training transcripts are all empty");
-    r->labels = calloc((size_t)n, sizeof *r->labels);
+    r->labels = calloc((size_t)n + 2, sizeof *r->labels);
     if (!r->labels) return attn_error(ATTN_ERR_NOMEM, "out of memory");
     r->n_labels = 1;
+    r->bos = r->eos = -1;
+    if (joint) {
+        r->bos = r->n_labels, r->labels[r->n_labels++] = -1;
+        r->eos = r->n_labels, r->labels[r->n_labels++] = -2;
+    }
     for (int32_t cp = 0; cp < 0x110000; cp++)
         if (seen[cp >> 3] & (1u << (cp & 7))) r->labels[r->n_labels++] = cp;
     return ATTN_OK;
@@ -195,7 +202,8 @@ static attn_status encode_targets(const attn_recognizer *r, const attn_speech_se
         int frames = f->frames[i];
         if (f->fast[1] && f->fast_frames[1][i] < frames) frames = f->fast_frames[1][i];
         int T2 = attn_model_encoder_length(r->model, frames);
-        f->n_ids[i] = T2 >= 1 && T2 >= need && T2 <= max ? n : -1;
+        int joint = r->bos > 0; /* the decoder reads <s> + labels */
+        f->n_ids[i] = T2 >= 1 && T2 >= need && T2 <= max && n + joint <= max ? n : -1;
         *kept += f->n_ids[i] >= 0;
     }
     return ATTN_OK;
@@ -215,6 +223,7 @@ typedef struct {
     float *x;
     int *len, *tgt;
     size_t cap_x, cap_t;
+    int bos, eos; /* an attention decoder's (-1: CTC only) */
 } speech_source;
 
 static attn_status plan_epoch(speech_source *c, long epoch) {
@@ -272,11 +281,14 @@ static attn_status speech_next(void *self, long index, int rank, int n_ranks, at
         if (frames > T) T = frames;
         if (c->f->n_ids[u] > Tt) Tt = c->f->n_ids[u];
     }
-    size_t cap_len = (size_t)B; /* lengths live at the front of tgt's room */
+    int joint = c->bos > 0, Td = Tt + joint; /* decoder rows: <s> + labels, labels + </s> */
+    /* lengths, then the targets (CTC's), then the decoder's input and targets */
+    size_t ints = (size_t)B + (size_t)B * Tt + (joint ? 2 * (size_t)B * Td : 0);
     if (!grow((void **)&c->x, &c->cap_x, (size_t)B * T * F, sizeof(float)) ||
-        !grow((void **)&c->tgt, &c->cap_t, (size_t)B * Tt + cap_len, sizeof(int)))
+        !grow((void **)&c->tgt, &c->cap_t, ints, sizeof(int)))
         return attn_error(ATTN_ERR_NOMEM, "speech batch: out of memory");
     c->len = c->tgt + (size_t)B * Tt;
+    int *din = c->len + B, *dtgt = din + (size_t)B * Td;
     memset(c->x, 0, (size_t)B * T * F * sizeof(float));
     for (int i = 0; i < B; i++) {
         long u = c->index[rows[lo + i]];
@@ -292,9 +304,21 @@ static attn_status speech_next(void *self, long index, int rank, int n_ranks, at
         memcpy(t, c->f->ids[u], (size_t)k * sizeof(int));
         for (int j = k; j < Tt; j++)
             t[j] = ATTN_IGNORE_INDEX;
+        if (!joint) continue;
+        int *in = din + (size_t)i * Td, *tg = dtgt + (size_t)i * Td;
+        in[0] = c->bos;
+        memcpy(in + 1, c->f->ids[u], (size_t)k * sizeof(int));
+        memcpy(tg, c->f->ids[u], (size_t)k * sizeof(int));
+        tg[k] = c->eos;
+        for (int j = k + 1; j < Td; j++)
+            in[j] = 0, tg[j] = ATTN_IGNORE_INDEX;
     }
-    *out = (attn_batch){.B = B, .T = T, .features = c->x, .lengths = c->len, .Tt = Tt,
-                        .targets = c->tgt};
+    if (joint)
+        *out = (attn_batch){.B = B, .T = T, .features = c->x, .lengths = c->len, .Tt = Td,
+                            .tgt_in = din, .targets = dtgt, .Tc = Tt, .ctc_targets = c->tgt};
+    else
+        *out = (attn_batch){.B = B, .T = T, .features = c->x, .lengths = c->len, .Tt = Tt,
+                            .targets = c->tgt};
     return ATTN_OK;
 }
 
@@ -305,8 +329,8 @@ static void speech_free(void *self) {
     free(c);
 }
 
-static attn_status make_source(const feat_set *f, const attn_asr_params *p, int F,
-                               attn_batch_source **out) {
+static attn_status make_source(const feat_set *f, const attn_asr_params *p, int F, int bos,
+                               int eos, attn_batch_source **out) {
     *out = NULL;
     speech_source *c = calloc(1, sizeof *c);
     attn_batch_source *src = calloc(1, sizeof *src);
@@ -317,7 +341,7 @@ static attn_status make_source(const feat_set *f, const attn_asr_params *p, int 
         free(src);
         return attn_error(ATTN_ERR_NOMEM, "speech source: out of memory");
     }
-    c->f = f, c->p = p, c->F = F, c->plan_epoch = -1;
+    c->f = f, c->p = p, c->F = F, c->plan_epoch = -1, c->bos = bos, c->eos = eos;
     for (long i = 0; i < f->n; i++)
         if (f->n_ids[i] >= 0) c->index[c->n] = i, c->lengths[c->n] = f->frames[i], c->n++;
     attn_status s = plan_epoch(c, 0);
@@ -380,7 +404,8 @@ static attn_status dev_eval(attn_model *m, const attn_train_progress *pr, double
 
 static attn_status make_model(run *r) {
     attn_config cfg = r->p->model;
-    cfg.arch = ATTN_ARCH_CTC;
+    cfg.arch = cfg.n_dec_layers > 0 ? ATTN_ARCH_SEQ2SEQ : ATTN_ARCH_CTC;
+    if (cfg.arch == ATTN_ARCH_CTC) cfg.ctc_weight = 0;
     cfg.vocab_size = r->r->n_labels;
     cfg.n_features = attn_fbank_dim(r->r->fb);
     cfg.pad_id = 0;
@@ -420,7 +445,7 @@ static attn_status prepare(run *r, const attn_speech_set *train, attn_asr_result
     } else {
         r->r->frontend = p->fbank;
         r->r->cmvn_utterance = p->cmvn_utterance;
-        ATTN_TRY(make_labels(train, r->r));
+        ATTN_TRY(make_labels(train, p->model.n_dec_layers > 0, r->r));
         ATTN_TRY(attn_fbank_create(&r->r->frontend, &r->r->fb));
     }
     double t0 = now();
@@ -489,7 +514,8 @@ static attn_status fit(run *r, attn_asr_result *res, attn_optimizer **opt, attn_
     tp.meta = meta, tp.n_meta = n_meta;
     attn_batch_source *src = NULL;
     if (s == ATTN_OK)
-        s = make_source(&r->train_f, p, attn_model_config(r->r->model)->n_features, &src);
+        s = make_source(&r->train_f, p, attn_model_config(r->r->model)->n_features, r->r->bos,
+                        r->r->eos, &src);
     if (s == ATTN_OK && !*opt) s = attn_optimizer_create(r->r->model, p->adamw, opt);
     if (s == ATTN_OK) s = attn_train(r->r->model, *opt, src, &tp, st, &res->train);
     res->best_wer = r->dev ? st->best_metric : NAN, res->best_step = st->best_step;

@@ -6,7 +6,8 @@
  *     loss sum (attn_model_loss), taken in double around the float model with h = 1e-2 and one
  *     Richardson step; an entry fails when |fd - g| > 1e-2 |g| + 1e-3 max|g of its tensor|. An
  *     entry of the convolutions (before a ReLU, whose kink may lie within h) that fails is tried
- *     once more with h = 1e-3 and passes if that agrees.
+ *     once more with h = 1e-3 and passes if that agrees; an entry of any other (smooth) tensor
+ *     once more with h = 4e-2 (a small entry lost in the rounding of the float32 loss).
  *     Pre-LN and post-LN, with subsample 4 (F = 11, K = 3: input_proj reads K F' = 6 != F values,
  *     F' = 2) and without; B = 2 sequences of 15
  *     (padded with zeros) and 19 frames, targets of 2 and 3 labels (one a repeat).
@@ -16,6 +17,23 @@
  *   - PyTorch: tests/models/ctc_model_reference.py recomputes the model in float64 from a saved
  *     checkpoint (torch.nn.functional.ctc_loss); loss sum to 1e-4 relative, log-probabilities to
  *     1e-4 relative + 1e-4 absolute (all B x T' rows). Skipped when /usr/bin/python3 has no torch.
+ *   - seq2seq over features with a joint CTC head (ctc_weight 0.3, subsample 4, F = 11, K = 3,
+ *     pre-LN, 1 encoder + 1 decoder layer, V = 6): sources of 19 and 15 frames (4 and 3 encoder
+ *     positions), tgt_in / targets of 4 (one row padded), ctc_targets = the targets without EOS.
+ *       - the tensor table: ctc.weight (V, C) and ctc.bias (V) after the decoder's tensors;
+ *       - the loss sum (count: the decoder's 6 targets) is 0.7 x the same batch's sum without
+ *         ctc_targets (CE only) + 0.3 x the CTC sum of a ctc model given the encoder's tensors
+ *         (1e-5 relative);
+ *       - gradients of EVERY tensor as above, label smoothing 0 and 0.1 (the finite differences
+ *         then of the training loss, which smooths);
+ *       - KV-cached decoding (attn_context_set_source_features runs the convolutions): the
+ *         logits of each step, tokens fed one at a time, equal the full forward's of the same
+ *         tgt_in (1e-4 relative + 1e-4 absolute), B = 2 (padded source) and each source alone
+ *         (B = 1); a source of 6 frames is refused (ATTN_ERR_INVALID);
+ *       - PyTorch: ctc_model_reference.py computes the decoder (causal self-attention,
+ *         cross-attention with the source's key padding, logits tied to embed.tok.weight) and the
+ *         CE, CTC and joint sums in float64: each sum to 1e-4 relative, the logits to 1e-4
+ *         relative + 1e-4 absolute (skipped as above).
  *   - errors: configs refused by attn_config_validate (ctc without n_features, subsample 3,
  *     conv_channels without subsample), batches refused by attn_model_forward (6 frames:
  *     ATTN_ERR_INVALID; the blank as a target: ATTN_ERR_INVALID; more labels than positions:
@@ -113,28 +131,80 @@ static attn_batch single(const ctc_batch *cb, int b) {
                         .features = cb->features + (size_t)b * T * NF};
 }
 
-static double loss_sum(attn_model *m, const attn_batch *b) {
-    assert_int_equal(attn_model_forward(m, b, 0, NULL), ATTN_OK);
+/* training 1 (dropout 0 here) only changes the loss by the config's label smoothing */
+static double loss_sum_at(attn_model *m, const attn_batch *b, int training) {
+    assert_int_equal(attn_model_forward(m, b, training, NULL), ATTN_OK);
     double sum;
     long count;
     assert_int_equal(attn_model_loss(m, &sum, &count), ATTN_OK);
     return sum;
 }
 
+static double loss_sum(attn_model *m, const attn_batch *b) { return loss_sum_at(m, b, 0); }
+
 /* Central differences (L(x + h) - L(x - h)) / 2h at h and h/2 (into d), combined by one
  * Richardson step (4 D(h/2) - D(h)) / 3, whose error is O(h^4). */
-static double central(attn_model *m, const attn_batch *b, float *at, float h, double d[2]) {
+static double central(attn_model *m, const attn_batch *b, int training, float *at, float h,
+                      double d[2]) {
     float x = *at;
     for (int r = 0; r < 2; r++) {
         float hr = r ? h / 2 : h;
         *at = x + hr;
-        double up = loss_sum(m, b);
+        double up = loss_sum_at(m, b, training);
         *at = x - hr;
-        double down = loss_sum(m, b);
+        double down = loss_sum_at(m, b, training);
         *at = x;
         d[r] = (up - down) / (2.0 * (double)hr);
     }
     return (4 * d[1] - d[0]) / 3;
+}
+
+/* backward_sum(m, 1) of the last forward (its gradients in m) against central differences of the
+ * loss sum of batch b (forward with `training`) for up to `count` entries of every tensor; the
+ * number of entries out of tolerance, the worst ratio to the tolerance into *worst and the
+ * number of convolution tensors into *n_conv. */
+static int compare_gradients(attn_model *m, const attn_batch *b, int training, int count,
+                             int *n_conv, double *worst) {
+    int n_tensors = attn_model_num_tensors(m), failures = 0;
+    *n_conv = 0, *worst = 0;
+    for (int k = 0; k < n_tensors; k++) {
+        attn_param p;
+        assert_int_equal(attn_model_tensor(m, k, &p), ATTN_OK);
+        if (strncmp(p.name, "subsample.", 10) == 0) (*n_conv)++;
+        double gmax = 0;
+        for (size_t j = 0; j < p.size; j++)
+            gmax = fmax(gmax, fabs(p.grad[j]));
+        if (!(gmax > 1e-4)) { /* a gradient that is not there would pass trivially */
+            print_error("%s: largest |gradient| %.3g\n", p.name, gmax);
+            failures++;
+        }
+        size_t step = p.size > (size_t)count ? p.size / count : 1;
+        for (size_t j = 0; j < p.size; j += step) {
+            double d[2], g = p.grad[j];
+            double fd = central(m, b, training, p.data + j, 1e-2f, d);
+            double err = fabs(fd - g) / (1e-2 * fabs(g) + 1e-3 * gmax + 1e-12);
+            if (err > 1) {
+                /* convolutions: a ReLU kink within h of the point, once more with h ten times
+                 * smaller; elsewhere (smooth) a small entry lost in the float32 loss's rounding
+                 * (D(h) and D(h/2) disagree), once more with h four times larger */
+                int conv = strncmp(p.name, "subsample.", 10) == 0;
+                double small[2], fd2 = central(m, b, training, p.data + j, conv ? 1e-3f : 4e-2f,
+                                               small);
+                double err2 = fabs(fd2 - g) / (1e-2 * fabs(g) + 1e-3 * gmax + 1e-12);
+                print_message("%s[%zu]: h 1e-2 gives %.7g (%.2f of tolerance), h %s %.7g (%.2f)\n",
+                              p.name, j, fd, err, conv ? "1e-3" : "4e-2", fd2, err2);
+                if (err2 < err) fd = fd2, err = err2, d[0] = small[0], d[1] = small[1];
+            }
+            if (err > 1) {
+                print_error("%s[%zu]: backward %.7g, finite differences %.7g (D(h) %.7g, "
+                            "D(h/2) %.7g), tensor max |g| %.4g\n",
+                            p.name, j, g, fd, d[0], d[1], gmax);
+                failures++;
+            }
+            *worst = fmax(*worst, err);
+        }
+    }
+    return failures;
 }
 
 static void check_gradients(const attn_config *c, int count) {
@@ -149,43 +219,11 @@ static void check_gradients(const attn_config *c, int count) {
     assert_int_equal(n_labels, 5);
     assert_true(isfinite(sum) && sum > 0);
     assert_int_equal(attn_model_backward_sum(m, 1.0f), ATTN_OK);
-    int n_tensors = attn_model_num_tensors(m), n_conv = 0, failures = 0;
-    double worst = 0;
-    for (int k = 0; k < n_tensors; k++) {
-        attn_param p;
-        assert_int_equal(attn_model_tensor(m, k, &p), ATTN_OK);
-        if (strncmp(p.name, "subsample.", 10) == 0) n_conv++;
-        double gmax = 0;
-        for (size_t j = 0; j < p.size; j++)
-            gmax = fmax(gmax, fabs(p.grad[j]));
-        if (!(gmax > 1e-4)) { /* a gradient that is not there would pass trivially */
-            print_error("%s: largest |gradient| %.3g\n", p.name, gmax);
-            failures++;
-        }
-        size_t step = p.size > (size_t)count ? p.size / count : 1;
-        for (size_t j = 0; j < p.size; j += step) {
-            double d[2], g = p.grad[j];
-            double fd = central(m, &cb.batch, p.data + j, 1e-2f, d);
-            double err = fabs(fd - g) / (1e-2 * fabs(g) + 1e-3 * gmax + 1e-12);
-            if (err > 1 && strncmp(p.name, "subsample.", 10) == 0) {
-                /* a ReLU kink within h of the point: once more with h ten times smaller */
-                double small[2], fd2 = central(m, &cb.batch, p.data + j, 1e-3f, small);
-                double err2 = fabs(fd2 - g) / (1e-2 * fabs(g) + 1e-3 * gmax + 1e-12);
-                print_message("%s[%zu]: h 1e-2 gives %.7g (%.2f of tolerance), h 1e-3 %.7g (%.2f)\n",
-                              p.name, j, fd, err, fd2, err2);
-                if (err2 < err) fd = fd2, err = err2, d[0] = small[0], d[1] = small[1];
-            }
-            if (err > 1) {
-                print_error("%s[%zu]: backward %.7g, finite differences %.7g (D(h) %.7g, "
-                            "D(h/2) %.7g), tensor max |g| %.4g\n",
-                            p.name, j, g, fd, d[0], d[1], gmax);
-                failures++;
-            }
-            worst = fmax(worst, err);
-        }
-    }
+    int n_conv;
+    double worst;
+    int failures = compare_gradients(m, &cb.batch, 0, count, &n_conv, &worst);
     print_message("ctc %s-LN subsample %d: %d tensors, worst %.3f of tolerance\n",
-                  attn_norm_name(c->norm), c->subsample, n_tensors, worst);
+                  attn_norm_name(c->norm), c->subsample, attn_model_num_tensors(m), worst);
     assert_int_equal(n_conv, c->subsample ? 4 : 0);
     attn_model_free(m);
     if (failures) fail_msg("%d gradient entries outside tolerance", failures);
@@ -370,6 +408,290 @@ static void test_torch_plain(void **state) {
     check_torch(&c);
 }
 
+/* ---- seq2seq over features with a joint CTC head (ctc_weight) --------------------------------
+ * Sources of 19 and 15 frames (4 and 3 encoder positions), BOS 1, EOS 2; row 1 is padded. */
+enum { JV = 6, JTT = 4, JTC = 3 };
+static const int joint_len[B] = {19, 15};
+static const int joint_tgt_in[B * JTT] = {1, 3, 4, 5, 1, 4, 0, 0};
+static const int joint_targets[B * JTT] = {3, 4, 5, 2, 4, 2, ATTN_IGNORE_INDEX, ATTN_IGNORE_INDEX};
+static const int joint_ctc[B * JTC] = {3, 4, 5, 4, ATTN_IGNORE_INDEX, ATTN_IGNORE_INDEX};
+
+static attn_config joint_config(float label_smoothing) {
+    attn_config c = attn_config_default(ATTN_ARCH_SEQ2SEQ);
+    c.vocab_size = JV;
+    c.max_len = 24;
+    c.d_model = 8;
+    c.n_heads = 2;
+    c.d_ff = 12;
+    c.n_layers = 1;
+    c.n_dec_layers = 1;
+    c.norm = ATTN_NORM_PRE;
+    c.dropout = 0.0f;
+    c.label_smoothing = label_smoothing;
+    c.n_features = NF;
+    c.subsample = 4;
+    c.conv_channels = K;
+    c.ctc_weight = 0.3f;
+    return c;
+}
+
+typedef struct {
+    float features[B * T * NF];
+    int lengths[B], tgt_in[B * JTT], targets[B * JTT], ctc_targets[B * JTC];
+    attn_batch batch;
+} joint_batch;
+
+static void make_joint_batch(joint_batch *jb) {
+    attn_rng rng;
+    attn_rng_init(&rng, 13, 1);
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int f = 0; f < NF; f++)
+                jb->features[((size_t)b * T + t) * NF + f] =
+                    t < joint_len[b] ? attn_rng_normal(&rng) : 0.0f;
+    memcpy(jb->lengths, joint_len, sizeof jb->lengths);
+    memcpy(jb->tgt_in, joint_tgt_in, sizeof jb->tgt_in);
+    memcpy(jb->targets, joint_targets, sizeof jb->targets);
+    memcpy(jb->ctc_targets, joint_ctc, sizeof jb->ctc_targets);
+    jb->batch = (attn_batch){.B = B,
+                             .T = T,
+                             .lengths = jb->lengths,
+                             .Tt = JTT,
+                             .tgt_in = jb->tgt_in,
+                             .targets = jb->targets,
+                             .features = jb->features,
+                             .Tc = JTC,
+                             .ctc_targets = jb->ctc_targets};
+}
+
+/* The CTC loss sum of m's encoder + CTC head alone: a ctc model with m's encoder-side tensors
+ * (copied by name) over the same frames, ctc_targets as its targets. */
+static double encoder_ctc_sum(const attn_model *m, const joint_batch *jb) {
+    attn_config c = *attn_model_config(m);
+    c.arch = ATTN_ARCH_CTC;
+    c.n_dec_layers = 0;
+    c.ctc_weight = 0.0f;
+    c.label_smoothing = 0.0f;
+    attn_model *e;
+    assert_int_equal(attn_config_validate(&c), ATTN_OK);
+    assert_int_equal(attn_model_create(&c, 1, &e), ATTN_OK);
+    for (int i = 0; i < attn_model_num_tensors(e); i++) {
+        attn_param q;
+        assert_int_equal(attn_model_tensor(e, i, &q), ATTN_OK);
+        int found = 0;
+        for (int k = 0; k < attn_model_num_tensors(m) && !found; k++) {
+            attn_param p;
+            assert_int_equal(attn_model_tensor(m, k, &p), ATTN_OK);
+            if (strcmp(p.name, q.name) != 0) continue;
+            assert_int_equal(p.size, q.size);
+            memcpy(q.data, p.data, q.size * sizeof *q.data);
+            found = 1;
+        }
+        if (!found) fail_msg("ctc model tensor %s is not in the seq2seq model", q.name);
+    }
+    attn_batch eb = {.B = B,
+                     .T = T,
+                     .lengths = jb->lengths,
+                     .Tt = JTC,
+                     .targets = jb->ctc_targets,
+                     .features = jb->features};
+    double sum = loss_sum(e, &eb);
+    attn_model_free(e);
+    return sum;
+}
+
+static void check_joint_gradients(float label_smoothing) {
+    attn_config c = joint_config(label_smoothing);
+    attn_model *m = make_model(&c, 21);
+    joint_batch jb;
+    make_joint_batch(&jb);
+    /* the tensor table: the CTC head after the decoder's tensors */
+    int n_tensors = attn_model_num_tensors(m), at_w = -1, at_b = -1, last_dec = -1;
+    for (int k = 0; k < n_tensors; k++) {
+        attn_param p;
+        assert_int_equal(attn_model_tensor(m, k, &p), ATTN_OK);
+        if (strncmp(p.name, "decoder.", 8) == 0) last_dec = k;
+        if (strcmp(p.name, "ctc.weight") == 0) {
+            at_w = k;
+            assert_int_equal(p.shape[0], JV);
+            assert_int_equal(p.shape[1], 8);
+        }
+        if (strcmp(p.name, "ctc.bias") == 0) at_b = k, assert_int_equal(p.shape[0], JV);
+    }
+    assert_true(last_dec >= 0 && at_w > last_dec && at_b > last_dec);
+    assert_int_equal(attn_model_encoder_length(m, 19), 4);
+    assert_int_equal(attn_model_encoder_length(m, 15), 3);
+
+    /* the joint sum: (1 - lambda) CE + lambda CTC, counted per decoder target */
+    double joint = loss_sum(m, &jb.batch), ce_sum, joint2;
+    long count;
+    assert_int_equal(attn_model_loss(m, &joint2, &count), ATTN_OK);
+    assert_int_equal(count, 6);
+    attn_batch no_ctc = jb.batch;
+    no_ctc.ctc_targets = NULL, no_ctc.Tc = 0;
+    ce_sum = loss_sum(m, &no_ctc);
+    assert_int_equal(attn_model_loss(m, &joint2, &count), ATTN_OK);
+    assert_int_equal(count, 6);
+    double ctc_sum = encoder_ctc_sum(m, &jb), want = 0.7 * ce_sum + 0.3 * ctc_sum;
+    print_message("joint (smoothing %.1f): sum %.9g, CE %.9g, encoder CTC %.9g, 0.7 CE + 0.3 CTC "
+                  "%.9g\n",
+                  (double)label_smoothing, joint, ce_sum, ctc_sum, want);
+    assert_true(isfinite(joint) && isfinite(ce_sum) && ctc_sum > 0 && isfinite(ctc_sum));
+    if (fabs(joint - want) > 1e-5 * fabs(want))
+        fail_msg("joint loss sum %.9g, (1 - 0.3) CE %.9g + 0.3 CTC %.9g = %.9g", joint, ce_sum,
+                 ctc_sum, want);
+
+    /* gradients of the training loss (label smoothing included) */
+    attn_model_zero_grad(m);
+    double sum;
+    assert_int_equal(attn_model_forward(m, &jb.batch, 1, NULL), ATTN_OK);
+    assert_int_equal(attn_model_loss(m, &sum, &count), ATTN_OK);
+    assert_int_equal(count, 6);
+    assert_int_equal(attn_model_backward_sum(m, 1.0f), ATTN_OK);
+    int n_conv;
+    double worst;
+    int failures = compare_gradients(m, &jb.batch, 1, 10, &n_conv, &worst);
+    print_message("seq2seq + ctc 0.3, smoothing %.1f: %d tensors, worst %.3f of tolerance\n",
+                  (double)label_smoothing, n_tensors, worst);
+    assert_int_equal(n_conv, 4);
+    attn_model_free(m);
+    if (failures) fail_msg("%d gradient entries outside tolerance", failures);
+}
+
+static void test_joint_gradients(void **state) {
+    (void)state;
+    check_joint_gradients(0.0f);
+    check_joint_gradients(0.1f);
+}
+
+/* KV-cached decoding over the subsampled encoder, one token at a time, against the full forward's
+ * logits of the same tgt_in: the batch of two (padded source), then each source alone (B = 1,
+ * T its length). */
+static void check_decoding(attn_model *m, const float *features, const int *lengths, int nb, int Tf,
+                           const int *tgt_in) {
+    attn_batch fb = {.B = nb, .T = Tf, .lengths = lengths, .Tt = JTT, .tgt_in = tgt_in,
+                     .features = features};
+    assert_int_equal(attn_model_forward(m, &fb, 0, NULL), ATTN_OK);
+    int rows, cols;
+    const float *lg = attn_model_logits(m, &rows, &cols);
+    assert_int_equal(rows, nb * JTT);
+    assert_int_equal(cols, JV);
+    float *want = malloc((size_t)rows * cols * sizeof *want);
+    memcpy(want, lg, (size_t)rows * cols * sizeof *want);
+    attn_context *ctx;
+    assert_int_equal(attn_context_create(m, nb, JTT, &ctx), ATTN_OK);
+    assert_int_equal(attn_context_set_source_features(ctx, features, lengths, Tf), ATTN_OK);
+    float got[B * JV], ref[B * JV];
+    for (int t = 0; t < JTT; t++) {
+        int tok[B];
+        for (int b = 0; b < nb; b++)
+            tok[b] = tgt_in[b * JTT + t];
+        const float *out;
+        assert_int_equal(attn_context_feed(ctx, tok, 1, &out), ATTN_OK);
+        for (int b = 0; b < nb; b++) {
+            memcpy(got + b * JV, out + b * JV, JV * sizeof *got);
+            memcpy(ref + b * JV, want + ((size_t)b * JTT + t) * JV, JV * sizeof *ref);
+        }
+        tu_assert_close(got, ref, (long)nb * JV, 1e-4, 1e-4,
+                        "cached decoding step vs the full forward's logits");
+    }
+    assert_int_equal(attn_context_length(ctx), JTT);
+    attn_context_free(ctx);
+    free(want);
+}
+
+static void test_joint_decoding(void **state) {
+    (void)state;
+    attn_config c = joint_config(0.0f);
+    attn_model *m = make_model(&c, 23);
+    joint_batch jb;
+    make_joint_batch(&jb);
+    check_decoding(m, jb.features, jb.lengths, B, T, jb.tgt_in);
+    for (int b = 0; b < B; b++)
+        check_decoding(m, jb.features + (size_t)b * T * NF, &joint_len[b], 1, joint_len[b],
+                       jb.tgt_in + b * JTT);
+    /* 6 frames leave the convolutions nothing */
+    attn_context *ctx;
+    assert_int_equal(attn_context_create(m, 1, JTT, &ctx), ATTN_OK);
+    int six = 6;
+    assert_int_equal(attn_context_set_source_features(ctx, jb.features, &six, 6), ATTN_ERR_INVALID);
+    attn_context_free(ctx);
+    attn_model_free(m);
+}
+
+/* The joint model against tests/models/ctc_model_reference.py (torch float64): the CE, CTC and
+ * joint sums to 1e-4 relative, the decoder's logits to 1e-4 relative + 1e-4 absolute. */
+static void test_torch_joint(void **state) {
+    (void)state;
+    const char *src = getenv("ATTN_SOURCE_DIR");
+    if (!src || access("/usr/bin/python3", X_OK) != 0) {
+        print_message("no ATTN_SOURCE_DIR or /usr/bin/python3: skipped\n");
+        skip();
+    }
+    attn_config c = joint_config(0.0f);
+    attn_model *m = make_model(&c, 25);
+    joint_batch jb;
+    make_joint_batch(&jb);
+    attn_batch no_ctc = jb.batch;
+    no_ctc.ctc_targets = NULL, no_ctc.Tc = 0;
+    double ce_sum = loss_sum(m, &no_ctc), ctc_sum = encoder_ctc_sum(m, &jb);
+    double sum = loss_sum(m, &jb.batch);
+    int rows, cols;
+    const float *lg = attn_model_logits(m, &rows, &cols);
+    assert_int_equal(rows, B * JTT);
+    assert_int_equal(cols, JV);
+    const char *model_path = temp_path("model"), *batch_path = temp_path("batch");
+    assert_int_equal(attn_model_save(m, model_path), ATTN_OK);
+    FILE *f = fopen(batch_path, "w");
+    assert_non_null(f);
+    fprintf(f, "%d %d %d %d %d\n", B, T, NF, JTT, JTC);
+    for (int b = 0; b < B; b++)
+        fprintf(f, "%d\n", jb.lengths[b]);
+    for (int i = 0; i < B * JTT; i++)
+        fprintf(f, "%d\n", jb.tgt_in[i]);
+    for (int i = 0; i < B * JTT; i++)
+        fprintf(f, "%d\n", jb.targets[i]);
+    for (int i = 0; i < B * JTC; i++)
+        fprintf(f, "%d\n", jb.ctc_targets[i]);
+    for (int i = 0; i < B * T * NF; i++)
+        fprintf(f, "%.9g\n", (double)jb.features[i]);
+    fclose(f);
+    char cmd[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/models/ctc_model_reference.py %s %s", src,
+             model_path, batch_path);
+    int rc = tu_read_command(cmd, &out);
+    remove(model_path);
+    remove(batch_path);
+    if (rc == 77) {
+        free(out);
+        attn_model_free(m);
+        print_message("/usr/bin/python3 has no torch: skipped\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    assert_non_null(out);
+    long n = 3 + (long)rows * cols;
+    double *want = malloc((size_t)n * sizeof *want);
+    char *at = out, *end;
+    for (long i = 0; i < n; i++) {
+        want[i] = strtod(at, &end);
+        if (end == at) fail_msg("reference output ends after %ld of %ld numbers", i, n);
+        at = end;
+    }
+    print_message("joint: CE %.9g (torch %.9g), CTC %.9g (torch %.9g), sum %.9g (torch %.9g)\n",
+                  ce_sum, want[0], ctc_sum, want[1], sum, want[2]);
+    const double got[3] = {ce_sum, ctc_sum, sum};
+    const char *what[3] = {"CE sum", "CTC sum", "joint sum"};
+    for (int i = 0; i < 3; i++)
+        if (fabs(got[i] - want[i]) > 1e-4 * fabs(want[i]))
+            fail_msg("%s %.9g, torch float64 %.9g", what[i], got[i], want[i]);
+    tu_assert_close_d(lg, want + 3, (long)rows * cols, 1e-4, 1e-4,
+                      "decoder logits vs torch float64");
+    free(want);
+    free(out);
+    attn_model_free(m);
+}
+
 static void test_errors(void **state) {
     (void)state;
     attn_config c = ctc_config(ATTN_NORM_PRE, 4);
@@ -443,7 +765,8 @@ int main(void) {
         cmocka_unit_test(test_table_and_shapes),   cmocka_unit_test(test_gradients_subsample),
         cmocka_unit_test(test_gradients_plain),    cmocka_unit_test(test_padding_invariance),
         cmocka_unit_test(test_torch_subsample),    cmocka_unit_test(test_torch_plain),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_joint_gradients),    cmocka_unit_test(test_joint_decoding),
+        cmocka_unit_test(test_torch_joint),        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
