@@ -66,6 +66,9 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     opts[n++] = cli_section("Front end");
     opts[n++] = cli_row("mels", CLI_INT, &p->fbank.n_mels, NULL, "log-mel bands", 2, 1024, NULL,
                         NULL);
+    opts[n++] = cli_row("mfcc", CLI_INT, &p->fbank.n_mfcc, "N",
+                        "N cepstra of the log-mel bands (DCT-II) instead of the bands", 0, 1024,
+                        NULL, "0: the bands");
     opts[n++] = cli_row("low-freq", CLI_FLOAT, &p->fbank.low_freq, "HZ",
                         "lower edge of the first band", 0, 1e6, NULL, NULL);
     opts[n++] = cli_row("high-freq", CLI_FLOAT, &p->fbank.high_freq, "HZ",
@@ -74,6 +77,16 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     opts[n++] = cli_row("speed-perturb", CLI_FLAG, &p->speed_perturb, NULL,
                         "train on each utterance at speed 0.9, 1.0 or 1.1, drawn per epoch",
                         CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("warp", CLI_FLOAT, &p->max_warp, "A",
+                        "warp each training utterance's bands by a factor in [1 - A, 1 + A]", 0,
+                        0.49, NULL, NULL);
+    opts[n++] = cli_row("tilt", CLI_FLOAT, &p->max_tilt, "G",
+                        "add a random tilt and bump of up to G across the bands", 0, 100, NULL,
+                        NULL);
+    opts[n++] = cli_row("pad-ms", CLI_FLOAT, &p->pad_ms, "MS",
+                        "pad each training file with up to MS of quiet noise before (MS / 2 "
+                        "after)",
+                        0, 1e5, NULL, NULL);
     opts[n++] = cli_row("cmvn-utterance", CLI_FLAG, &p->cmvn_utterance, NULL,
                         "normalise each utterance by its own mean and variance", CLI_ANY, NULL,
                         "the training set's");

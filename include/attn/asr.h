@@ -71,12 +71,16 @@ typedef struct {
 } attn_transcript;
 ATTN_API void attn_transcript_free(attn_transcript *t);
 
+/* Audio whose every sample is below this in magnitude (half of 16-bit PCM's step) is digital
+ * silence: its transcript is "" without running the model. */
+#define ATTN_ASR_SILENCE (1.0f / 65536)
+
 /* Transcribes samples (mono, at the front end's rate): features, the checkpoint's normalisation,
  * the model, then CTC decoding (beam 1: greedy; more: prefix beam search). Audio longer than the
  * model's context is cut into consecutive windows of the longest length it takes, decoded one by
  * one, their texts joined by a space. Errors: ATTN_ERR_INVALID (NULL arguments, beam < 1),
  * the model's, ATTN_ERR_NOMEM. Audio too short for one frame (25 ms) or for the convolutions
- * (7 frames) transcribes to "". */
+ * (7 frames), or digital silence (ATTN_ASR_SILENCE), transcribes to "". */
 ATTN_API attn_status attn_recognizer_transcribe(attn_recognizer *r, const float *samples, long n,
                                                 int beam, attn_transcript *out);
 
@@ -110,6 +114,12 @@ typedef struct {
     /* 1: every utterance is normalised by its own mean and variance (training and recognition)
      * instead of the training set's global statistics (which are still stored) */
     int cmvn_utterance;
+    /* attn_feature_warp of every training utterance (after normalisation): warp and tilt
+     * bounds, 0 for none */
+    float max_warp, max_tilt;
+    /* > 0: every training file gets up to pad_ms of quiet noise (-70 to -45 dB) before it and up
+     * to half that after, lengths drawn per file (recordings rarely start on the first word) */
+    float pad_ms;
     attn_specaugment_params spec; /* the masks */
     int dev_utterances;           /* dev files transcribed at each evaluation (0: all) */
     /* Resuming as attn_translator_params: the run's state at state_path at every evaluation and

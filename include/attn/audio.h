@@ -307,6 +307,16 @@ ATTN_API attn_status attn_specaugment(float *feats, long n_frames, int dim,
                                       const attn_specaugment_params *p, uint64_t seed,
                                       uint64_t stream);
 
+/* A feature-domain stand-in for vocal tract length perturbation and a different channel, for
+ * training: the bins of every frame of feats (n_frames, dim), taken as a frequency axis, are
+ * warped by a factor a ~ U[1 - max_warp, 1 + max_warp] (bin k reads bin k / a of the original,
+ * linearly interpolated, the last bin past the end), then a tilt g z and a bump 2 c (1/4 - z^2),
+ * z = k / (dim - 1) - 1/2, with g, c ~ U[-max_tilt, max_tilt], are added (log-energies: a
+ * smooth change of the spectral envelope). One draw per call, from (seed, stream) alone.
+ * Errors: ATTN_ERR_INVALID for NULL feats, dim < 2 or > 4096, max_warp outside [0, 0.5). */
+ATTN_API attn_status attn_feature_warp(float *feats, long n_frames, int dim, double max_warp,
+                                       double max_tilt, uint64_t seed, uint64_t stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 /* audio/specaugment.c: SpecAugment's frequency and time masks (Park et al. 2019), no time warp. */
 #include <math.h>
+#include <string.h>
 
 #include "attn/audio.h"
 #include "core/error.h"
@@ -43,6 +44,35 @@ attn_status attn_specaugment(float *feats, long n_frames, int dim, const attn_sp
         for (long u = t0; u < t0 + t; u++)
             for (int d = 0; d < dim; d++)
                 feats[u * dim + d] = p->fill;
+    }
+    return ATTN_OK;
+}
+
+attn_status attn_feature_warp(float *feats, long n_frames, int dim, double max_warp,
+                              double max_tilt, uint64_t seed, uint64_t stream) {
+    if (n_frames < 0 || dim < 2 || (n_frames > 0 && !feats) || !(max_warp >= 0 && max_warp < 0.5) ||
+        !(max_tilt >= 0 && max_tilt < 1e3))
+        return attn_error(ATTN_ERR_INVALID, "feature warp: bad arguments");
+    if (n_frames == 0 || (max_warp == 0 && max_tilt == 0)) return ATTN_OK;
+    attn_rng rng;
+    attn_rng_init(&rng, seed, stream);
+    double a = 1 + max_warp * (2.0 * attn_rng_uniform(&rng) - 1); /* warp factor */
+    double g = max_tilt * (2.0 * attn_rng_uniform(&rng) - 1);     /* tilt, low to high */
+    double c = max_tilt * (2.0 * attn_rng_uniform(&rng) - 1);     /* a bump in the middle */
+    float row[4096];
+    if (dim > 4096) return attn_error(ATTN_ERR_INVALID, "feature warp: dim %d > 4096", dim);
+    for (long t = 0; t < n_frames; t++) {
+        float *x = feats + (size_t)t * dim;
+        memcpy(row, x, (size_t)dim * sizeof *row);
+        for (int k = 0; k < dim; k++) {
+            double u = k / a; /* the value of bin k comes from bin k / a of the original */
+            if (u > dim - 1) u = dim - 1;
+            int i = (int)u;
+            double f = u - i;
+            double v = i + 1 < dim ? (1 - f) * row[i] + f * row[i + 1] : row[i];
+            double z = (double)k / (dim - 1) - 0.5; /* -0.5 .. 0.5 across the bins */
+            x[k] = (float)(v + g * z + c * (0.25 - z * z) * 4 / 2);
+        }
     }
     return ATTN_OK;
 }

@@ -672,6 +672,15 @@ attn_status attn_recognizer_transcribe(attn_recognizer *r, const float *samples,
     if (!r || (n > 0 && !samples) || n < 0 || beam < 1)
         return attn_error(ATTN_ERR_INVALID, "attn_recognizer_transcribe: bad arguments");
     double t0 = now();
+    float peak = 0;
+    for (long i = 0; i < n; i++) /* a NaN sample makes peak NaN: fbank refuses it below */
+        peak = fabsf(samples[i]) > peak || isnan(samples[i]) ? fabsf(samples[i]) : peak;
+    if (peak < ATTN_ASR_SILENCE) { /* digital silence */
+        out->text = calloc(1, 1);
+        out->audio_seconds = (double)n / r->frontend.sample_rate;
+        out->seconds = now() - t0;
+        return out->text ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "out of memory");
+    }
     float *feats;
     long frames;
     ATTN_TRY(asr_features(r, r->fb, samples, n, &feats, &frames));

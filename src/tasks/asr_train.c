@@ -11,6 +11,7 @@
 #include "attn/data.h"
 #include "attn/runtime.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "tasks/asr_internal.h"
 #include "text/text_internal.h"
 
@@ -100,10 +101,30 @@ static attn_status features_at(attn_fbank *fb, const float *x, long n, double fa
     return s;
 }
 
+/* x with up to max_ms of quiet noise before it and half that after (*y malloc'd, *m samples):
+ * the lengths uniform, the noise Gaussian at -70 to -45 dB full scale, all from (seed, i). */
+static attn_status pad_quiet(const float *x, long n, int rate, float max_ms, uint64_t seed, long i,
+                             float **y, long *m) {
+    attn_rng rng;
+    attn_rng_init(&rng, seed ^ 0x70616473ULL, (uint64_t)i);
+    long lead = (long)(attn_rng_uniform(&rng) * max_ms * rate / 1000);
+    long trail = (long)(attn_rng_uniform(&rng) * max_ms * rate / 2000);
+    float std = powf(10.0f, (-70.0f + 25.0f * attn_rng_uniform(&rng)) / 20.0f);
+    *m = lead + n + trail;
+    *y = malloc((size_t)*m * sizeof **y + 1);
+    if (!*y) return attn_error(ATTN_ERR_NOMEM, "out of memory");
+    for (long k = 0; k < lead; k++)
+        (*y)[k] = std * attn_rng_normal(&rng);
+    memcpy(*y + lead, x, (size_t)n * sizeof *x);
+    for (long k = lead + n; k < *m; k++)
+        (*y)[k] = std * attn_rng_normal(&rng);
+    return ATTN_OK;
+}
+
 /* Raw features of every file of set (threads of their own: one extractor each); with perturb,
- * also at speeds 0.9 and 1.1. */
+ * also at speeds 0.9 and 1.1; with pad_ms > 0, each file padded by pad_quiet first. */
 static attn_status compute_features(const attn_fbank_params *fp, const attn_speech_set *set,
-                                    int perturb, feat_set *out) {
+                                    int perturb, float pad_ms, uint64_t seed, feat_set *out) {
     out->n = set->n;
     out->feats = calloc((size_t)set->n + 1, sizeof *out->feats);
     out->frames = calloc((size_t)set->n + 1, sizeof *out->frames);
@@ -126,6 +147,13 @@ static attn_status compute_features(const attn_fbank_params *fp, const attn_spee
             float *x = NULL;
             long n = 0;
             s = attn_audio_load(set->paths[i], fp->sample_rate, &x, &n, NULL);
+            if (s == ATTN_OK && pad_ms > 0) {
+                float *y = NULL;
+                long m = 0;
+                s = pad_quiet(x, n, fp->sample_rate, pad_ms, seed, i, &y, &m);
+                free(x);
+                x = y, n = m;
+            }
             if (s == ATTN_OK) s = features_at(fb, x, n, 1.0, &out->feats[i], &out->frames[i]);
             for (int v = 0; perturb && v < 2 && s == ATTN_OK; v++)
                 s = features_at(fb, x, n, speeds[2 * v], &out->fast[v][i],
@@ -296,6 +324,10 @@ static attn_status speech_next(void *self, long index, int rank, int n_ranks, at
         const float *src = version(c->f, u, pick(c, u), &frames);
         float *x = c->x + (size_t)i * T * F;
         memcpy(x, src, (size_t)frames * F * sizeof(float));
+        if (c->p->max_warp > 0 || c->p->max_tilt > 0)
+            ATTN_TRY(attn_feature_warp(x, frames, F, c->p->max_warp, c->p->max_tilt,
+                                       c->p->train.seed ^ 0x77617270ULL,
+                                       (uint64_t)index * 65536u + (uint64_t)(lo + i)));
         if (c->p->specaugment)
             ATTN_TRY(attn_specaugment(x, frames, F, &c->p->spec, c->p->train.seed,
                                       (uint64_t)index * 65536u + (uint64_t)(lo + i)));
@@ -449,8 +481,9 @@ static attn_status prepare(run *r, const attn_speech_set *train, attn_asr_result
         ATTN_TRY(attn_fbank_create(&r->r->frontend, &r->r->fb));
     }
     double t0 = now();
-    ATTN_TRY(compute_features(&r->r->frontend, train, p->speed_perturb, &r->train_f));
-    if (r->dev) ATTN_TRY(compute_features(&r->r->frontend, r->dev, 0, &r->dev_f));
+    ATTN_TRY(compute_features(&r->r->frontend, train, p->speed_perturb, p->pad_ms, p->train.seed,
+                              &r->train_f));
+    if (r->dev) ATTN_TRY(compute_features(&r->r->frontend, r->dev, 0, 0, 0, &r->dev_f));
     res->feature_seconds = now() - t0;
     int F = attn_fbank_dim(r->r->fb);
     if (!p->resume) {
