@@ -15,22 +15,24 @@
 
 typedef struct {
     const char *train, *dev, *out;
-    int resume, threads, quiet, no_specaugment;
+    int resume, threads, quiet, no_specaugment, global_cmvn;
     attn_asr_params p;
 } train_args;
 
 static const cli_help train_help = {
     "attn train asr --train FILE --dev FILE --out CKPT [options]",
-    "Trains a speech recognizer: 80 log-mel bands (Kaldi's fbank) normalised by the training\n"
-    "set's mean and variance, two 3x3 stride-2 convolutions (4x fewer positions), a Transformer\n"
-    "encoder and a linear layer over the characters of the transcripts plus the CTC blank,\n"
-    "trained with the CTC loss. FILE holds lines \"path<TAB>transcript[<TAB>speaker]\" (paths\n"
-    "relative to FILE's folder; data/make_speech.py writes them); audio is any format libsndfile\n"
-    "reads, mixed to mono and resampled to 16 kHz. Batches hold up to --max-frames frames of\n"
-    "utterances of similar length, masked by SpecAugment. After every epoch (and every\n"
-    "--eval-every steps) the dev set is transcribed greedily; the model with the best dev WER\n"
-    "is written to CKPT with its labels, front end and statistics (self-contained), and the\n"
-    "run's state to CKPT less .safetensors + .resume.safetensors, which --resume continues\n"
+    "Trains a speech recognizer: 80 log-mel bands (Kaldi's fbank) normalised per utterance\n"
+    "(or by the training set's statistics), two 3x3 stride-2 convolutions (4x fewer positions),\n"
+    "a Transformer encoder with a CTC layer over the characters of the transcripts, and an\n"
+    "attention decoder over the same characters trained jointly, (1 - L) CE + L CTC with L =\n"
+    "--ctc-weight (--dec-layers 0: CTC alone); decoding then scores hypotheses by both.\n"
+    "FILE holds lines \"path<TAB>transcript[<TAB>speaker]\" (paths relative to FILE's folder;\n"
+    "data/make_speech.py writes them); audio is any format libsndfile reads, mixed to mono and\n"
+    "resampled to 16 kHz. Batches hold up to --max-frames frames of utterances of similar\n"
+    "length, masked by SpecAugment. After every epoch (and every --eval-every steps) the dev\n"
+    "set is transcribed greedily; the model with the best dev WER is written to CKPT with its\n"
+    "labels, front end and statistics (self-contained), and the run's state to CKPT less\n"
+    ".safetensors + .resume.safetensors, which --resume continues\n"
     "exactly. Ctrl-C stops after the current step (exit status 130).\n",
     "  attn train asr --train data/corpora/speech/digits/train.tsv \\\n"
     "      --dev data/corpora/speech/digits/dev.tsv --out digits.safetensors --epochs 10\n",
@@ -53,8 +55,8 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                         CLI_ANY, NULL, NULL);
     train_opts_model(&p->model, "encoder layers", opts, &n);
     opts[n++] = cli_row("dec-layers", CLI_INT, &p->model.n_dec_layers, NULL,
-                        "layers of an attention decoder trained jointly with CTC", 0, 1000, NULL,
-                        "0: CTC alone");
+                        "layers of an attention decoder trained jointly with CTC (0: CTC alone)",
+                        0, 1000, NULL, NULL);
     opts[n++] = cli_row("ctc-weight", CLI_FLOAT, &p->model.ctc_weight, NULL,
                         "lambda of the joint loss (1 - lambda) CE + lambda CTC, and of decoding",
                         0.01, 0.99, NULL, NULL);
@@ -66,6 +68,9 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     opts[n++] = cli_section("Front end");
     opts[n++] = cli_row("mels", CLI_INT, &p->fbank.n_mels, NULL, "log-mel bands", 2, 1024, NULL,
                         NULL);
+    opts[n++] = cli_row("frame-shift", CLI_FLOAT, &p->fbank.frame_shift_ms, "MS",
+                        "milliseconds between frames (the encoder sees one position per 4)", 1,
+                        100, NULL, NULL);
     opts[n++] = cli_row("mfcc", CLI_INT, &p->fbank.n_mfcc, "N",
                         "N cepstra of the log-mel bands (DCT-II) instead of the bands", 0, 1024,
                         NULL, "0: the bands");
@@ -88,8 +93,11 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                         "after)",
                         0, 1e5, NULL, NULL);
     opts[n++] = cli_row("cmvn-utterance", CLI_FLAG, &p->cmvn_utterance, NULL,
-                        "normalise each utterance by its own mean and variance", CLI_ANY, NULL,
-                        "the training set's");
+                        "normalise each utterance by its own mean and variance (the default)",
+                        CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("global-cmvn", CLI_FLAG, &a->global_cmvn, NULL,
+                        "normalise by the training set's mean and variance instead", CLI_ANY,
+                        NULL, NULL);
     train_opts_optim(&p->train, &p->adamw, &p->model, opts, &n);
     opts[n++] = cli_row("epochs", CLI_INT, &p->train.epochs, NULL, "passes over the training set",
                         1, 1 << 20, NULL, NULL);
@@ -101,6 +109,14 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                         1 << 20, NULL, NULL);
     opts[n++] = cli_row("no-specaugment", CLI_FLAG, &a->no_specaugment, NULL,
                         "train on the features unmasked", CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("freq-mask", CLI_INT, &p->spec.max_freq_width, "F",
+                        "SpecAugment: each of its 2 frequency masks covers up to F bands", 0,
+                        1 << 20, NULL, NULL);
+    opts[n++] = cli_row("time-mask", CLI_INT, &p->spec.max_time_width, "T",
+                        "SpecAugment: each of its 2 time masks covers up to T frames", 0,
+                        1 << 20, NULL, NULL);
+    opts[n++] = cli_row("time-mask-ratio", CLI_FLOAT, &p->spec.max_time_ratio, "P",
+                        "SpecAugment: and at most P of the utterance", 0, 1, NULL, NULL);
     opts[n++] = cli_row("ema", CLI_FLOAT, &p->train.ema_decay, "D",
                         "evaluate and keep a moving average of the weights, decay D (0: off)", 0,
                         0.999999, NULL, NULL);
@@ -124,6 +140,7 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
         return CLI_USAGE;
     }
     p->specaugment = !a->no_specaugment;
+    if (a->global_cmvn) p->cmvn_utterance = 0;
     if (p->train.steps) p->train.epochs = 0;
     return train_opts_check(&p->model, &p->train, opts);
 }

@@ -19,25 +19,27 @@
 #define BATCH_STREAM 0x61737200ULL /* "asr" */
 
 attn_asr_params attn_asr_default_params(void) {
-    attn_asr_params p = {.model = attn_config_default(ATTN_ARCH_CTC),
+    attn_asr_params p = {.model = attn_config_default(ATTN_ARCH_SEQ2SEQ),
                          .train = attn_train_default_params(),
                          .adamw = attn_adamw_default_params(),
                          .fbank = attn_fbank_default_params(),
-                         .max_frames = 20000,
+                         .max_frames = 16000,
                          .bucket = 2000,
                          .specaugment = 1,
                          .spec = attn_specaugment_default_params(),
+                         .cmvn_utterance = 1,
+                         .pad_ms = 400,
                          .dev_utterances = 0};
     attn_config *m = &p.model;
     m->n_features = p.fbank.n_mels;
-    m->subsample = 4, m->conv_channels = 64;
+    m->subsample = 4, m->conv_channels = 32;
     m->max_len = 2048, m->d_model = 192, m->n_heads = 4, m->d_ff = 768, m->n_layers = 6;
+    m->n_dec_layers = 2, m->ctc_weight = 0.3f; /* 0 decoder layers: a CTC model */
     m->norm = ATTN_NORM_PRE, m->pos = ATTN_POS_SINUSOIDAL, m->act = ATTN_ACT_GELU_TANH;
     m->dropout = 0.1f;
-    m->n_dec_layers = 0, m->ctc_weight = 0.3f; /* with decoder layers: lambda */
-    p.spec.max_freq_width = 15, p.spec.max_time_width = 40, p.spec.max_time_ratio = 0.2f;
-    p.train.epochs = 20;
-    p.train.schedule = (attn_schedule){.kind = ATTN_SCHEDULE_COSINE, .lr = 1e-3f, .warmup = 500};
+    p.spec.max_freq_width = 10, p.spec.max_time_width = 10, p.spec.max_time_ratio = 0.1f;
+    p.train.epochs = 10;
+    p.train.schedule = (attn_schedule){.kind = ATTN_SCHEDULE_COSINE, .lr = 1e-3f, .warmup = 300};
     p.train.eval_each_epoch = 1;
     p.train.eval_at_end = 1;
     return p;

@@ -45,8 +45,8 @@ done
 [[ $(wc -l <"$tmp/data/all.tsv") -eq 6 ]] || fail "sample lists: $(cat "$tmp/data/all.tsv")"
 cd "$tmp" || exit 1
 
-# 1. a tiny model learns the six utterances
-M=(--layers 1 --d-model 32 --heads 2 --conv-channels 4 --max-frames 4000 --lr 3e-3 --warmup 10
+# 1. a tiny CTC model learns the six utterances
+M=(--dec-layers 0 --pad-ms 0 --global-cmvn --layers 1 --d-model 32 --heads 2 --conv-channels 4 --max-frames 4000 --lr 3e-3 --warmup 10
    --no-specaugment --dropout 0)
 "$BIN" train asr --train data/all.tsv --dev data/all.tsv --out "$tmp/asr.safetensors" "${M[@]}" \
     --steps 150 --eval-every 50 >train.out 2>train.err ||
@@ -90,9 +90,9 @@ for r, want, name in zip(rows, (plain[0], plain[3]), ("digits_train", "sentences
         last = w["start"]
 PY
 
-# 3. --resume is exact: SIGINT once the state file exists, --resume, cmp with a straight run
+# 3. --resume is exact (a joint CTC / attention model): SIGINT once the state file exists, --resume, cmp with a straight run
 head -n 1 data/all.tsv >data/one.tsv
-R=(--train data/all.tsv --dev data/one.tsv --layers 1 --d-model 32 --heads 2 --conv-channels 4
+R=(--train data/all.tsv --dev data/one.tsv --dec-layers 1 --layers 1 --d-model 32 --heads 2 --conv-channels 4
    --max-frames 3000 --lr 3e-3 --warmup 10 --steps 30 --dropout 0.1 --eval-every 10 --quiet)
 "$BIN" train asr "${R[@]}" --out straight.safetensors >/dev/null 2>straight.err ||
     fail "train asr (straight): exit status $? ($(cat straight.err))"
