@@ -18,13 +18,15 @@ typedef struct {
 static const cli_help transcribe_help = {
     "attn transcribe --model CKPT [--beam K] [--json] FILE...",
     "Prints one line per audio FILE (any format libsndfile reads, any rate, mono or not): its\n"
-    "transcript by a model of `attn train asr`, greedy CTC decoding or with --beam K a prefix beam\n"
-    "search. Silence prints an empty line. Audio longer than the model's context is cut into\n"
-    "windows of that length, transcribed one after the other. --json prints {\"file\", \"text\",\n"
-    "\"audio_seconds\", \"seconds\", \"rtf\" (seconds / audio_seconds), \"words\": [{\"word\",\n"
-    "\"start\", \"end\"}]} per file (word times in seconds from the best path, greedy only).\n"
+    "transcript by a model of `attn train asr`. A CTC model decodes greedily, or with --beam K by\n"
+    "a prefix beam search; a joint CTC / attention model by a beam search of K hypotheses scored\n"
+    "by the decoder and by CTC prefix probabilities. Digital silence prints an empty line. Audio\n"
+    "longer than the model's context is cut into windows of that length, transcribed one after\n"
+    "the other. --json prints {\"file\", \"text\", \"audio_seconds\", \"seconds\", \"rtf\"\n"
+    "(seconds / audio_seconds), \"windows\", \"words\": [{\"word\", \"start\", \"end\"}]} per\n"
+    "file; word times (seconds) come from a CTC model's best path, greedy only.\n"
     "A file that cannot be read is an error on stderr and exit status 1 after the others.\n",
-    "  attn transcribe --model digits.safetensors data/samples/speech/digits-0.wav\n",
+    "  attn transcribe --model digits.safetensors data/samples/speech/digits/wav/test/*.wav\n",
 };
 
 static void print_json(const char *path, const attn_transcript *t) {
@@ -32,8 +34,10 @@ static void print_json(const char *path, const attn_transcript *t) {
     cls_json_string(stdout, path);
     printf(", \"text\": ");
     cls_json_string(stdout, t->text);
-    printf(", \"audio_seconds\": %.3f, \"seconds\": %.4f, \"rtf\": %.4f, \"words\": [",
-           t->audio_seconds, t->seconds, t->audio_seconds > 0 ? t->seconds / t->audio_seconds : 0);
+    printf(", \"audio_seconds\": %.3f, \"seconds\": %.4f, \"rtf\": %.4f, \"windows\": %d, "
+           "\"words\": [",
+           t->audio_seconds, t->seconds, t->audio_seconds > 0 ? t->seconds / t->audio_seconds : 0,
+           t->n_windows);
     const char *w = t->text;
     for (int i = 0; i < t->n_words; i++) {
         while (*w == ' ')

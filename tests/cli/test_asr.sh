@@ -115,6 +115,19 @@ cmp -s straight.safetensors cut.safetensors ||
 cmp -s straight.resume.safetensors cut.resume.safetensors ||
     fail "--resume: the state file differs from the uninterrupted run's"
 
+# 3b. audio longer than the model's context goes through in windows: a model of 48 positions
+#     (195 frames, 1.95 s) cuts the six samples joined (about 7 s) into four
+"$BIN" train asr --train data/all.tsv --out short.safetensors --dec-layers 0 --layers 1 \
+    --d-model 16 --heads 2 --conv-channels 2 --max-len 48 --steps 1 --quiet >/dev/null 2>short.err ||
+    fail "train asr --max-len 48: exit status $? ($(cat short.err))"
+sox data/*.wav long.wav 2>/dev/null || fail "sox: cannot join the samples"
+"$BIN" transcribe --model short.safetensors --json long.wav >long.out 2>long.err ||
+    fail "transcribe of a long file: exit status $? ($(cat long.err))"
+/usr/bin/python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["windows"] >= 3 and j["audio_seconds"] > 5, j' long.out || fail "long file: $(cat long.out)"
+
 # 4. bad input
 expect() { # status, message part, command...
     local want=$1 msg=$2
