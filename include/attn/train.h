@@ -96,6 +96,14 @@ ATTN_API attn_status attn_checkpoint_load(const char *path, attn_model **m, attn
  * ATTN_ERR_MISSING if the key is absent. */
 ATTN_API attn_status attn_checkpoint_read_meta(const char *path, const char *key, char **value);
 
+/* The parameters of the best evaluation of a run being resumed (attn_train_params.resume_best):
+ * with st->best_step > 0, the model kept at save_path, which must have as many parameters as m,
+ * copied into *best (malloc'd, the caller frees); otherwise *best is NULL (no evaluation kept
+ * one yet, or no save_path). Errors: attn_model_load's, ATTN_ERR_SHAPE (another model),
+ * ATTN_ERR_NOMEM; the messages say "cannot resume". */
+ATTN_API attn_status attn_train_resume_best(const char *save_path, const attn_model *m,
+                                            const attn_train_state *st, float **best);
+
 /* ---- the training loop ----------------------------------------------------------------------
  *
  * attn_train runs the steps of a run for every model family: each step takes `accum` micro-batches

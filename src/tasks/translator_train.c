@@ -153,19 +153,7 @@ static attn_status load_resume(run *r, attn_optimizer **opt, attn_train_state *s
     if (s != ATTN_OK)
         return attn_error_context(s, "cannot resume: the tokenizer of '%s'", p->state_path);
     ATTN_TRY(attn_translator_check(p->state_path, r->t));
-    if (st->best_step <= 0 || !p->train.save_path) return ATTN_OK;
-    attn_model *b;
-    ATTN_TRY(attn_model_load(p->train.save_path, &b));
-    size_t n = attn_model_num_params(r->t->model);
-    if (attn_model_num_params(b) != n)
-        s = attn_error(ATTN_ERR_SHAPE, "cannot resume: '%s' holds another model than '%s'",
-                       p->train.save_path, p->state_path);
-    else if (!(*best = malloc(n * sizeof **best)))
-        s = attn_error(ATTN_ERR_NOMEM, "cannot resume: no room for %zu parameters", n);
-    else
-        memcpy(*best, attn_model_params(b), n * sizeof **best);
-    attn_model_free(b);
-    return s;
+    return attn_train_resume_best(p->train.save_path, r->t->model, st, best);
 }
 
 /* The data encoded with the run's tokenizer, the sources, then attn_train from *st with *opt

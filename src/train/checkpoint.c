@@ -384,3 +384,23 @@ attn_status attn_checkpoint_read_meta(const char *path, const char *key, char **
     attn_safetensors_close(f);
     return rc;
 }
+
+attn_status attn_train_resume_best(const char *save_path, const attn_model *m,
+                                   const attn_train_state *st, float **best) {
+    if (!m || !st || !best) return attn_error(ATTN_ERR_INVALID, "attn_train_resume_best: NULL");
+    *best = NULL;
+    if (st->best_step <= 0 || !save_path) return ATTN_OK;
+    attn_model *b;
+    attn_status s = attn_model_load(save_path, &b);
+    if (s != ATTN_OK) return attn_error_context(s, "cannot resume: the best model so far");
+    size_t n = attn_model_num_params(m);
+    if (attn_model_num_params(b) != n)
+        s = attn_error(ATTN_ERR_SHAPE, "cannot resume: '%s' holds another model than the run's",
+                       save_path);
+    else if (!(*best = malloc(n * sizeof **best)))
+        s = attn_error(ATTN_ERR_NOMEM, "cannot resume: no room for %zu parameters", n);
+    else
+        memcpy(*best, attn_model_params(b), n * sizeof **best);
+    attn_model_free(b);
+    return s;
+}
