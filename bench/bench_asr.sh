@@ -3,7 +3,8 @@
 # CMU PocketSphinx on the same test audio, in one run (bench/README.md, "Speech recognition: the
 # recipe and its result"). Not part of make test. For each task, `attn eval asr` transcribes
 # test.tsv greedily and with a prefix beam of 8 and prints WER, CER and the real-time factor
-# (compute seconds per second of audio, reading and features included, 2 threads); then
+# (compute seconds per second of audio, reading and features included, 2 threads), and the
+# beam-8 figures by voice; then
 # bench/bench_speech_baseline.sh decodes the same files with PocketSphinx (general en-us language
 # model, and the digit-loop grammar for digits). CORPUS_DIR defaults to data/corpora/speech.
 set -euo pipefail
@@ -18,9 +19,19 @@ echo "# $("$attn" --version | tr '\n' ' ')"
 for task in digits sentences; do
     ckpt=$digits
     [[ $task == sentences ]] && ckpt=$sentences
+    tmp=$(mktemp -d)
     for beam in 1 8; do
         printf 'attn %-9s beam %d  ' "$task" "$beam"
-        "$attn" eval asr --model "$ckpt" --data "$corpus/$task/test.tsv" --beam "$beam"
+        "$attn" eval asr --model "$ckpt" --data "$corpus/$task/test.tsv" --beam "$beam" \
+            --hyp-out "$tmp/hyp"
     done
+    # by voice, beam 8 (the third column of test.tsv names it)
+    for voice in kal awb rms slt; do
+        paste "$corpus/$task/test.tsv" "$tmp/hyp" | awk -F'\t' -v v="flite:$voice" '$3 == v' >"$tmp/v"
+        cut -f2 "$tmp/v" >"$tmp/ref" && cut -f4 "$tmp/v" >"$tmp/h"
+        printf 'attn %-9s beam 8  %-4s ' "$task" "$voice"
+        "$attn" eval asr --ref "$tmp/ref" --hyp "$tmp/h"
+    done
+    rm -rf "$tmp"
 done
 "$here/bench/bench_speech_baseline.sh" "$corpus"

@@ -13,6 +13,7 @@
 typedef struct {
     const char *model, *data, *ref, *hyp, *hyp_out;
     int beam, json, threads;
+    float ctc_weight;
 } eval_args;
 
 static const cli_help eval_help = {
@@ -70,6 +71,7 @@ static int score_model(const eval_args *a, attn_error_rate *wer, attn_error_rate
     char **hyps = NULL;
     attn_status s = attn_recognizer_load(a->model, &r);
     int rc = s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot load the model");
+    if (rc == CLI_OK && a->ctc_weight > 0) attn_recognizer_set_ctc_weight(r, a->ctc_weight);
     if (rc == CLI_OK && (s = attn_speech_set_read(a->data, &set)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot read '%s'", a->data);
     if (rc == CLI_OK && set.n == 0) {
@@ -108,6 +110,8 @@ int cmd_eval_asr(int argc, char **argv) {
                 CLI_ANY, NULL, NULL),
         cli_row("beam", CLI_INT, &a.beam, "K", "prefix beam width (1: greedy)", 1, 1024, NULL,
                 NULL),
+        cli_row("ctc-weight", CLI_FLOAT, &a.ctc_weight, "L",
+                "a joint model's beam: L CTC + (1 - L) attention", 0, 1, NULL, "the training's"),
         cli_row("hyp-out", CLI_STRING, &a.hyp_out, "FILE", "write the transcripts there", CLI_ANY,
                 NULL, NULL),
         cli_row("ref", CLI_STRING, &a.ref, "REF", "reference sentences, one per line", CLI_ANY,

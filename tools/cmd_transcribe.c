@@ -13,6 +13,7 @@
 typedef struct {
     const char *model;
     int beam, json, threads;
+    float ctc_weight;
 } transcribe_args;
 
 static const cli_help transcribe_help = {
@@ -59,6 +60,8 @@ int cmd_transcribe(int argc, char **argv) {
                 CLI_ANY, NULL, NULL),
         cli_row("beam", CLI_INT, &a.beam, "K", "prefix beam width (1: greedy)", 1, 1024, NULL,
                 NULL),
+        cli_row("ctc-weight", CLI_FLOAT, &a.ctc_weight, "L",
+                "a joint model's beam: L CTC + (1 - L) attention", 0, 1, NULL, "the training's"),
         cli_row("json", CLI_FLAG, &a.json, NULL, "one JSON object per file", CLI_ANY, NULL, NULL),
         cli_row("threads", CLI_INT, &a.threads, NULL, "threads", 0, 4096, NULL,
                 "$ATTN_NUM_THREADS, else all cores"),
@@ -77,6 +80,7 @@ int cmd_transcribe(int argc, char **argv) {
     attn_recognizer *r = NULL;
     if (rc == CLI_OK && (s = attn_recognizer_load(a.model, &r)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot load the model");
+    if (rc == CLI_OK && a.ctc_weight > 0) attn_recognizer_set_ctc_weight(r, a.ctc_weight);
     int failed = 0;
     for (int i = 0; rc == CLI_OK && i < n; i++) {
         attn_transcript t;

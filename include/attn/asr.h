@@ -58,6 +58,11 @@ ATTN_API void attn_recognizer_free(attn_recognizer *r);
 ATTN_API attn_model *attn_recognizer_model(const attn_recognizer *r);
 ATTN_API const attn_fbank_params *attn_recognizer_frontend(const attn_recognizer *r);
 
+/* The weight lambda of the CTC prefix scores in a joint model's beam search, score = lambda CTC +
+ * (1 - lambda) attention (0: the training objective's, the default; 1: CTC alone guides the
+ * decoder's labels). No effect on a CTC model. ATTN_ERR_INVALID outside [0, 1]. */
+ATTN_API attn_status attn_recognizer_set_ctc_weight(attn_recognizer *r, float weight);
+
 /* One file's transcript. Word times come from the best path (greedy decoding, beam 1): a word
  * starts at the encoder position of its first label and ends one position (4 frames) after its
  * last; with a beam they are absent (n_words 0). */

@@ -114,6 +114,13 @@ attn_model *attn_recognizer_model(const attn_recognizer *r) {
     return r ? r->model : NULL;
 }
 
+attn_status attn_recognizer_set_ctc_weight(attn_recognizer *r, float weight) {
+    if (!r || !(weight >= 0 && weight <= 1))
+        return attn_error(ATTN_ERR_INVALID, "ctc weight %g is outside [0, 1]", (double)weight);
+    r->ctc_weight = weight;
+    return ATTN_OK;
+}
+
 const attn_fbank_params *attn_recognizer_frontend(const attn_recognizer *r) {
     return r ? &r->frontend : NULL;
 }
@@ -482,7 +489,7 @@ static attn_status joint_decode(attn_recognizer *r, const float *feats, int n, i
     attn_model *m = r->model;
     const attn_config *c = attn_model_config(m);
     int V = c->vocab_size, K = beam, bos = r->bos, eos = r->eos;
-    double lam = c->ctc_weight;
+    double lam = r->ctc_weight > 0 ? r->ctc_weight : c->ctc_weight;
     attn_batch b = {.B = 1, .T = n, .features = feats, .Tt = 1, .tgt_in = &bos};
     ATTN_TRY(attn_model_forward(m, &b, 0, NULL));
     int T;

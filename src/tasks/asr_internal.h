@@ -12,6 +12,7 @@ struct attn_recognizer {
     int32_t *labels; /* (n_labels) code points; labels[0] = 0 stands for the blank, and an
                         attention decoder's BOS / EOS are -1 / -2 ("<s>", "</s>") */
     int bos, eos;    /* their ids (1, 2), or -1 for a CTC model */
+    float ctc_weight; /* joint decoding's lambda: the config's unless set */
     attn_fbank_params frontend;
     attn_fbank *fb;
     attn_cmvn_stats cmvn;
