@@ -222,6 +222,31 @@ ATTN_API attn_status attn_batch_plan_make_tokens(const int *lengths, long n, lon
 /* Frees the arrays and zeroes the plan; safe on a zeroed plan and on NULL. */
 ATTN_API void attn_batch_plan_free(attn_batch_plan *p);
 
+/* Token-budget batches epoch after epoch, for a batch source: epoch e is
+ * attn_batch_plan_make_tokens(lengths, n, max_tokens, bucket, shuffle, seed, stream + e), and
+ * batch i of the run is batch i - (the batches of the epochs before) of the epoch it falls in
+ * (epochs may differ by a few batches; they are walked in order, so asking for an earlier batch
+ * replans from epoch 0). lengths is borrowed. Fields are private but for `plan` (the current
+ * epoch's; plan.n_batches of epoch 0 after init). */
+typedef struct {
+    const int *lengths;
+    long n, max_tokens, bucket;
+    int shuffle;
+    uint64_t seed, stream;
+    attn_batch_plan plan;
+    long epoch, first; /* plan's epoch (-1: none) and the run's index of its first batch */
+} attn_epoch_plans;
+
+/* Plans epoch 0. Errors: attn_batch_plan_make_tokens's (*e is then freed). */
+ATTN_API attn_status attn_epoch_plans_init(attn_epoch_plans *e, const int *lengths, long n,
+                                           long max_tokens, long bucket, int shuffle,
+                                           uint64_t seed, uint64_t stream);
+/* The rows of batch `index` of the run (*rows into e's plan, valid until the next call, *n_rows
+ * of them) and the epoch it belongs to (may be NULL). */
+ATTN_API attn_status attn_epoch_plans_batch(attn_epoch_plans *e, long index, const long **rows,
+                                            long *n_rows, long *epoch);
+ATTN_API void attn_epoch_plans_free(attn_epoch_plans *e);
+
 /* ---- batch sources for attn_train (attn/train.h) -------------------------------------------- */
 
 /* Language-model batches: batch i (process r of n) is B windows of T + 1 consecutive ids of

@@ -203,3 +203,50 @@ attn_status attn_batch_plan_make_tokens(const int *lengths, long n, long max_tok
     if (s != ATTN_OK) attn_batch_plan_free(out);
     return s;
 }
+
+/* ---- epoch after epoch ---------------------------------------------------------------------- */
+
+static attn_status plan_epoch(attn_epoch_plans *e, long epoch) {
+    attn_batch_plan_free(&e->plan);
+    e->epoch = -1;
+    ATTN_TRY(attn_batch_plan_make_tokens(e->lengths, e->n, e->max_tokens, e->bucket, e->shuffle,
+                                         e->seed, e->stream + (uint64_t)epoch, &e->plan));
+    e->epoch = epoch;
+    return ATTN_OK;
+}
+
+attn_status attn_epoch_plans_init(attn_epoch_plans *e, const int *lengths, long n, long max_tokens,
+                                  long bucket, int shuffle, uint64_t seed, uint64_t stream) {
+    if (!e) return attn_error(ATTN_ERR_INVALID, "epoch plans: NULL");
+    *e = (attn_epoch_plans){.lengths = lengths, .n = n, .max_tokens = max_tokens,
+                            .bucket = bucket, .shuffle = shuffle, .seed = seed,
+                            .stream = stream, .epoch = -1};
+    attn_status s = plan_epoch(e, 0);
+    if (s != ATTN_OK) attn_epoch_plans_free(e);
+    return s;
+}
+
+attn_status attn_epoch_plans_batch(attn_epoch_plans *e, long index, const long **rows,
+                                   long *n_rows, long *epoch) {
+    if (!e || !rows || !n_rows || index < 0)
+        return attn_error(ATTN_ERR_INVALID, "epoch plans: bad arguments");
+    if (e->epoch < 0 || index < e->first) {
+        e->first = 0;
+        ATTN_TRY(plan_epoch(e, 0));
+    }
+    while (index >= e->first + e->plan.n_batches) {
+        e->first += e->plan.n_batches;
+        ATTN_TRY(plan_epoch(e, e->epoch + 1));
+    }
+    long b = index - e->first;
+    *rows = e->plan.order + e->plan.offsets[b];
+    *n_rows = e->plan.offsets[b + 1] - e->plan.offsets[b];
+    if (epoch) *epoch = e->epoch;
+    return ATTN_OK;
+}
+
+void attn_epoch_plans_free(attn_epoch_plans *e) {
+    if (!e) return;
+    attn_batch_plan_free(&e->plan);
+    e->epoch = -1, e->first = 0;
+}

@@ -18,42 +18,16 @@ typedef struct {
     const attn_pairs *p;
     attn_pairs_source_params q;
     int *lengths; /* (n) max(src_len, tgt_len) */
-    attn_batch_plan plan;
-    long plan_epoch; /* the epoch in plan, -1: none */
-    long plan_first; /* the run's index of the plan's first batch */
+    attn_epoch_plans plans;
     int *tok, *len, *tin, *tgt;
 } pairs_source;
-
-static attn_status plan_epoch(pairs_source *c, long epoch) {
-    attn_batch_plan_free(&c->plan);
-    c->plan_epoch = -1;
-    ATTN_TRY(attn_batch_plan_make_tokens(c->lengths, c->p->n, c->q.max_tokens, c->q.bucket,
-                                         !c->q.in_order, c->q.seed, BATCH_STREAM + (uint64_t)epoch,
-                                         &c->plan));
-    c->plan_epoch = epoch;
-    return ATTN_OK;
-}
-
-/* Makes c->plan the epoch holding batch `index` (walking epochs forward or restarting at 0). */
-static attn_status seek(pairs_source *c, long index) {
-    if (c->plan_epoch < 0 || index < c->plan_first) {
-        c->plan_first = 0;
-        ATTN_TRY(plan_epoch(c, 0));
-    }
-    while (index >= c->plan_first + c->plan.n_batches) {
-        c->plan_first += c->plan.n_batches;
-        ATTN_TRY(plan_epoch(c, c->plan_epoch + 1));
-    }
-    return ATTN_OK;
-}
 
 static attn_status pairs_next(void *self, long index, int rank, int n_ranks, attn_batch *out) {
     pairs_source *c = self;
     const attn_pairs *p = c->p;
-    ATTN_TRY(seek(c, index));
-    long b = index - c->plan_first;
-    const long *rows = c->plan.order + c->plan.offsets[b];
-    long n = c->plan.offsets[b + 1] - c->plan.offsets[b];
+    const long *rows;
+    long n;
+    ATTN_TRY(attn_epoch_plans_batch(&c->plans, index, &rows, &n, NULL));
     long lo = n * rank / n_ranks, hi = n * (rank + 1) / n_ranks;
     if (hi <= lo)
         return attn_error(ATTN_ERR_INVALID, "batch %ld has %ld pairs: too few for %d processes",
@@ -91,7 +65,7 @@ static attn_status pairs_next(void *self, long index, int rank, int n_ranks, att
 static void pairs_free(void *self) {
     pairs_source *c = self;
     if (!c) return;
-    attn_batch_plan_free(&c->plan);
+    attn_epoch_plans_free(&c->plans);
     free(c->lengths);
     free(c->tok);
     free(c->len);
@@ -124,7 +98,7 @@ attn_status attn_pairs_source(const attn_pairs *p, attn_pairs_source_params q,
     size_t cells = (size_t)q.max_tokens + (size_t)longest, rows = (size_t)q.max_tokens + 1;
     attn_status s = ATTN_ERR_NOMEM;
     if (c && src) {
-        c->p = p, c->q = q, c->plan_epoch = -1;
+        c->p = p, c->q = q;
         c->lengths = malloc((size_t)p->n * sizeof *c->lengths);
         c->tok = malloc(cells * sizeof(int)), c->tin = malloc(cells * sizeof(int));
         c->tgt = malloc(cells * sizeof(int)), c->len = malloc(rows * sizeof(int));
@@ -132,7 +106,8 @@ attn_status attn_pairs_source(const attn_pairs *p, attn_pairs_source_params q,
     if (c && src && c->lengths && c->tok && c->tin && c->tgt && c->len) {
         for (long i = 0; i < p->n; i++)
             c->lengths[i] = p->src_len[i] > p->tgt_len[i] ? p->src_len[i] : p->tgt_len[i];
-        s = plan_epoch(c, 0);
+        s = attn_epoch_plans_init(&c->plans, c->lengths, p->n, q.max_tokens, q.bucket,
+                                  !q.in_order, q.seed, BATCH_STREAM);
     } else {
         attn_error(ATTN_ERR_NOMEM, "pairs source: out of memory");
     }
@@ -142,7 +117,7 @@ attn_status attn_pairs_source(const attn_pairs *p, attn_pairs_source_params q,
         return s;
     }
     *src = (attn_batch_source){
-        .next = pairs_next, .free = pairs_free, .batches_per_epoch = c->plan.n_batches, .self = c};
+        .next = pairs_next, .free = pairs_free, .batches_per_epoch = c->plans.plan.n_batches, .self = c};
     *out = src;
     return ATTN_OK;
 }

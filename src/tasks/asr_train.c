@@ -248,40 +248,18 @@ typedef struct {
     long n;       /* usable utterances */
     long *index;  /* (n) their rows in f */
     int *lengths; /* (n) frames */
-    attn_batch_plan plan;
-    long plan_epoch, plan_first;
+    attn_epoch_plans plans;
+    long epoch; /* of the batch being made */
     float *x;
     int *len, *tgt;
     size_t cap_x, cap_t;
     int bos, eos; /* an attention decoder's (-1: CTC only) */
 } speech_source;
 
-static attn_status plan_epoch(speech_source *c, long epoch) {
-    attn_batch_plan_free(&c->plan);
-    c->plan_epoch = -1;
-    ATTN_TRY(attn_batch_plan_make_tokens(c->lengths, c->n, c->p->max_frames, c->p->bucket, 1,
-                                         c->p->train.seed, BATCH_STREAM + (uint64_t)epoch,
-                                         &c->plan));
-    c->plan_epoch = epoch;
-    return ATTN_OK;
-}
-
-static attn_status seek(speech_source *c, long index) {
-    if (c->plan_epoch < 0 || index < c->plan_first) {
-        c->plan_first = 0;
-        ATTN_TRY(plan_epoch(c, 0));
-    }
-    while (index >= c->plan_first + c->plan.n_batches) {
-        c->plan_first += c->plan.n_batches;
-        ATTN_TRY(plan_epoch(c, c->plan_epoch + 1));
-    }
-    return ATTN_OK;
-}
-
 /* The speed version utterance u trains on in the current epoch (1 without perturbation). */
 static int pick(const speech_source *c, long u) {
     if (!c->f->fast[0]) return 1;
-    double f = attn_audio_speed_draw(c->p->train.seed, (uint64_t)c->plan_epoch << 32 | (uint64_t)u);
+    double f = attn_audio_speed_draw(c->p->train.seed, (uint64_t)c->epoch << 32 | (uint64_t)u);
     return f < 0.95 ? 0 : f > 1.05 ? 2 : 1;
 }
 
@@ -295,10 +273,9 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
 
 static attn_status speech_next(void *self, long index, int rank, int n_ranks, attn_batch *out) {
     speech_source *c = self;
-    ATTN_TRY(seek(c, index));
-    long b = index - c->plan_first;
-    const long *rows = c->plan.order + c->plan.offsets[b];
-    long n = c->plan.offsets[b + 1] - c->plan.offsets[b];
+    const long *rows;
+    long n;
+    ATTN_TRY(attn_epoch_plans_batch(&c->plans, index, &rows, &n, &c->epoch));
     long lo = n * rank / n_ranks, hi = n * (rank + 1) / n_ranks;
     if (hi <= lo)
         return attn_error(ATTN_ERR_INVALID, "batch %ld has %ld utterances: too few for %d processes",
@@ -358,7 +335,7 @@ static attn_status speech_next(void *self, long index, int rank, int n_ranks, at
 
 static void speech_free(void *self) {
     speech_source *c = self;
-    attn_batch_plan_free(&c->plan);
+    attn_epoch_plans_free(&c->plans);
     free(c->index), free(c->lengths), free(c->x), free(c->tgt);
     free(c);
 }
@@ -375,17 +352,18 @@ static attn_status make_source(const feat_set *f, const attn_asr_params *p, int 
         free(src);
         return attn_error(ATTN_ERR_NOMEM, "speech source: out of memory");
     }
-    c->f = f, c->p = p, c->F = F, c->plan_epoch = -1, c->bos = bos, c->eos = eos;
+    c->f = f, c->p = p, c->F = F, c->bos = bos, c->eos = eos;
     for (long i = 0; i < f->n; i++)
         if (f->n_ids[i] >= 0) c->index[c->n] = i, c->lengths[c->n] = f->frames[i], c->n++;
-    attn_status s = plan_epoch(c, 0);
+    attn_status s = attn_epoch_plans_init(&c->plans, c->lengths, c->n, p->max_frames, p->bucket, 1,
+                                          p->train.seed, BATCH_STREAM);
     if (s != ATTN_OK) {
         speech_free(c);
         free(src);
         return s;
     }
     *src = (attn_batch_source){
-        .next = speech_next, .free = speech_free, .batches_per_epoch = c->plan.n_batches, .self = c};
+        .next = speech_next, .free = speech_free, .batches_per_epoch = c->plans.plan.n_batches, .self = c};
     *out = src;
     return ATTN_OK;
 }
