@@ -34,4 +34,4 @@ for task in digits sentences; do
     done
     rm -rf "$tmp"
 done
-"$here/bench/bench_speech_baseline.sh" "$corpus"
+bash "$here/bench/bench_speech_baseline.sh" "$corpus"
