@@ -397,12 +397,10 @@ static attn_status emit(text_buf *t, const attn_recognizer *r, const int *ids, c
     for (int i = 0; i < n; i++) {
         int32_t cp = r->labels[ids[i]];
         if (cp < 0) continue; /* BOS / EOS */
-        int space = cp == ' ';
-        if (space || !in_word) { /* a word ends or a new one starts */
-            if (in_word && pos && out) out->word_end[out->n_words - 1] = (float)(t0 + step * (pos[i - 1] + 1));
+        if (cp == ' ') { /* a word ends; its end time is its last label's */
             in_word = 0;
+            continue;
         }
-        if (space) continue;
         if (!in_word) {
             if (t->len && t->data[t->len - 1] != ' ' && !put(t, " ", 1)) goto nomem;
             if (pos && out) {
