@@ -1,8 +1,5 @@
-/* tools/cmd_eval_lm.c: `attn eval lm`: cross-entropy, perplexity and bits per byte on a text.
- *
- * The text is cut into non-overlapping windows of the model's max_len P: window w feeds bytes
- * [wP, wP + P) and predicts bytes [wP + 1, wP + P + 1), each from the window's own prefix only.
- * Every byte but the first is predicted exactly once; the last window may be shorter. */
+/* tools/cmd_eval_lm.c: `attn eval lm`: cross-entropy, perplexity and bits per byte on a text,
+ * through the model's tokenizer (attn_lm_evaluate). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,19 +17,22 @@ typedef struct {
 
 static const cli_help eval_help = {
     "attn eval lm --model CKPT FILE [options]",
-    "Evaluates a byte-level language model on a text file: mean cross-entropy per token (nats),\n"
-    "perplexity exp(loss) and bits per byte loss / ln 2. The text is cut into non-overlapping\n"
-    "windows of the model's context length (max_len); each window's bytes are predicted from the\n"
-    "window's own prefix only, so the first bytes of every window see little context (a sliding\n"
-    "window would score a little better). Every byte but the first is predicted exactly once.\n"
-    "Output: one line `tokens N  loss L  ppl P  bpb B`, or a JSON object with --json.\n",
+    "Evaluates a language model on a text file, encoded as in training (bytes, or the tokenizer\n"
+    "stored with the model): mean cross-entropy per token (nats), perplexity exp(loss) per token,\n"
+    "and bits per byte: the total loss / ln 2 over the bytes the predicted tokens stand for,\n"
+    "which compares models of different tokenizers (for a byte-level model, loss / ln 2). The\n"
+    "ids are cut into non-overlapping windows of the model's context length (max_len); each\n"
+    "window's tokens are predicted from the window's own prefix only, so the first tokens of\n"
+    "every window see little context (a sliding window would score a little better). Every\n"
+    "token but the first is predicted exactly once.\n"
+    "Output: one line `tokens N  bytes M  loss L  ppl P  bpb B`, or a JSON object with --json.\n",
     "  attn eval lm --model lm.safetensors held-out.txt\n",
 };
 
 static int parse_args(int argc, char **argv, eval_args *a) {
     *a = (eval_args){.batch = 8};
     cli_opt opts[] = {
-        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of a byte-level LM (required)",
+        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of a language model (required)",
          CLI_ANY, NULL, NULL, 0},
         {"batch", CLI_INT, &a->batch, NULL, "windows per forward pass", 1, 1 << 16, NULL, NULL, 0},
         {"json", CLI_FLAG, &a->json, NULL, "print a JSON object instead of the line", CLI_ANY, NULL,
@@ -66,26 +66,32 @@ int cmd_eval_lm(int argc, char **argv) {
     int *ids = NULL;
     size_t n = 0;
     attn_model *m = NULL;
-    double loss;
-    long count;
-    if ((s = attn_lm_read_bytes(a.file, &ids, &n)) != ATTN_OK)
+    attn_tokenizer *tok = NULL;
+    attn_lm_score sc;
+    if ((s = attn_lm_load(a.model, &m, &tok)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot load model '%s'", a.model);
+    else if ((s = attn_lm_read_text(a.file, tok, &ids, &n)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot read the text");
     else if (n < 2)
-        cli_error("'%s' has %zu bytes; at least 2 are needed to predict one", a.file, n), rc = 1;
-    else if ((s = attn_lm_load(a.model, &m)) != ATTN_OK)
-        rc = cli_lib_error(s, "cannot load model '%s'", a.model);
-    else if ((s = attn_lm_evaluate(m, ids, n, a.batch, &loss, &count)) != ATTN_OK)
+        cli_error("'%s' has %zu %s; at least 2 are needed to predict one", a.file, n,
+                  tok ? "tokens" : "bytes"),
+            rc = 1;
+    else if ((s = attn_lm_evaluate(m, tok, ids, n, a.batch, &sc)) != ATTN_OK)
         rc = cli_lib_error(s, "evaluation failed");
     if (rc == CLI_OK) {
-        double ppl = exp(loss), bpb = loss / log(2.0);
+        double ppl = exp(sc.loss);
         char ppl_text[64];
         snprintf(ppl_text, sizeof ppl_text, "%.9g", ppl);
         if (a.json) /* JSON has no infinity: an overflowing perplexity is null */
-            printf("{\"tokens\": %ld, \"loss\": %.9g, \"ppl\": %s, \"bpb\": %.9g}\n", count, loss,
-                   isfinite(ppl) ? ppl_text : "null", bpb);
+            printf("{\"tokens\": %ld, \"bytes\": %ld, \"loss\": %.9g, \"ppl\": %s, \"bpb\": "
+                   "%.9g}\n",
+                   sc.tokens, sc.bytes, sc.loss, isfinite(ppl) ? ppl_text : "null",
+                   sc.bits_per_byte);
         else
-            printf("tokens %ld  loss %.4f  ppl %.2f  bpb %.3f\n", count, loss, ppl, bpb);
+            printf("tokens %ld  bytes %ld  loss %.4f  ppl %.2f  bpb %.3f\n", sc.tokens, sc.bytes,
+                   sc.loss, ppl, sc.bits_per_byte);
     }
+    attn_tokenizer_free(tok);
     attn_model_free(m);
     free(ids);
     return rc;

@@ -1,6 +1,7 @@
-/* tools/cmd_generate.c: `attn generate`: sample bytes from a language model, KV-cached.
+/* tools/cmd_generate.c: `attn generate`: sample text from a language model (bytes or the BPE tokens
+ * of its checkpoint's tokenizer), KV-cached.
  *
- * The prompt is fed once; each new byte is printed as soon as it is sampled. When the model's
+ * The prompt is fed once; each new token's bytes are printed as soon as it is sampled. When the model's
  * context (max_len) is full, the last half of the text is fed again as a fresh prompt and sampling
  * goes on, so --max-new is not limited by the context length. With --prompts FILE, every line of
  * FILE is continued instead, --batch lines decoded together (attn_lm_generate). */
@@ -25,17 +26,18 @@ typedef struct {
 
 static const cli_help generate_help = {
     "attn generate --model CKPT [--prompt TEXT | --prompts FILE] [options]",
-    "Samples text from a byte-level language model trained with `attn train lm`, printing\n"
-    "each byte as it is generated (after the prompt, which is printed first), then a newline.\n"
+    "Samples text from a language model trained with `attn train lm` (bytes, or the tokens of\n"
+    "the tokenizer stored with it), printing each token's text as it is generated (after the\n"
+    "prompt, which is printed first), then a newline.\n"
     "Without --prompt, generation starts from a newline. The prompt and past output stay in\n"
     "the model's KV cache; when the context is full, its last half is fed again and sampling\n"
-    "continues. Sampling: logits / temperature, then the top-k most likely bytes, then the\n"
+    "continues. Sampling: logits / temperature, then the top-k most likely tokens, then the\n"
     "smallest set whose probability reaches top-p; --temperature 0 is greedy. A given --seed\n"
     "gives the same text every time.\n"
     "\n"
-    "With --prompts FILE, each line of FILE (at most the model's context, in bytes) is a\n"
+    "With --prompts FILE, each line of FILE (at most the model's context, in tokens) is a\n"
     "prompt, and one line is printed per prompt, in order: its continuation alone, up to the\n"
-    "first newline the model generates (not printed) or --max-new bytes. --batch lines are\n"
+    "first newline the model generates (not printed) or --max-new tokens. --batch lines are\n"
     "decoded together. Every line samples as a lone --prompt run with the same options would,\n"
     "so line i prints what `attn generate --prompt LINE_i` prints after the prompt, up to its\n"
     "first newline.\n",
@@ -48,7 +50,7 @@ static int parse_args(int argc, char **argv, generate_args *a) {
     *a =
         (generate_args){.max_new = 200, .temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .batch = 8};
     cli_opt opts[] = {
-        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of a byte-level LM (required)",
+        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of a language model (required)",
          CLI_ANY, NULL, NULL, 0},
         {"prompt", CLI_STRING, &a->prompt, "TEXT", "text to continue", CLI_ANY, NULL, "a newline",
          0},
@@ -56,10 +58,10 @@ static int parse_args(int argc, char **argv, generate_args *a) {
          "continue every line of FILE, one output line each", CLI_ANY, NULL, NULL, 0},
         {"batch", CLI_INT, &a->batch, NULL, "with --prompts: lines decoded together", 1, 256, NULL,
          NULL, 0},
-        {"max-new", CLI_INT, &a->max_new, NULL, "bytes to generate", 0, 1e8, NULL, NULL, 0},
+        {"max-new", CLI_INT, &a->max_new, NULL, "tokens to generate", 0, 1e8, NULL, NULL, 0},
         {"temperature", CLI_FLOAT, &a->temperature, NULL, "softmax temperature (0: greedy)", 0, 1e4,
          NULL, NULL, 0},
-        {"top-k", CLI_INT, &a->top_k, NULL, "sample among the K most likely bytes (0: all)", 0, 256,
+        {"top-k", CLI_INT, &a->top_k, NULL, "sample among the K most likely tokens (0: all)", 0, 1 << 24,
          NULL, NULL, 0},
         {"top-p", CLI_FLOAT, &a->top_p, NULL, "nucleus: smallest set with this probability", 0, 1,
          NULL, NULL, 0},
@@ -81,7 +83,7 @@ static int parse_args(int argc, char **argv, generate_args *a) {
         return CLI_USAGE;
     }
     if (!(a->top_p > 0)) {
-        cli_error("--top-p: must be above 0 (1 keeps every byte)");
+        cli_error("--top-p: must be above 0 (1 keeps every token)");
         return CLI_USAGE;
     }
     if (!cli_find(opts, "seed")->seen) {
@@ -92,56 +94,70 @@ static int parse_args(int argc, char **argv, generate_args *a) {
     return CLI_OK;
 }
 
-static int print_byte(int stream, int token, void *user) {
+static const attn_tokenizer *tokenizer; /* the model's (NULL: bytes), for the callbacks */
+
+static int print_token(int stream, int token, void *user) {
     (void)stream, (void)user;
-    putchar(token);
+    size_t len;
+    const char *bytes = attn_lm_token_bytes(tokenizer, token, &len);
+    if (bytes) fwrite(bytes, 1, len, stdout);
     fflush(stdout);
     return 0;
+}
+
+/* --prompts: a continuation ends with the first token that holds a newline. */
+static int stop_at_newline(int stream, int token, void *user) {
+    (void)stream, (void)user;
+    size_t len;
+    const char *bytes = attn_lm_token_bytes(tokenizer, token, &len);
+    return bytes && memchr(bytes, '\n', len) != NULL;
 }
 
 /* --prompts: one line per prompt, its continuation up to the first newline (not printed). */
 static void print_line(int prompt, const int *ids, int n, void *user) {
     (void)prompt, (void)user;
-    for (int t = 0; t < n; t++)
-        if (ids[t] != '\n') putchar(ids[t]);
+    for (int t = 0; t < n; t++) {
+        size_t len;
+        const char *bytes = attn_lm_token_bytes(tokenizer, ids[t], &len);
+        const char *nl = bytes ? memchr(bytes, '\n', len) : NULL;
+        if (bytes) fwrite(bytes, 1, nl ? (size_t)(nl - bytes) : len, stdout);
+        if (nl) break;
+    }
     putchar('\n');
     fflush(stdout);
 }
 
-/* The lines of path as prompts (an empty line: a newline), each at most max_len bytes: *ids
- * holds them all, prompts[i] and n[i] (malloc'd arrays of *count) point into it. */
-static int read_lines(const char *path, int max_len, int **ids, int ***prompts, int **n,
-                      int *count) {
-    unsigned char *b;
+/* The lines of path as prompts (an empty line: a newline), encoded, each at most max_len ids:
+ * prompts[i] (malloc'd, like the arrays of *count) has n[i] ids. */
+static int read_lines(const char *path, int max_len, int ***prompts, int **n, int *count) {
+    char *b;
     size_t size, lines = 0;
     attn_status s = attn_file_read(path, (void **)&b, &size);
     if (s != ATTN_OK) return cli_lib_error(s, "cannot read --prompts");
     for (size_t i = 0; i < size; i++)
         lines += b[i] == '\n' || i + 1 == size; /* a last line without "\n" counts */
-    *ids = malloc((size + lines + 1) * sizeof **ids);
-    *prompts = malloc((lines + 1) * sizeof **prompts);
+    *prompts = calloc(lines + 1, sizeof **prompts);
     *n = malloc((lines + 1) * sizeof **n);
     int rc = lines ? CLI_OK : CLI_RUNTIME, k = 0;
     if (!lines) cli_error("--prompts '%s' is empty: it needs one prompt per line", path);
-    if (rc == CLI_OK && (!*ids || !*prompts || !*n || lines > 1u << 30)) {
+    if (rc == CLI_OK && (!*prompts || !*n || lines > 1u << 30)) {
         cli_error("no room for the %zu lines of '%s'", lines, path);
         rc = CLI_RUNTIME;
     }
-    int *out = *ids;
     for (size_t i = 0, begin = 0; rc == CLI_OK && i < size; i++) {
         if (b[i] != '\n' && i + 1 < size) continue;
-        size_t end = b[i] == '\n' ? i : i + 1;
+        size_t end = b[i] == '\n' ? i : i + 1, len;
         if (end > begin && b[end - 1] == '\r') end--;
-        if (end - begin > (size_t)max_len) {
-            cli_error("--prompts '%s': line %d has %zu bytes, more than the model's context of %d",
-                      path, k + 1, end - begin, max_len);
+        s = end > begin ? attn_lm_encode(tokenizer, b + begin, end - begin, &(*prompts)[k], &len)
+                        : attn_lm_encode(tokenizer, "\n", 1, &(*prompts)[k], &len);
+        if (s != ATTN_OK) {
+            rc = cli_lib_error(s, "--prompts '%s': line %d", path, k + 1);
+        } else if (len > (size_t)max_len || len < 1) {
+            cli_error("--prompts '%s': line %d has %zu %s, more than the model's context of %d",
+                      path, k + 1, len, tokenizer ? "tokens" : "bytes", max_len);
             rc = CLI_RUNTIME;
         }
-        (*prompts)[k] = out, (*n)[k] = end > begin ? (int)(end - begin) : 1;
-        for (size_t t = begin; t < end; t++)
-            *out++ = b[t];
-        if (end == begin) *out++ = '\n';
-        k++, begin = i + 1;
+        (*n)[k++] = (int)len, begin = i + 1;
     }
     free(b);
     *count = k;
@@ -155,33 +171,39 @@ int cmd_generate(int argc, char **argv) {
     attn_status s = attn_set_num_threads(a.threads);
     if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
     attn_model *m;
-    if ((s = attn_lm_load(a.model, &m)) != ATTN_OK)
+    attn_tokenizer *tok;
+    if ((s = attn_lm_load(a.model, &m, &tok)) != ATTN_OK)
         return cli_lib_error(s, "cannot load model '%s'", a.model);
+    tokenizer = tok;
     attn_lm_generate_params p = attn_lm_generate_default_params();
     p.max_new = a.max_new, p.batch = a.batch;
     p.sampler = (attn_sampler_params){
         .temperature = a.temperature, .top_k = a.top_k, .top_p = a.top_p, .seed = a.seed};
-    int *ids = NULL, **prompts = NULL, *n = NULL, count = 0;
+    int **prompts = NULL, *n = NULL, count = 0;
     if (a.prompts) {
-        p.stop_id = '\n', p.on_done = print_line;
-        rc = read_lines(a.prompts, attn_model_config(m)->max_len, &ids, &prompts, &n, &count);
-    } else { /* one prompt, printed, then each byte as it comes */
+        p.on_token = stop_at_newline, p.on_done = print_line;
+        rc = read_lines(a.prompts, attn_model_config(m)->max_len, &prompts, &n, &count);
+    } else { /* one prompt, printed, then each token as it comes */
         const char *text = a.prompt && a.prompt[0] ? a.prompt : "\n";
-        size_t len = strlen(text);
-        ids = malloc(len * sizeof *ids), prompts = malloc(sizeof *prompts), n = malloc(sizeof *n);
-        if (!ids || !prompts || !n) cli_error("out of memory"), rc = CLI_RUNTIME;
-        for (size_t i = 0; rc == CLI_OK && i < len; i++)
-            ids[i] = (unsigned char)text[i];
-        if (rc == CLI_OK) prompts[0] = ids, n[0] = (int)len, count = 1;
-        if (a.prompt && a.prompt[0]) fputs(a.prompt, stdout);
-        p.on_token = print_byte;
+        size_t len = 0;
+        prompts = calloc(1, sizeof *prompts), n = malloc(sizeof *n);
+        if (!prompts || !n) cli_error("out of memory"), rc = CLI_RUNTIME;
+        if (rc == CLI_OK && (s = attn_lm_encode(tok, text, strlen(text), prompts, &len)))
+            rc = cli_lib_error(s, "cannot encode the prompt");
+        if (rc == CLI_OK && len < 1) cli_error("the prompt encodes to no tokens"), rc = CLI_USAGE;
+        if (rc == CLI_OK) n[0] = (int)len, count = 1;
+        if (rc == CLI_OK && a.prompt && a.prompt[0]) fputs(a.prompt, stdout);
+        p.on_token = print_token;
     }
     if (rc == CLI_OK && (s = attn_lm_generate(m, (const int *const *)prompts, n, count, &p)))
         rc = cli_lib_error(s, "generation failed");
     if (!a.prompts && (rc == CLI_OK || (a.prompt && a.prompt[0])))
         putchar('\n'); /* ends the echo */
     fflush(stdout);
-    free(ids), free(prompts), free(n);
+    for (int i = 0; prompts && i < (a.prompts ? count : 1); i++)
+        free(prompts[i]);
+    free(prompts), free(n);
+    attn_tokenizer_free(tok);
     attn_model_free(m);
     return rc;
 }

@@ -1,5 +1,6 @@
-/* tools/cmd_train_lm.c: `attn train lm`: a byte-level decoder-only language model on a text file
- * (attn_lm_train, attn/lm.h): the options, resuming, Ctrl-C and what is printed. */
+/* tools/cmd_train_lm.c: `attn train lm`: a decoder-only language model on a text file, over bytes
+ * or BPE tokens (attn_lm_train, attn/lm.h): the options, the tokenizer, resuming, Ctrl-C and what
+ * is printed. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -14,8 +15,8 @@
 #include "train_opts.h"
 
 typedef struct {
-    const char *data, *val, *out;
-    int resume, threads, quiet;
+    const char *data, *val, *out, *tokenizer;
+    int resume, threads, quiet, vocab_size;
     attn_config cfg;
     attn_lm_params p;
 } train_args;
@@ -25,15 +26,20 @@ typedef struct {
 static const cli_help train_help = {
     "attn train lm --data FILE --out CKPT [options]",
     "Trains a decoder-only Transformer language model on a plain-text file, one token per\n"
-    "byte (vocabulary 256, token id = byte value). The last 10% of the file is held out for\n"
-    "validation unless --val names a separate file. Each step averages --accum micro-batches\n"
-    "of --batch random windows of --context + 1 bytes, drawn from a generator seeded by\n"
+    "byte (vocabulary 256, token id = byte value) by default, or over the BPE tokens of\n"
+    "--tokenizer (a tokenizer.json) or of a BPE of --vocab-size tokens learnt from the\n"
+    "training text first; the tokenizer is stored in the checkpoint, and generate and eval lm\n"
+    "use it. The last 10% of the file is held out for validation unless --val names a\n"
+    "separate file. Validation reports nats per token and bits per byte (bpb), which compares\n"
+    "models of different tokenizers. Each step averages --accum micro-batches\n"
+    "of --batch random windows of --context + 1 tokens, drawn from a generator seeded by\n"
     "(seed, batch number): a run continued with --resume sees exactly the batches of an\n"
     "uninterrupted one and ends with the same parameters, bit for bit (keep --steps the same:\n"
     "it is the length of the cosine schedule). The checkpoint (safetensors, with the optimizer\n"
     "state) is written atomically every --save-every steps, at the end, and on Ctrl-C, which\n"
     "finishes the current step first (exit status 130).\n",
     "  attn train lm --data corpus.txt --out lm.safetensors --layers 4 --d-model 128 --steps 2000\n"
+    "  attn train lm --data corpus.txt --out lm.safetensors --vocab-size 4096 --steps 2000\n"
     "  attn train lm --data corpus.txt --out lm.safetensors --steps 2000 --resume\n",
 };
 
@@ -50,6 +56,11 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                         "the last 10% of --data");
     opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
                         CLI_ANY, NULL, NULL);
+    opts[n++] = cli_row("tokenizer", CLI_STRING, &a->tokenizer, "FILE",
+                        "BPE tokenizer.json to train on its tokens", CLI_ANY, NULL, "bytes");
+    opts[n++] = cli_row("vocab-size", CLI_INT, &a->vocab_size, NULL,
+                        "learn a BPE of N tokens from the training text first", 262, 1 << 20,
+                        NULL, "bytes");
     opts[n++] = cli_row("resume", CLI_FLAG, &a->resume, NULL,
                         "continue from the checkpoint in --out (model, optimizer, step, seed)",
                         CLI_ANY, NULL, NULL);
@@ -85,6 +96,10 @@ static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
                   a->data ? "out CKPT" : "data FILE");
         return CLI_USAGE;
     }
+    if (a->tokenizer && a->vocab_size) {
+        cli_error("train lm: give --tokenizer FILE or --vocab-size N, not both");
+        return CLI_USAGE;
+    }
     if ((long long)a->p.batch * a->cfg.max_len > MAX_BATCH_TOKENS) {
         cli_error("--batch %d x --context %d is too large (at most %d tokens per micro-batch)",
                   a->p.batch, a->cfg.max_len, MAX_BATCH_TOKENS);
@@ -101,16 +116,17 @@ typedef struct {
     attn_model *m;
     attn_optimizer *opt;
     attn_train_state st;
-    int *ids, *val_ids; /* the whole --data (and --val) */
+    attn_tokenizer *tok; /* NULL: bytes */
+    int *ids, *val_ids;  /* the training text and the validation text */
     size_t n_ids, n_val;
-    double last_val; /* the last validation loss */
+    double last_val, last_bpb; /* the last validation */
     progress bar;
 } run;
 
 static void on_progress(const attn_train_progress *p, void *user) {
     run *r = user;
     if (p->event == ATTN_TRAIN_STEP) progress_step(&r->bar, p);
-    if (p->event == ATTN_TRAIN_EVAL) r->last_val = p->metrics[0];
+    if (p->event == ATTN_TRAIN_EVAL) r->last_val = p->metrics[0], r->last_bpb = p->metrics[1];
     if (p->event == ATTN_TRAIN_EVAL)
         progress_message(&r->bar, "step %ld  val_loss %.4f  bpb %.3f%s", p->step, p->metrics[0],
                          p->metrics[1], p->is_best ? "  (best)" : "");
@@ -118,9 +134,41 @@ static void on_progress(const attn_train_progress *p, void *user) {
         progress_message(&r->bar, "step %ld  saved %s", p->step, p->path);
 }
 
-static int read_text(const char *path, int **ids, size_t *n) {
-    attn_status s = attn_lm_read_bytes(path, ids, n);
-    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot read the text");
+/* The tokenizer: the checkpoint's with --resume (--tokenizer / --vocab-size, if given, must agree),
+ * else --tokenizer's, or a BPE learnt from the training text, or none (bytes). */
+static int make_tokenizer(run *r, const char *text, size_t len) {
+    const train_args *a = r->a;
+    attn_status s = ATTN_OK;
+    if (a->resume) {
+        const attn_config *c = attn_model_config(r->m);
+        if ((s = attn_lm_load_tokenizer(a->out, c->vocab_size, &r->tok)) != ATTN_OK)
+            return cli_lib_error(s, "cannot resume from '%s'", a->out);
+        int have = r->tok ? c->vocab_size : 0;
+        char *want_json = NULL, *have_json = NULL;
+        attn_tokenizer *want = NULL;
+        int same = !a->vocab_size || a->vocab_size == have;
+        if (same && a->tokenizer) {
+            same = r->tok && attn_tokenizer_load(a->tokenizer, &want) == ATTN_OK &&
+                   attn_tokenizer_to_json(want, &want_json) == ATTN_OK &&
+                   attn_tokenizer_to_json(r->tok, &have_json) == ATTN_OK &&
+                   strcmp(want_json, have_json) == 0;
+        }
+        attn_tokenizer_free(want), free(want_json), free(have_json);
+        if (same) return CLI_OK;
+        cli_error("--%s differs from the tokenizer of '%s' (with --resume the tokenizer comes from "
+                  "the checkpoint)",
+                  a->tokenizer ? "tokenizer" : "vocab-size", a->out);
+        return CLI_USAGE;
+    }
+    if (a->tokenizer && (s = attn_tokenizer_load(a->tokenizer, &r->tok)) != ATTN_OK)
+        return cli_lib_error(s, "cannot load tokenizer '%s'", a->tokenizer);
+    if (a->vocab_size) {
+        attn_bpe_train_params bp = attn_bpe_train_default_params();
+        bp.vocab_size = a->vocab_size;
+        if ((s = attn_tokenizer_train_bpe(&text, &len, 1, bp, &r->tok)) != ATTN_OK)
+            return cli_lib_error(s, "cannot learn a tokenizer from '%s'", a->data);
+    }
+    return CLI_OK;
 }
 
 /* The model and optimizer: new from the options, or the checkpoint's with --resume. */
@@ -128,7 +176,9 @@ static int make_model(run *r) {
     const train_args *a = r->a;
     attn_status s;
     if (!a->resume) {
-        if ((s = attn_model_create(&a->cfg, a->p.train.seed, &r->m)) != ATTN_OK)
+        attn_config cfg = a->cfg;
+        if (r->tok) cfg.vocab_size = attn_tokenizer_vocab_size(r->tok);
+        if ((s = attn_model_create(&cfg, a->p.train.seed, &r->m)) != ATTN_OK)
             return cli_lib_error(s, "invalid model");
         if ((s = attn_optimizer_create(r->m, a->p.adamw, &r->opt)) != ATTN_OK)
             return cli_lib_error(s, "cannot create the optimizer");
@@ -137,21 +187,47 @@ static int make_model(run *r) {
     if ((s = attn_checkpoint_load(a->out, &r->m, &r->opt, &r->st)) != ATTN_OK)
         return cli_lib_error(s, "cannot resume from '%s'", a->out);
     const attn_config *c = attn_model_config(r->m);
-    if (c->arch != ATTN_ARCH_DECODER_LM || c->vocab_size != 256) {
-        cli_error("cannot resume from '%s': it is not a byte-level language model (%s, vocabulary "
-                  "%d)",
-                  a->out, attn_arch_name(c->arch), c->vocab_size);
+    if (c->arch != ATTN_ARCH_DECODER_LM) {
+        cli_error("cannot resume from '%s': it is not a language model (%s)", a->out,
+                  attn_arch_name(c->arch));
         return CLI_RUNTIME;
     }
     attn_adamw_params have = attn_optimizer_params(r->opt);
     return train_opts_same(r->opts, &a->cfg, c, &a->p.adamw, &have, &a->p.train, r->st.seed);
 }
 
+static int encode(run *r, const char *text, size_t len, const char *what, int **ids, size_t *n) {
+    attn_status s = attn_lm_encode(r->tok, text, len, ids, n);
+    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot encode %s", what);
+}
+
+/* The texts, the tokenizer, the model; without --val the last 10% of --data's bytes (from a UTF-8
+ * character's start) is the validation text. */
 static int load(run *r) {
     const train_args *a = r->a;
-    int rc = read_text(a->data, &r->ids, &r->n_ids);
-    if (rc == CLI_OK && a->val) rc = read_text(a->val, &r->val_ids, &r->n_val);
-    if (rc == CLI_OK) rc = make_model(r);
+    char *data = NULL, *val = NULL;
+    size_t n_data, n_val = 0;
+    attn_status s = attn_file_read(a->data, (void **)&data, &n_data);
+    if (s == ATTN_OK && a->val) s = attn_file_read(a->val, (void **)&val, &n_val);
+    int rc = s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot read the text");
+    if (rc == CLI_OK && a->resume) rc = make_model(r);
+    if (rc == CLI_OK && a->resume) rc = make_tokenizer(r, NULL, 0);
+    size_t n_train = n_data;
+    if (rc == CLI_OK && !a->val) {
+        n_train = n_data - n_data / 10;
+        while ((r->tok || a->tokenizer || a->vocab_size) && n_train > 0 && n_train < n_data &&
+               ((unsigned char)data[n_train] & 0xC0) == 0x80)
+            n_train--;
+    }
+    if (rc == CLI_OK && !a->resume) rc = make_tokenizer(r, data, n_train);
+    if (rc == CLI_OK && !a->resume) rc = make_model(r);
+    if (rc == CLI_OK) rc = encode(r, data, n_train, "the training text", &r->ids, &r->n_ids);
+    if (rc == CLI_OK)
+        rc = a->val ? encode(r, val, n_val, "--val", &r->val_ids, &r->n_val)
+                    : encode(r, data + n_train, n_data - n_train, "the validation text",
+                             &r->val_ids, &r->n_val);
+    free(data);
+    free(val);
     return rc;
 }
 
@@ -160,32 +236,28 @@ static int train(run *r) {
     int T = attn_model_config(r->m)->max_len;
     const int *train = r->ids, *val = r->val_ids;
     size_t n_train = r->n_ids, n_val = r->n_val;
-    if (!a->val) { /* the last 10% of --data */
-        n_val = r->n_ids / 10;
-        n_train = r->n_ids - n_val;
-        val = r->ids + n_train;
-    }
+    const char *unit = r->tok ? "tokens" : "bytes";
     if (n_train < (size_t)T + 1) {
-        cli_error("training text '%s' has %zu bytes; a context of %d needs at least %d", a->data,
-                  n_train, T, T + 1);
+        cli_error("training text '%s' has %zu %s; a context of %d needs at least %d", a->data,
+                  n_train, unit, T, T + 1);
         return CLI_RUNTIME;
     }
     if (a->p.eval_batches > 0 && n_val < (size_t)T + 1) {
-        cli_error("validation text (%s) has %zu bytes; a context of %d needs at least %d (give "
+        cli_error("validation text (%s) has %zu %s; a context of %d needs at least %d (give "
                   "--val FILE, a smaller --context, or --eval-batches 0)",
-                  a->val ? a->val : "the last 10% of --data", n_val, T, T + 1);
+                  a->val ? a->val : "the last 10% of --data", n_val, unit, T, T + 1);
         return CLI_RUNTIME;
     }
     char version[64];
     snprintf(version, sizeof version, "attn %s train lm", attn_version());
-    const attn_meta meta[] = {{"tokenizer", "bytes"},
-                              {"data", a->data},
+    const attn_meta meta[] = {{"data", a->data},
                               {"val", a->val ? a->val : "last 10% of data"},
                               {"created_by", version}};
     attn_lm_params p = a->p;
+    p.tokenizer = r->tok;
     p.train.save_path = a->out;
     p.train.meta = meta;
-    p.train.n_meta = 4;
+    p.train.n_meta = 3;
     p.train.progress = on_progress;
     p.train.abort = train_opts_interrupted;
     p.train.user = r;
@@ -193,9 +265,10 @@ static int train(run *r) {
     if (!a->quiet)
         fprintf(stderr,
                 "%s %s: %zu parameters, %d layers, d_model %d, context %d, %zu training "
-                "bytes, step %ld of %ld\n",
+                "%s (vocabulary %d), step %ld of %ld\n",
                 a->resume ? "resuming" : "training", a->out, attn_model_num_params(r->m),
-                c->n_layers, c->d_model, T, n_train, r->st.step, p.train.steps);
+                c->n_layers, c->d_model, T, n_train, unit, c->vocab_size, r->st.step,
+                p.train.steps);
 
     progress_init(&r->bar, "tok", NULL, a->quiet);
     train_opts_catch_sigint(); /* Ctrl-C finishes the step and saves; a second one kills */
@@ -216,7 +289,7 @@ static int train(run *r) {
     printf("step %ld/%ld", r->st.step, p.train.steps);
     if (!isnan(res.recent_loss)) printf("  loss %.4f", res.recent_loss);
     if (!isnan(r->last_val))
-        printf("  val_loss %.4f  val_bpb %.3f", r->last_val, r->last_val / log(2.0));
+        printf("  val_loss %.4f  val_bpb %.3f", r->last_val, r->last_bpb);
     printf("  tokens %ld  time %s  saved %s\n", r->st.tokens, took, a->out);
     fflush(stdout);
     return CLI_OK;
@@ -235,6 +308,7 @@ int cmd_train_lm(int argc, char **argv) {
     if (rc == CLI_OK) rc = train(&r);
     free(r.ids);
     free(r.val_ids);
+    attn_tokenizer_free(r.tok);
     attn_optimizer_free(r.opt);
     attn_model_free(r.m);
     return rc;

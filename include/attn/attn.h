@@ -21,7 +21,7 @@
  *
  * A byte-level language model (attn/lm.h), then generation (attn/decode.h):
  *
- *     int *ids;  size_t n;  attn_lm_read_bytes("corpus.txt", &ids, &n);
+ *     int *ids;  size_t n;  attn_lm_read_text("corpus.txt", NULL, &ids, &n);
  *     attn_config cfg = attn_lm_default_config();
  *     attn_model *m;  attn_model_create(&cfg, 1, &m);
  *     attn_lm_params lp = attn_lm_default_params();

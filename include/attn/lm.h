@@ -1,14 +1,19 @@
-/* attn/lm.h: byte-level language models as library calls: read a text, train, evaluate.
- * Generation is attn_generate / attn_generate_batch (attn/decode.h).
+/* attn/lm.h: decoder language models as library calls: text to ids (bytes, or a BPE tokenizer),
+ * train, evaluate in bits per byte. Generation is attn_lm_generate (below) over attn_generate_batch
+ * (attn/decode.h).
  *
+ *     attn_tokenizer *tok = NULL;                               // NULL: one id per byte
+ *     attn_tokenizer_load("tokenizer.json", &tok);              // or a BPE of your own
  *     int *ids; size_t n;
- *     attn_lm_read_bytes("corpus.txt", &ids, &n);            // one id per byte, vocabulary 256
- *     attn_config cfg = attn_lm_default_config();             // change layers, d_model, ...
+ *     attn_lm_read_text("corpus.txt", tok, &ids, &n);
+ *     attn_config cfg = attn_lm_default_config();               // change layers, d_model, ...
+ *     cfg.vocab_size = attn_tokenizer_vocab_size(tok);
  *     attn_model *m;  attn_model_create(&cfg, 1, &m);
- *     attn_lm_params p = attn_lm_default_params();           // steps, batch, schedule, ...
+ *     attn_lm_params p = attn_lm_default_params();             // steps, batch, schedule, ...
+ *     p.tokenizer = tok;                                        // saved with the model
  *     p.train.save_path = "lm.safetensors";
  *     attn_lm_train(m, NULL, NULL, ids, n * 9 / 10, ids + n * 9 / 10, n - n * 9 / 10, &p, NULL);
- *     double loss;  attn_lm_evaluate(m, ids, n, 16, &loss, NULL);  // nats per byte
+ *     attn_lm_score sc;  attn_lm_evaluate(m, tok, ids, n, 16, &sc);  // sc.bits_per_byte
  */
 #ifndef ATTN_LM_H
 #define ATTN_LM_H
@@ -17,20 +22,42 @@
 
 #include "attn/decode.h"
 #include "attn/model.h"
+#include "attn/tokenizer.h"
 #include "attn/train.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* The bytes of the file at path as token ids 0..255 (*ids malloc'd, the caller frees; *n bytes).
- * Errors: ATTN_ERR_IO (naming the path and the reason), ATTN_ERR_NOMEM. */
-ATTN_API attn_status attn_lm_read_bytes(const char *path, int **ids, size_t *n);
+/* The ids of len bytes of text: through tok (attn_tokenizer_encode: no special tokens added or
+ * matched), or one id per byte (0..255) when tok is NULL. *ids malloc'd (the caller frees), *n of
+ * them. Errors: ATTN_ERR_INVALID (a WordPiece tokenizer: its decoding loses spaces, so a language
+ * model cannot use it; more than INT_MAX tokens), the tokenizer's, ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_lm_encode(const attn_tokenizer *tok, const char *text, size_t len,
+                                    int **ids, size_t *n);
 
-/* Loads a checkpoint of a byte-level language model (attn train lm, attn_lm_train): a decoder LM
- * of vocabulary 256 whose "tokenizer" metadata, if any, is "bytes". Errors: attn_model_load's, and
- * ATTN_ERR_INVALID naming what the model is instead. */
-ATTN_API attn_status attn_lm_load(const char *path, attn_model **out);
+/* attn_lm_encode of the whole file at path. Errors: attn_lm_encode's, ATTN_ERR_IO (naming the path
+ * and the reason). */
+ATTN_API attn_status attn_lm_read_text(const char *path, const attn_tokenizer *tok, int **ids,
+                                       size_t *n);
+
+/* The bytes id stands for in a text (*len of them, not NUL-terminated): tok's
+ * attn_tokenizer_token_bytes, or the byte itself when tok is NULL. NULL for an id outside the
+ * vocabulary. Printing these one id after another streams a generated text. */
+ATTN_API const char *attn_lm_token_bytes(const attn_tokenizer *tok, int id, size_t *len);
+
+/* Loads a language model checkpoint (attn train lm, attn_lm_train): a decoder LM and the tokenizer
+ * of its "tokenizer" metadata into *tok: NULL for a byte-level model (the entry "bytes", or none,
+ * and a vocabulary of 256), else the tokenizer.json stored there, whose vocabulary must be the
+ * model's. tok may be NULL only for a byte-level model. Errors: attn_model_load's, ATTN_ERR_FORMAT
+ * (a stored tokenizer that does not load or does not fit), ATTN_ERR_INVALID naming what the model
+ * is instead. */
+ATTN_API attn_status attn_lm_load(const char *path, attn_model **model, attn_tokenizer **tok);
+
+/* The tokenizer a language model checkpoint was trained with (NULL for a byte-level one), checked
+ * against its vocabulary of vocab_size: what a resumed run encodes its text with. Errors as
+ * attn_lm_load's. */
+ATTN_API attn_status attn_lm_load_tokenizer(const char *path, int vocab_size, attn_tokenizer **tok);
 
 /* A byte-level decoder LM: vocabulary 256, context 128, 4 layers of width 128 with 4 heads,
  * d_ff 512, pre-LN, learned positions, GELU (tanh), no dropout. */
@@ -41,32 +68,45 @@ typedef struct {
     attn_adamw_params adamw; /* when attn_lm_train creates the optimizer */
     int batch;               /* windows per micro-batch */
     int eval_batches;        /* batches of validation windows per evaluation (0: no validation) */
+    /* The tokenizer of the ids (borrowed; NULL: bytes). Validation reports bits per byte through
+     * it, and every checkpoint stores it (the "tokenizer" metadata: its tokenizer.json, or
+     * "bytes") unless train.meta already has a "tokenizer" entry. */
+    const attn_tokenizer *tokenizer;
 } attn_lm_params;
 
 /* What `attn train lm` does by default: 1000 steps of 16 windows, AdamW (weight decay 0.1, clip 1),
  * 100 warm-up steps then cosine from 1e-3 to 1e-4, seed 1, validation (8 batches) every 100
  * steps and at the end, a resumable checkpoint (with the optimizer) every 500 steps and at the end
- * when train.save_path is set. */
+ * when train.save_path is set; no tokenizer (bytes). */
 ATTN_API attn_lm_params attn_lm_default_params(void);
 
 /* Trains the decoder LM m on random windows of its context length + 1 over train[0..n_train)
  * (attn_lm_windows_source, seeded by params.train.seed) with attn_train; the validation loss
- * (metrics[0]: nats per token; metrics[1]: bits per token) is the mean over eval_batches batches of
+ * (metrics[0]: nats per token; metrics[1]: bits per byte, through params.tokenizer) is over
+ * eval_batches batches of
  * windows spread evenly over val[0..n_val), and the best one is recorded in the state. opt may be
  * NULL (one is made from params.adamw and freed), st may be NULL (a new run); a run resumed from
  * attn_checkpoint_load passes both. A caller's own on_eval replaces the validation.
  * The ids are borrowed. Errors: attn_train's, and ATTN_ERR_INVALID (not a decoder LM, an id outside
- * the vocabulary, too little text for one window). */
+ * the vocabulary, too little text for one window, a tokenizer whose vocabulary is not the
+ * model's). */
 ATTN_API attn_status attn_lm_train(attn_model *m, attn_optimizer *opt, attn_train_state *st,
                                    const int *train, size_t n_train, const int *val, size_t n_val,
                                    const attn_lm_params *params, attn_train_result *res);
 
-/* The mean cross-entropy (nats) of predicting every id of ids[1..n) from those before it, in
- * windows of the model's context cut one after another (no overlap), `batch` windows per forward;
- * *loss receives the mean and *count (may be NULL) the predictions. Errors: ATTN_ERR_INVALID (not
- * a decoder LM, n < 2, an id outside the vocabulary), the model's errors. */
-ATTN_API attn_status attn_lm_evaluate(attn_model *m, const int *ids, size_t n, int batch,
-                                      double *loss, long *count);
+typedef struct {
+    double loss;          /* mean cross-entropy per predicted token, in nats */
+    long tokens;          /* tokens predicted: n - 1 */
+    long bytes;           /* the bytes those tokens stand for (attn_lm_token_bytes) */
+    double bits_per_byte; /* loss * tokens / ln 2 / bytes: comparable across tokenizers */
+} attn_lm_score;
+
+/* Scores predicting every id of ids[1..n) from those before it, in windows of the model's context
+ * cut one after another (no overlap), `batch` windows per forward; tok is the model's tokenizer
+ * (NULL: bytes), for the bytes. Errors: ATTN_ERR_INVALID (not a decoder LM, n < 2, an id outside
+ * the vocabulary, a tokenizer of another vocabulary), the model's errors. */
+ATTN_API attn_status attn_lm_evaluate(attn_model *m, const attn_tokenizer *tok, const int *ids,
+                                      size_t n, int batch, attn_lm_score *out);
 
 /* ---- generation ---------------------------------------------------------------------------- */
 

@@ -67,6 +67,13 @@ ATTN_API int attn_tokenizer_special(const attn_tokenizer *t, attn_special which)
 /* The token's string as stored in the vocabulary (BPE: byte-mapped form); NULL if out of range. */
 ATTN_API const char *attn_tokenizer_token(const attn_tokenizer *t, int id);
 
+/* The bytes token id stands for inside a decoded text (*len of them, not NUL-terminated): for a
+ * BPE (byte-level or SentencePiece-style) what attn_tokenizer_decode puts out for it, before the
+ * decoder strips leading spaces from the start of a whole text; a special token stands for none.
+ * NULL for a WordPiece tokenizer (its decoder puts spaces between words) or an id out of range.
+ * Decoding one id at a time with it streams a text as it is generated. */
+ATTN_API const char *attn_tokenizer_token_bytes(const attn_tokenizer *t, int id, size_t *len);
+
 /* Encodes len bytes of UTF-8 (no special tokens added, none matched in the text; non-special
  * added tokens are split out first). *ids is malloc'd (the caller frees).
  * Invalid UTF-8: the byte-level BPE encodes the bytes as they are (decode gives them back);

@@ -1,63 +1,137 @@
-/* tasks/lm.c: byte-level language models as library calls (include/attn/lm.h): training on random
- * windows through attn_train, validation on windows spread evenly over held-out text, and scoring
- * a whole text window after window. */
+/* tasks/lm.c: decoder language models as library calls (include/attn/lm.h): text to ids through
+ * bytes or a BPE tokenizer, the checkpoint with its tokenizer, training on random windows through
+ * attn_train, validation on windows spread evenly over held-out text, and scoring a whole text
+ * window after window, per token and per byte. */
 #include "attn/lm.h"
 
 #include "attn/data.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
-#include "io/file.h"
 
-attn_status attn_lm_read_bytes(const char *path, int **ids, size_t *n) {
-    if (!ids || !n) return attn_error(ATTN_ERR_INVALID, "attn_lm_read_bytes: NULL argument");
-    void *data;
-    size_t size;
-    ATTN_TRY(attn_file_read_all(path, &data, &size));
-    int *out = malloc((size ? size : 1) * sizeof *out);
-    if (!out) {
-        free(data);
-        return attn_error(ATTN_ERR_NOMEM, "%s: no room for %zu token ids", path, size);
-    }
-    const unsigned char *bytes = data;
-    for (size_t i = 0; i < size; i++)
-        out[i] = bytes[i];
-    free(data);
-    *ids = out;
-    *n = size;
+static attn_status check_tokenizer(const attn_tokenizer *tok) {
+    if (tok && attn_tokenizer_get_kind(tok) != ATTN_TOKENIZER_BPE)
+        return attn_error(ATTN_ERR_INVALID,
+                          "a WordPiece tokenizer cannot serve a language model: its decoding "
+                          "loses spaces and case (use a BPE tokenizer.json)");
     return ATTN_OK;
 }
 
-attn_status attn_lm_load(const char *path, attn_model **out) {
+attn_status attn_lm_encode(const attn_tokenizer *tok, const char *text, size_t len, int **ids,
+                           size_t *n) {
+    if (!ids || !n || (!text && len)) return attn_error(ATTN_ERR_INVALID, "attn_lm_encode: NULL");
+    *ids = NULL, *n = 0;
+    ATTN_TRY(check_tokenizer(tok));
+    if (tok) {
+        if (len > (size_t)INT_MAX)
+            return attn_error(ATTN_ERR_INVALID, "%zu bytes of text: at most %d at once", len,
+                              INT_MAX);
+        int count;
+        ATTN_TRY(attn_tokenizer_encode(tok, text ? text : "", len, ids, &count));
+        *n = (size_t)count;
+        return ATTN_OK;
+    }
+    int *out = malloc((len ? len : 1) * sizeof *out);
+    if (!out) return attn_error(ATTN_ERR_NOMEM, "no room for %zu token ids", len);
+    const unsigned char *bytes = (const unsigned char *)text;
+    for (size_t i = 0; i < len; i++)
+        out[i] = bytes[i];
+    *ids = out, *n = len;
+    return ATTN_OK;
+}
+
+attn_status attn_lm_read_text(const char *path, const attn_tokenizer *tok, int **ids, size_t *n) {
+    if (!ids || !n) return attn_error(ATTN_ERR_INVALID, "attn_lm_read_text: NULL argument");
+    *ids = NULL, *n = 0;
+    void *data;
+    size_t size;
+    ATTN_TRY(attn_file_read(path, &data, &size));
+    attn_status s = attn_lm_encode(tok, data, size, ids, n);
+    free(data);
+    return s == ATTN_OK ? s : attn_error_context(s, "%s", path);
+}
+
+#define B4(x) (x), (x) + 1, (x) + 2, (x) + 3
+#define B16(x) B4(x), B4((x) + 4), B4((x) + 8), B4((x) + 12)
+#define B64(x) B16(x), B16((x) + 16), B16((x) + 32), B16((x) + 48)
+static const unsigned char all_bytes[256] = {B64(0), B64(64), B64(128), B64(192)};
+
+const char *attn_lm_token_bytes(const attn_tokenizer *tok, int id, size_t *len) {
+    if (tok) return attn_tokenizer_token_bytes(tok, id, len);
+    if (len) *len = id >= 0 && id < 256;
+    return id >= 0 && id < 256 ? (const char *)all_bytes + id : NULL;
+}
+
+/* Bytes stood for by each id of a vocabulary of V (malloc'd, the caller frees). */
+static attn_status byte_lengths(const attn_tokenizer *tok, int V, int **out) {
+    *out = malloc((size_t)V * sizeof **out);
+    if (!*out) return attn_error(ATTN_ERR_NOMEM, "no room for %d token lengths", V);
+    for (int id = 0; id < V; id++) {
+        size_t len = 0;
+        attn_lm_token_bytes(tok, id, &len);
+        (*out)[id] = (int)len;
+    }
+    return ATTN_OK;
+}
+
+attn_status attn_lm_load_tokenizer(const char *path, int vocab_size, attn_tokenizer **tok) {
+    if (!path || !tok) return attn_error(ATTN_ERR_INVALID, "attn_lm_load_tokenizer: NULL");
+    *tok = NULL;
+    char *json = NULL;
+    attn_status s = attn_checkpoint_read_meta(path, "tokenizer", &json);
+    if (s == ATTN_ERR_MISSING || (s == ATTN_OK && strcmp(json, "bytes") == 0)) {
+        free(json);
+        if (vocab_size == 256) return ATTN_OK;
+        return attn_error(ATTN_ERR_INVALID,
+                          "'%s' has a vocabulary of %d tokens but no tokenizer (a byte-level "
+                          "model has 256)",
+                          path, vocab_size);
+    }
+    if (s != ATTN_OK) return s;
+    s = attn_tokenizer_from_json(json, strlen(json), tok);
+    free(json);
+    if (s != ATTN_OK)
+        return attn_error_context(s, "'%s': the tokenizer in its metadata is invalid", path);
+    if (attn_tokenizer_vocab_size(*tok) != vocab_size)
+        s = attn_error(ATTN_ERR_FORMAT, "'%s': its tokenizer has %d tokens but the model's "
+                       "vocabulary is %d", path, attn_tokenizer_vocab_size(*tok), vocab_size);
+    else if ((s = check_tokenizer(*tok)) != ATTN_OK)
+        attn_error_context(s, "'%s'", path);
+    if (s != ATTN_OK) {
+        attn_tokenizer_free(*tok);
+        *tok = NULL;
+    }
+    return s;
+}
+
+attn_status attn_lm_load(const char *path, attn_model **out, attn_tokenizer **tok) {
     if (!out) return attn_error(ATTN_ERR_INVALID, "attn_lm_load: NULL argument");
     *out = NULL;
+    if (tok) *tok = NULL;
     attn_model *m;
     ATTN_TRY(attn_model_load(path, &m));
     const attn_config *cfg = attn_model_config(m);
-    char *tokenizer = NULL;
+    attn_tokenizer *t = NULL;
     attn_status s = ATTN_OK;
     if (cfg->arch != ATTN_ARCH_DECODER_LM)
         s = attn_error(ATTN_ERR_INVALID,
                        "'%s' is a %s model; this command needs a decoder_lm (attn train lm)", path,
                        attn_arch_name(cfg->arch));
-    else if (attn_checkpoint_read_meta(path, "tokenizer", &tokenizer) == ATTN_OK &&
-             strcmp(tokenizer, "bytes") != 0)
-        s = attn_error(ATTN_ERR_INVALID, "'%s' uses the tokenizer '%.64s'; only bytes are known",
-                       path, tokenizer);
-    else if (cfg->vocab_size != 256)
-        s = attn_error(ATTN_ERR_INVALID,
-                       "'%s' has a vocabulary of %d tokens, not the 256 bytes of a byte-level "
-                       "model",
-                       path, cfg->vocab_size);
-    free(tokenizer);
+    else
+        s = attn_lm_load_tokenizer(path, cfg->vocab_size, &t);
+    if (s == ATTN_OK && t && !tok)
+        s = attn_error(ATTN_ERR_INVALID, "'%s' has a tokenizer: load it with the model", path);
     if (s != ATTN_OK) {
+        attn_tokenizer_free(t);
         attn_model_free(m);
         return s;
     }
     *out = m;
+    if (tok) *tok = t;
     return ATTN_OK;
 }
 
@@ -108,6 +182,16 @@ static attn_status check_ids(const int *ids, size_t n, int V, const char *what) 
     return ATTN_OK;
 }
 
+static attn_status check_fit(const attn_tokenizer *tok, const attn_model *m) {
+    ATTN_TRY(check_tokenizer(tok));
+    int V = attn_model_config(m)->vocab_size, have = tok ? attn_tokenizer_vocab_size(tok) : 256;
+    if (have != V)
+        return attn_error(ATTN_ERR_INVALID,
+                          "the %s has %d tokens but the model's vocabulary is %d",
+                          tok ? "tokenizer" : "byte-level text (no tokenizer)", have, V);
+    return ATTN_OK;
+}
+
 /* ---- validation on evenly spread windows ---------------------------------------------------- */
 
 typedef struct {
@@ -115,6 +199,7 @@ typedef struct {
     size_t n_val;
     int B, T, n_batches;
     int *tokens, *targets;          /* (B, T) */
+    const int *bytes;               /* (V) bytes each id stands for */
     const attn_train_params *outer; /* the caller's callbacks, called with the caller's user */
 } validation;
 
@@ -139,17 +224,19 @@ static void fill_window(const validation *v, long index, long count, int *tokens
 }
 
 /* metrics[0]: the mean loss over the validation windows (all have T targets, so the mean of the
- * batches' means is the mean over tokens); metrics[1]: in bits. */
+ * batches' means is the mean over tokens); metrics[1]: bits per byte of the targets. */
 static attn_status validate(attn_model *m, const attn_train_progress *p, double *metrics,
                             void *user) {
     (void)p;
     validation *v = user;
-    long count = (long)v->n_batches * v->B;
+    long count = (long)v->n_batches * v->B, bytes = 0;
     double sum = 0;
     for (int i = 0; i < v->n_batches; i++) {
         for (int r = 0; r < v->B; r++)
             fill_window(v, (long)i * v->B + r, count, v->tokens + (size_t)r * v->T,
                         v->targets + (size_t)r * v->T);
+        for (int j = 0; j < v->B * v->T; j++)
+            bytes += v->bytes[v->targets[j]];
         attn_batch b = {.B = v->B, .T = v->T, .tokens = v->tokens, .targets = v->targets};
         float loss;
         attn_status s = attn_model_forward(m, &b, 0, &loss);
@@ -157,7 +244,25 @@ static attn_status validate(attn_model *m, const attn_train_progress *p, double 
         sum += loss;
     }
     metrics[0] = sum / v->n_batches;
-    metrics[1] = metrics[0] / log(2.0);
+    metrics[1] = bytes > 0 ? metrics[0] * (double)count * v->T / log(2.0) / (double)bytes : NAN;
+    return ATTN_OK;
+}
+
+/* The caller's metadata, and the tokenizer unless the caller gives one (*json: its tokenizer.json,
+ * the caller frees both). */
+static attn_status with_tokenizer(const attn_train_params *tp, const attn_tokenizer *tok,
+                                  attn_meta **meta, char **json) {
+    *meta = NULL, *json = NULL;
+    for (int i = 0; i < tp->n_meta; i++)
+        if (strcmp(tp->meta[i].key, "tokenizer") == 0) return ATTN_OK;
+    if (tok) ATTN_TRY(attn_tokenizer_to_json(tok, json));
+    *meta = malloc(((size_t)tp->n_meta + 1) * sizeof **meta);
+    if (!*meta) {
+        free(*json);
+        return attn_error(ATTN_ERR_NOMEM, "checkpoint metadata");
+    }
+    if (tp->n_meta) memcpy(*meta, tp->meta, (size_t)tp->n_meta * sizeof **meta);
+    (*meta)[tp->n_meta] = (attn_meta){"tokenizer", tok ? *json : "bytes"};
     return ATTN_OK;
 }
 
@@ -170,6 +275,7 @@ attn_status attn_lm_train(attn_model *m, attn_optimizer *opt, attn_train_state *
     int T = c->max_len, B = params->batch;
     ATTN_TRY(check_ids(train, n_train, c->vocab_size, "training text"));
     ATTN_TRY(check_ids(val, n_val, c->vocab_size, "validation text"));
+    ATTN_TRY(check_fit(params->tokenizer, m));
     attn_train_params tp = params->train;
     if (st && (st->step > 0 || st->tokens > 0)) tp.seed = st->seed; /* a resumed run's own seed */
     validation v = {.val = val,
@@ -195,7 +301,14 @@ attn_status attn_lm_train(attn_model *m, attn_optimizer *opt, attn_train_state *
     attn_batch_source *src = NULL;
     attn_optimizer *own_opt = NULL;
     attn_train_state fresh = {0};
-    attn_status s = attn_lm_windows_source(train, n_train, B, T, tp.seed, &src);
+    attn_meta *meta = NULL;
+    char *json = NULL;
+    int *bytes = NULL;
+    attn_status s = with_tokenizer(&tp, params->tokenizer, &meta, &json);
+    if (s == ATTN_OK && meta) tp.meta = meta, tp.n_meta++;
+    if (s == ATTN_OK) s = byte_lengths(params->tokenizer, c->vocab_size, &bytes);
+    v.bytes = bytes;
+    if (s == ATTN_OK) s = attn_lm_windows_source(train, n_train, B, T, tp.seed, &src);
     if (s == ATTN_OK && !opt) s = attn_optimizer_create(m, params->adamw, &own_opt);
     if (s == ATTN_OK) s = attn_model_reserve(m, B, T, 0);
     if (s == ATTN_OK && tp.on_eval == validate) {
@@ -207,6 +320,9 @@ attn_status attn_lm_train(attn_model *m, attn_optimizer *opt, attn_train_state *
     if (s == ATTN_OK) s = attn_train(m, opt ? opt : own_opt, src, &tp, st ? st : &fresh, res);
     free(v.tokens);
     free(v.targets);
+    free(bytes);
+    free(meta);
+    free(json);
     attn_optimizer_free(own_opt);
     attn_batch_source_free(src);
     return s;
@@ -227,16 +343,22 @@ static int fill_scored(const int *ids, size_t n, long w, int P, int *tokens, int
     return len;
 }
 
-attn_status attn_lm_evaluate(attn_model *m, const int *ids, size_t n, int batch, double *loss,
-                             long *count) {
+attn_status attn_lm_evaluate(attn_model *m, const attn_tokenizer *tok, const int *ids, size_t n,
+                             int batch, attn_lm_score *out) {
     ATTN_TRY(check_lm(m));
-    if (!loss) return attn_error(ATTN_ERR_INVALID, "attn_lm_evaluate: NULL loss");
+    if (!out) return attn_error(ATTN_ERR_INVALID, "attn_lm_evaluate: NULL score");
     if (n < 2) return attn_error(ATTN_ERR_INVALID, "%zu tokens: at least 2 to predict one", n);
     if (batch < 1) return attn_error(ATTN_ERR_INVALID, "attn_lm_evaluate: batch %d", batch);
     int P = attn_model_config(m)->max_len;
     ATTN_TRY(check_ids(ids, n, attn_model_config(m)->vocab_size, "text"));
+    ATTN_TRY(check_fit(tok, m));
     if ((long long)batch * P > (1 << 24)) batch = (1 << 24) / P > 0 ? (1 << 24) / P : 1;
-    long n_windows = ((long)n - 1 + P - 1) / P;
+    long n_windows = ((long)n - 1 + P - 1) / P, bytes = 0;
+    for (size_t i = 1; i < n; i++) {
+        size_t len;
+        attn_lm_token_bytes(tok, ids[i], &len);
+        bytes += (long)len;
+    }
     int *tokens = malloc((size_t)batch * (size_t)P * sizeof(int));
     int *targets = malloc((size_t)batch * (size_t)P * sizeof(int));
     attn_status s = ATTN_OK;
@@ -265,7 +387,9 @@ attn_status attn_lm_evaluate(attn_model *m, const int *ids, size_t n, int batch,
     free(tokens);
     free(targets);
     if (s != ATTN_OK) return s;
-    *loss = sum / (double)total;
-    if (count) *count = total;
+    *out = (attn_lm_score){.loss = sum / (double)total,
+                           .tokens = total,
+                           .bytes = bytes,
+                           .bits_per_byte = bytes > 0 ? sum / log(2.0) / (double)bytes : NAN};
     return ATTN_OK;
 }

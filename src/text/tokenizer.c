@@ -80,6 +80,14 @@ const char *attn_tokenizer_token(const attn_tokenizer *t, int id) {
     return text_strmap_key(&t->vocab, id, NULL);
 }
 
+const char *attn_tokenizer_token_bytes(const attn_tokenizer *t, int id, size_t *len) {
+    if (len) *len = 0;
+    if (!t || t->kind != ATTN_TOKENIZER_BPE || id < 0 || id >= t->vocab.n) return NULL;
+    if (t->flags[id] & TEXT_TOK_SPECIAL) return "";
+    if (len) *len = t->bytes_off[id + 1] - t->bytes_off[id];
+    return t->bytes + t->bytes_off[id];
+}
+
 attn_encode_params attn_encode_default_params(void) {
     return (attn_encode_params){.allow_special = 0, .add_special = 0};
 }

@@ -126,13 +126,17 @@ cmp -s "$tmp/g1" "$tmp/g3" && fail "generate: seeds 3 and 4 gave the same text"
 
 # --- eval --------------------------------------------------------------------------------------
 "$BIN" eval lm --model "$ckpt" "$tmp/text.txt" >"$tmp/eval" || fail "eval lm: exit status"
-read -r w1 tokens w2 eloss w3 ppl w4 bpb <"$tmp/eval"
-[[ "$w1 $w2 $w3 $w4" == "tokens loss ppl bpb" ]] || fail "eval lm: unexpected line '$(cat "$tmp/eval")'"
+read -r w1 tokens w0 bytes w2 eloss w3 ppl w4 bpb <"$tmp/eval"
+[[ "$w1 $w0 $w2 $w3 $w4" == "tokens bytes loss ppl bpb" ]] || fail "eval lm: unexpected line '$(cat "$tmp/eval")'"
 [[ $tokens -eq $(($(wc -c <"$tmp/text.txt") - 1)) ]] || fail "eval lm: $tokens tokens"
+[[ $bytes -eq $tokens ]] || fail "eval lm: a byte-level model's $tokens tokens stand for $bytes bytes"
+# A byte-level model's bits per byte are its loss / ln 2.
+awk -v l="$eloss" -v b="$bpb" 'BEGIN { d = l / log(2) - b; exit !(d < 0.002 && d > -0.002) }' ||
+    fail "eval lm: bpb $bpb is not loss $eloss / ln 2"
 for x in "$eloss" "$ppl" "$bpb"; do is_finite "$x" || fail "eval lm: '$x' is not finite"; done
 "$BIN" eval lm --model "$ckpt" --json --batch 3 "$tmp/text.txt" >"$tmp/eval.json" ||
     fail "eval lm --json: exit status"
-grep -Eq '^\{"tokens": [0-9]+, "loss": [0-9.e+-]+, "ppl": [0-9.e+-]+, "bpb": [0-9.e+-]+\}$' \
+grep -Eq '^\{"tokens": [0-9]+, "bytes": [0-9]+, "loss": [0-9.e+-]+, "ppl": [0-9.e+-]+, "bpb": [0-9.e+-]+\}$' \
     "$tmp/eval.json" || fail "eval lm --json: '$(cat "$tmp/eval.json")'"
 # --batch changes how windows are grouped, not the figure.
 [[ $(printf '%.4f' "$(grep -o '"loss": [^,]*' "$tmp/eval.json" | awk '{print $2}')") == "$eloss" ]] ||
