@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# scripts/demo.sh BIN: train a small byte-level language model on Debian's fortune cookies for
-# about a minute, then sample from it and evaluate it. `make demo` runs `scripts/demo.sh build/attn`.
+# scripts/demo.sh BIN: train a small language model on the BPE tokens of Debian's fortune cookies
+# (a tokenizer of 2048 tokens learnt from the training text first) for about a minute, then
+# sample from it and evaluate it in bits per byte. `make demo` runs `scripts/demo.sh build/attn`.
 #
 # Environment: DEMO_DIR (default: BIN's folder/demo) holds the corpus and the checkpoint;
 # DEMO_SECONDS (default 60) is the training time to aim for: the script times a few steps and
@@ -38,8 +39,9 @@ if [[ ! -s $corpus ]]; then
 fi
 echo "== corpus: $corpus ($(wc -c <"$corpus") bytes from ${FORTUNES})"
 
-# A 4-layer, d_model 128 model over 128-byte contexts; the last 10% of the corpus is held out.
-MODEL=(--layers 4 --d-model 128 --heads 4 --context 128 --batch 8)
+# A 4-layer, d_model 128 model over contexts of 128 tokens (about 400 bytes) of a BPE of 2048
+# tokens; the last 10% of the corpus is held out (from the tokenizer too).
+MODEL=(--vocab-size 2048 --layers 4 --d-model 128 --heads 4 --context 128 --batch 8)
 
 # How many steps fit in about a minute here: time 4 and 16 steps, so that start-up costs cancel
 # out (DEMO_STEPS skips this).
@@ -70,11 +72,11 @@ start=$(date +%s)
     { rc=$?; [[ $rc -eq 130 ]] || exit $rc; }
 echo "== trained in $(($(date +%s) - start)) s"
 
-prompts=("The " "Q: What" "Life is")
+prompts=("The" "Q: What" "Life is")
 for seed in 1 2 3; do
     prompt=${prompts[seed - 1]}
     echo "== sample (seed $seed, prompt \"$prompt\")"
-    "$BIN" generate --model "$ckpt" --prompt "$prompt" --max-new 200 --temperature 0.8 \
+    "$BIN" generate --model "$ckpt" --prompt "$prompt" --max-new 60 --temperature 0.8 \
         --top-k 40 --seed "$seed"
 done
 
