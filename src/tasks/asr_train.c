@@ -3,6 +3,7 @@
  * budget with SpecAugment, attn_train, and the dev WER that picks the kept model. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,6 +140,7 @@ static attn_status compute_features(const attn_fbank_params *fp, const attn_spee
     }
     attn_status status = ATTN_OK;
     long failed = -1;
+    char message[1024] = ""; /* the failing thread's message: the last error is per thread */
 #pragma omp parallel num_threads(attn_get_num_threads())
     {
         attn_fbank *fb = NULL;
@@ -163,13 +165,18 @@ static attn_status compute_features(const attn_fbank_params *fp, const attn_spee
             free(x);
             if (s != ATTN_OK) {
 #pragma omp critical
-                if (failed < 0 || i < failed) failed = i, status = s;
+                if (failed < 0 || i < failed) {
+                    failed = i, status = s;
+                    snprintf(message, sizeof message, "%s", attn_last_error());
+                }
             }
         }
         attn_fbank_free(fb);
     }
-    if (status != ATTN_OK) return attn_error_context(status, "%s", set->paths[failed]);
-    return ATTN_OK;
+    if (status == ATTN_OK) return ATTN_OK;
+    const char *path = set->paths[failed]; /* audio errors name the file already */
+    if (strncmp(message, path, strlen(path)) == 0) return attn_error(status, "%s", message);
+    return attn_error(status, "%s: %s", path, message);
 }
 
 static attn_status normalise(const attn_recognizer *r, feat_set *f) {

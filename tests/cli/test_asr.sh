@@ -156,6 +156,7 @@ printf 'digits_train.wav\teight nine eight\ngone.wav\tone two\n' >data/missing.t
 expect 1 "gone.wav" "$BIN" eval asr "${T[@]}" --data data/missing.tsv
 expect 1 "gone.wav" "$BIN" train asr --train data/missing.tsv --out x.safetensors "${M[@]}" \
     --steps 1 --quiet
+[[ $(grep -o 'gone.wav' err | wc -l) -eq 1 ]] || fail "train asr: the missing file named twice: $(cat err)"
 printf 'digits_train.wav\teight nine eight\nno tab here\n' >data/notab.tsv
 expect 1 "notab.tsv:2:" "$BIN" train asr --train data/notab.tsv --out x.safetensors "${M[@]}" \
     --steps 1 --quiet
