@@ -1,16 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli/test_cli.sh: the `attn` command line end to end, with tiny models (a few seconds).
 # ctest sets ATTN_BIN to the built binary. Exact resume parity is in test_cli_resume.c.
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source "$(dirname "$0")/../common/cli.sh"
 
 # A small deterministic text (about 15 KB).
 for i in $(seq 1 250); do
@@ -20,22 +11,6 @@ TINY=(--layers 1 --d-model 16 --heads 2 --context 16 --batch 4 --eval-batches 2 
     --schedule constant --threads 2 --quiet)
 
 is_finite() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
-
-# expect_error STATUS DESCRIPTION -- COMMAND...: the command exits with STATUS and writes exactly
-# one line to stderr, starting with "attn: ".
-expect_error() {
-    local want=$1 what=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    local lines
-    lines=$(wc -l <"$tmp/err")
-    if [[ $got -ne $want ]]; then
-        fail "$what: exit status $got, expected $want ($(head -c 300 "$tmp/err"))"
-    elif [[ $lines -ne 1 ]] || ! head -n 1 "$tmp/err" | grep -q '^attn: '; then
-        fail "$what: expected one 'attn: ' line on stderr, got $lines lines: $(head -c 300 "$tmp/err")"
-    fi
-}
 
 # --- help and version --------------------------------------------------------------------------
 "$BIN" --version | grep -Eq '^attn [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
@@ -224,8 +199,4 @@ expect_error 1 "eval too short FILE" -- "$BIN" eval lm --model "$ckpt" "$tmp/emp
 expect_error 1 "eval truncated checkpoint" -- "$BIN" eval lm --model "$tmp/truncated.safetensors" \
     "$tmp/text.txt"
 
-if [[ $failures -ne 0 ]]; then
-    echo "$failures CLI check(s) failed" >&2
-    exit 1
-fi
-echo "all CLI checks passed"
+finish CLI

@@ -2,31 +2,12 @@
 # tests/cli/test_generate_prompts.sh: `attn generate --prompts FILE` (a few seconds): one output
 # line per prompt, each what a lone `attn generate --prompt LINE` prints after its prompt up to
 # its first newline, whatever --batch; bad input is one "attn: " line and a non-zero status.
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
+source "$(dirname "$0")/../common/cli.sh"
 
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# expect_error STATUS DESCRIPTION -- COMMAND...: the command exits with STATUS and writes exactly
-# one line to stderr, starting with "attn: ", and nothing to stdout.
-expect_error() {
-    local want=$1 what=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    if [[ $got -ne $want ]]; then
-        fail "$what: exit status $got, expected $want ($(head -c 300 "$tmp/err"))"
-    elif [[ $(wc -l <"$tmp/err") -ne 1 ]] || ! grep -q '^attn: ' "$tmp/err"; then
-        fail "$what: expected one 'attn: ' line on stderr, got: $(head -c 300 "$tmp/err")"
-    elif [[ -s $tmp/out ]]; then
-        fail "$what: wrote to stdout: $(head -c 100 "$tmp/out")"
-    fi
+# expect_silent_error: expect_error, and nothing on stdout.
+expect_silent_error() {
+    expect_error "$@"
+    [[ -s $tmp/out ]] && fail "$2: wrote to stdout: $(head -c 100 "$tmp/out")"
 }
 
 # A model that has learnt the lines of its text well enough to end them with a newline.
@@ -88,20 +69,16 @@ done
     printf 'x%.0s' $(seq 1 33)
     echo
 } >"$tmp/too_long.txt"
-expect_error 1 "missing prompts file" -- "$BIN" generate --model "$ckpt" --prompts "$tmp/nope.txt"
-expect_error 1 "prompts file is a directory" -- "$BIN" generate --model "$ckpt" --prompts "$tmp"
-expect_error 1 "empty prompts file" -- "$BIN" generate --model "$ckpt" --prompts "$tmp/empty.txt"
-expect_error 1 "prompt longer than the context" -- "$BIN" generate --model "$ckpt" \
+expect_silent_error 1 "missing prompts file" -- "$BIN" generate --model "$ckpt" --prompts "$tmp/nope.txt"
+expect_silent_error 1 "prompts file is a directory" -- "$BIN" generate --model "$ckpt" --prompts "$tmp"
+expect_silent_error 1 "empty prompts file" -- "$BIN" generate --model "$ckpt" --prompts "$tmp/empty.txt"
+expect_silent_error 1 "prompt longer than the context" -- "$BIN" generate --model "$ckpt" \
     --prompts "$tmp/too_long.txt"
 grep -q 'line 2 has 33 bytes' "$tmp/err" || fail "too long prompt: message '$(cat "$tmp/err")'"
-expect_error 2 "--prompt and --prompts" -- "$BIN" generate --model "$ckpt" --prompt x \
+expect_silent_error 2 "--prompt and --prompts" -- "$BIN" generate --model "$ckpt" --prompt x \
     --prompts "$tmp/prompts.txt"
-expect_error 2 "--batch 0" -- "$BIN" generate --model "$ckpt" --prompts "$tmp/prompts.txt" --batch 0
-expect_error 1 "prompts with a missing model" -- "$BIN" generate --model "$tmp/nope.safetensors" \
+expect_silent_error 2 "--batch 0" -- "$BIN" generate --model "$ckpt" --prompts "$tmp/prompts.txt" --batch 0
+expect_silent_error 1 "prompts with a missing model" -- "$BIN" generate --model "$tmp/nope.safetensors" \
     --prompts "$tmp/prompts.txt"
 
-if [[ $failures -ne 0 ]]; then
-    echo "$failures generate --prompts check(s) failed" >&2
-    exit 1
-fi
-echo "all generate --prompts checks passed"
+finish "generate --prompts"

@@ -4,36 +4,11 @@
 # from the safetensors header by hand), `attn eval lm`'s bytes and bits per byte recomputed from
 # it, exact resume with a tokenizer (4 steps + 4 resumed, cmp'd with 8 straight ones), `attn
 # generate` through the model's tokenizer, and the errors of the new options. ctest sets ATTN_BIN.
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
+source "$(dirname "$0")/../common/cli.sh"
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=$(command -v python3) || { echo "no python3: skipped"; exit 77; }
 # One thread: these models are too small to gain from two, and on a busy machine two lose.
 export ATTN_NUM_THREADS=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# expect_error STATUS DESCRIPTION -- COMMAND...: the command exits with STATUS and writes exactly
-# one line to stderr, starting with "attn: ".
-expect_error() {
-    local want=$1 what=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local got=$?
-    local lines
-    lines=$(wc -l <"$tmp/err")
-    if [[ $got -ne $want ]]; then
-        fail "$what: exit status $got, expected $want ($(head -c 300 "$tmp/err"))"
-    elif [[ $lines -ne 1 ]] || ! head -n 1 "$tmp/err" | grep -q '^attn: '; then
-        fail "$what: expected one 'attn: ' line on stderr, got $lines lines: $(head -c 300 "$tmp/err")"
-    fi
-}
 
 # export_tokenizers CKPT FILE [CKPT FILE]...: the "tokenizer" metadata of each CKPT (a
 # safetensors file: an 8-byte little-endian header length, then a JSON header whose
@@ -176,8 +151,4 @@ expect_error 2 "--resume with --vocab-size on a byte-level checkpoint" -- "$BIN"
     --data "$tmp/text.txt" --out "$tmp/bytes.safetensors" --steps 3 --resume --vocab-size 300 \
     --quiet
 
-if [[ $failures -gt 0 ]]; then
-    echo "$failures failure(s)" >&2
-    exit 1
-fi
-echo "lm on BPE tokens: all passed"
+finish "lm on BPE tokens"
