@@ -94,12 +94,11 @@ static int parse_args(int argc, char **argv, generate_args *a) {
     return CLI_OK;
 }
 
-static const attn_tokenizer *tokenizer; /* the model's (NULL: bytes), for the callbacks */
-
+/* The callbacks' user: the model's tokenizer (NULL: bytes). */
 static int print_token(int stream, int token, void *user) {
-    (void)stream, (void)user;
+    (void)stream;
     size_t len;
-    const char *bytes = attn_lm_token_bytes(tokenizer, token, &len);
+    const char *bytes = attn_lm_token_bytes(user, token, &len);
     if (bytes) fwrite(bytes, 1, len, stdout);
     fflush(stdout);
     return 0;
@@ -107,18 +106,18 @@ static int print_token(int stream, int token, void *user) {
 
 /* --prompts: a continuation ends with the first token that holds a newline. */
 static int stop_at_newline(int stream, int token, void *user) {
-    (void)stream, (void)user;
+    (void)stream;
     size_t len;
-    const char *bytes = attn_lm_token_bytes(tokenizer, token, &len);
+    const char *bytes = attn_lm_token_bytes(user, token, &len);
     return bytes && memchr(bytes, '\n', len) != NULL;
 }
 
 /* --prompts: one line per prompt, its continuation up to the first newline (not printed). */
 static void print_line(int prompt, const int *ids, int n, void *user) {
-    (void)prompt, (void)user;
+    (void)prompt;
     for (int t = 0; t < n; t++) {
         size_t len;
-        const char *bytes = attn_lm_token_bytes(tokenizer, ids[t], &len);
+        const char *bytes = attn_lm_token_bytes(user, ids[t], &len);
         const char *nl = bytes ? memchr(bytes, '\n', len) : NULL;
         if (bytes) fwrite(bytes, 1, nl ? (size_t)(nl - bytes) : len, stdout);
         if (nl) break;
@@ -129,7 +128,8 @@ static void print_line(int prompt, const int *ids, int n, void *user) {
 
 /* The lines of path as prompts (an empty line: a newline), encoded, each at most max_len ids:
  * prompts[i] (malloc'd, like the arrays of *count) has n[i] ids. */
-static int read_lines(const char *path, int max_len, int ***prompts, int **n, int *count) {
+static int read_lines(const char *path, const attn_tokenizer *tokenizer, int max_len,
+                      int ***prompts, int **n, int *count) {
     char *b;
     size_t size, lines = 0;
     attn_status s = attn_file_read(path, (void **)&b, &size);
@@ -174,15 +174,14 @@ int cmd_generate(int argc, char **argv) {
     attn_tokenizer *tok;
     if ((s = attn_lm_load(a.model, &m, &tok)) != ATTN_OK)
         return cli_lib_error(s, "cannot load model '%s'", a.model);
-    tokenizer = tok;
     attn_lm_generate_params p = attn_lm_generate_default_params();
-    p.max_new = a.max_new, p.batch = a.batch;
+    p.max_new = a.max_new, p.batch = a.batch, p.user = tok;
     p.sampler = (attn_sampler_params){
         .temperature = a.temperature, .top_k = a.top_k, .top_p = a.top_p, .seed = a.seed};
     int **prompts = NULL, *n = NULL, count = 0;
     if (a.prompts) {
         p.on_token = stop_at_newline, p.on_done = print_line;
-        rc = read_lines(a.prompts, attn_model_config(m)->max_len, &prompts, &n, &count);
+        rc = read_lines(a.prompts, tok, attn_model_config(m)->max_len, &prompts, &n, &count);
     } else { /* one prompt, printed, then each token as it comes */
         const char *text = a.prompt && a.prompt[0] ? a.prompt : "\n";
         size_t len = 0;

