@@ -56,21 +56,21 @@ cli_opt *cli_find(cli_opt *opts, const char *name) {
     return NULL;
 }
 
-cli_opt cli_row(const char *name, cli_type type, void *dest, const char *meta, const char *help,
-                double min, double max, const char *const *choices, const char *default_text) {
-    return (cli_opt){name, type, dest, meta, help, min, max, choices, default_text, 0};
-}
-
-cli_opt cli_section(const char *title) {
-    return cli_row(NULL, CLI_SECTION, NULL, NULL, title, CLI_ANY, NULL, NULL);
+void cli_append(cli_opt *t, int *n, const cli_opt *rows, int count) {
+    memcpy(t + *n, rows, (size_t)count * sizeof *rows);
+    *n += count;
 }
 
 static int takes_value(const cli_opt *o) {
     return o->type != CLI_FLAG && o->type != CLI_SECTION;
 }
 
+static int has_range(const cli_opt *o) {
+    return o->min <= o->max && (o->min != 0 || o->max != 0);
+}
+
 static int in_range(const cli_opt *o, double v) {
-    return o->min > o->max || (v >= o->min && v <= o->max);
+    return !has_range(o) || (v >= o->min && v <= o->max);
 }
 
 /* The range as text for an error message: "at least 1", "between 0 and 1". */
@@ -92,7 +92,7 @@ static int parse_integer(const cli_opt *o, const char *text, long long lo, long 
     }
     if (errno == ERANGE || v < lo || v > hi || !in_range(o, (double)v)) {
         char r[64];
-        if (o->min <= o->max)
+        if (has_range(o))
             range_text(o, r, sizeof r);
         else
             snprintf(r, sizeof r, "representable");
@@ -183,13 +183,52 @@ static int set_value(cli_opt *o, const char *text) {
     return CLI_USAGE;
 }
 
+static const char *meta_of(const cli_opt *o) {
+    if (o->meta) return o->meta;
+    switch (o->type) {
+    case CLI_INT:
+    case CLI_LONG:
+    case CLI_U64:
+        return "N";
+    case CLI_FLOAT:
+        return "X";
+    case CLI_STRING:
+    case CLI_STRINGS:
+        return "TEXT";
+    case CLI_CHOICE:
+    case CLI_ENUM:
+        return "NAME";
+    default:
+        return "";
+    }
+}
+
 static int is_help(const char *a) {
     return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-int cli_parse(int argc, char **argv, cli_opt *opts, const cli_help *help, const char *command,
-              const char **positional, int max_positional, int *n_positional) {
-    *n_positional = 0;
+/* The command's words in usage: after "attn ", up to the first option or placeholder. */
+static void command_name(const cli_help *help, char *buf, size_t n) {
+    const char *u = help->usage + (strncmp(help->usage, "attn ", 5) == 0 ? 5 : 0), *end = u;
+    for (const char *w = u; *w && *w != '-' && *w != '[' && !(*w >= 'A' && *w <= 'Z');) {
+        while (*w && *w != ' ' && *w != '\n')
+            w++;
+        end = w;
+        while (*w == ' ')
+            w++;
+    }
+    snprintf(buf, n, "%.*s", (int)(end - u), u);
+}
+
+static int threads = 0; /* --threads, which every command takes */
+static cli_opt threads_opt = CLI_OPT("threads", CLI_INT, &threads, "threads", .min = 0, .max = 4096,
+                                     .default_text = "$ATTN_NUM_THREADS, else all cores");
+
+int cli_parse(int argc, char **argv, cli_opt *opts, const cli_help *help, int max_positional,
+              int *n_positional) {
+    char command[64];
+    command_name(help, command, sizeof command);
+    int n_pos = 0;
     /* --help wins over everything else, and is printed before any default is overwritten. */
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0) break;
@@ -200,13 +239,13 @@ int cli_parse(int argc, char **argv, cli_opt *opts, const cli_help *help, const 
     }
     int only_positional = 0;
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
+        char *a = argv[i];
         if (only_positional || a[0] != '-' || a[1] == '\0') {
-            if (*n_positional >= max_positional) {
+            if (n_pos >= max_positional) {
                 cli_error("%s: unexpected argument '%s' (try attn %s --help)", command, a, command);
                 return CLI_USAGE;
             }
-            positional[(*n_positional)++] = a;
+            argv[n_pos++] = a; /* n_pos <= i: nothing unread is overwritten */
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -224,7 +263,7 @@ int cli_parse(int argc, char **argv, cli_opt *opts, const cli_help *help, const 
         if (len >= sizeof key) len = sizeof key - 1;
         memcpy(key, name, len);
         key[len] = '\0';
-        cli_opt *o = cli_find(opts, key);
+        cli_opt *o = strcmp(key, "threads") == 0 ? &threads_opt : cli_find(opts, key);
         if (!o) {
             cli_error("%s: unknown option '--%s' (try attn %s --help)", command, key, command);
             return CLI_USAGE;
@@ -246,7 +285,15 @@ int cli_parse(int argc, char **argv, cli_opt *opts, const cli_help *help, const 
         if (set_value(o, value)) return CLI_USAGE;
         o->seen = 1;
     }
-    return CLI_OK;
+    for (cli_opt *o = opts; o->name || o->help; o++)
+        if (o->required && !o->seen) {
+            cli_error("%s: --%s %s is required (try attn %s --help)", command, o->name, meta_of(o),
+                      command);
+            return CLI_USAGE;
+        }
+    if (n_positional) *n_positional = n_pos;
+    attn_status s = attn_set_num_threads(threads);
+    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "--threads %d", threads);
 }
 
 /* The default of o as text, from its destination's current value; "" when there is none. */
@@ -285,48 +332,32 @@ static void default_text(const cli_opt *o, char *buf, size_t n) {
     }
 }
 
-static const char *meta_of(const cli_opt *o) {
-    if (o->meta) return o->meta;
-    switch (o->type) {
-    case CLI_INT:
-    case CLI_LONG:
-    case CLI_U64:
-        return "N";
-    case CLI_FLOAT:
-        return "X";
-    case CLI_STRING:
-    case CLI_STRINGS:
-        return "TEXT";
-    case CLI_CHOICE:
-    case CLI_ENUM:
-        return "NAME";
-    default:
-        return "";
+static void print_option(const cli_opt *o) {
+    char left[64], def[128], choices[256] = "";
+    snprintf(left, sizeof left, "--%s%s%s", o->name, takes_value(o) ? " " : "", meta_of(o));
+    if (o->type == CLI_CHOICE || o->type == CLI_ENUM) {
+        for (const char *const *c = o->choices; *c; c++) {
+            strncat(choices, c == o->choices ? "" : "|", sizeof choices - strlen(choices) - 1);
+            strncat(choices, *c, sizeof choices - strlen(choices) - 1);
+        }
     }
+    default_text(o, def, sizeof def);
+    printf("  %-20s %s", left, o->help);
+    if (o->required) printf(" (required)");
+    if (choices[0]) printf(" (%s)", choices);
+    if (def[0]) printf(" [default: %s]", def);
+    if (o->type == CLI_STRINGS) printf(" (repeatable)");
+    printf("\n");
 }
 
 void cli_print_help(const cli_opt *opts, const cli_help *help) {
     printf("usage: %s\n\n%s", help->usage, help->description);
     if (opts->type != CLI_SECTION) printf("\nOptions:\n");
-    for (const cli_opt *o = opts; o->name || o->help; o++) {
-        if (o->type == CLI_SECTION) {
+    for (const cli_opt *o = opts; o->name || o->help; o++)
+        if (o->type == CLI_SECTION)
             printf("\n%s:\n", o->help);
-            continue;
-        }
-        char left[64], def[128], choices[256] = "";
-        snprintf(left, sizeof left, "--%s%s%s", o->name, takes_value(o) ? " " : "", meta_of(o));
-        if (o->type == CLI_CHOICE || o->type == CLI_ENUM) {
-            for (const char *const *c = o->choices; *c; c++) {
-                strncat(choices, c == o->choices ? "" : "|", sizeof choices - strlen(choices) - 1);
-                strncat(choices, *c, sizeof choices - strlen(choices) - 1);
-            }
-        }
-        default_text(o, def, sizeof def);
-        printf("  %-20s %s", left, o->help);
-        if (choices[0]) printf(" (%s)", choices);
-        if (def[0]) printf(" [default: %s]", def);
-        if (o->type == CLI_STRINGS) printf(" (repeatable)");
-        printf("\n");
-    }
+        else
+            print_option(o);
+    print_option(&threads_opt);
     printf("\nExample:\n%s", help->example);
 }

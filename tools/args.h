@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "attn/status.h"
+#include "attn/attn.h"
 
 #define CLI_OK 0
 #define CLI_RUNTIME 1  /* a file is missing or malformed, a library call failed */
@@ -44,27 +44,32 @@ typedef struct {
     const char *name; /* without the leading "--" */
     cli_type type;
     void *dest;
+    const char *help; /* one line; "(required)" and the default are appended */
     const char *meta; /* value placeholder in --help ("N", "FILE"); NULL: derived from type */
-    const char *help; /* one line; the default is appended unless default_text says otherwise */
-    double min, max;  /* allowed range for numbers (inclusive); min > max: any */
-    const char *const *choices; /* CLI_CHOICE: NULL-terminated list */
+    double min, max;  /* allowed range for numbers (inclusive); min > max, or both 0: any */
+    const char *const *choices; /* CLI_CHOICE / CLI_ENUM: NULL-terminated list */
     const char *default_text;   /* replaces the printed default ("" prints none) */
+    int required;               /* cli_parse fails when the option is not given */
     int seen;                   /* set by cli_parse when the option is given */
 } cli_opt;
 
+/* One row of an option table: name, type, destination, then the help text, then any other field
+ * by designator, on one line:
+ *     CLI_OPT("batch", CLI_INT, &a.batch, "texts per batch", .min = 1, .max = 1 << 16),
+ *     CLI_OPT("model", CLI_STRING, &a.model, "a checkpoint", .meta = "CKPT", .required = 1), */
+#define CLI_OPT(name_, type_, dest_, ...)                                                          \
+    { .name = (name_), .type = (type_), .dest = (dest_), .help = __VA_ARGS__ }
+#define CLI_HEADING(title)                                                                         \
+    { .type = CLI_SECTION, .help = (title) } /* "Model:" in --help */
 #define CLI_END                                                                                    \
-    { NULL, CLI_SECTION, NULL, NULL, NULL, 0, 0, NULL, NULL, 0 }
-#define CLI_ANY 1.0, 0.0 /* min > max: no range check */
+    { 0 }
 
-/* One row of an option table: the fields of cli_opt in order (not yet seen). A table built row by
- * row reads one option per line. */
-cli_opt cli_row(const char *name, cli_type type, void *dest, const char *meta, const char *help,
-                double min, double max, const char *const *choices, const char *default_text);
+/* Copies rows[0..count) to t[*n...] and advances *n: a table built from parts. */
+void cli_append(cli_opt *t, int *n, const cli_opt *rows, int count);
+#define CLI_APPEND(t, n, rows) cli_append((t), (n), (rows), (int)(sizeof(rows) / sizeof((rows)[0])))
 
-/* A heading row ("Model", "Reporting"). */
-cli_opt cli_section(const char *title);
-
-/* What a subcommand's --help says around the option table. */
+/* What a subcommand's --help says around the option table. The command's name (in messages) is
+ * the words of `usage` after "attn" up to the first option or placeholder. */
 typedef struct {
     const char *usage;       /* "attn eval lm --model CKPT FILE [options]" */
     const char *description; /* paragraphs, each line ending in '\n' */
@@ -72,11 +77,12 @@ typedef struct {
 } cli_help;
 
 /* Parses argv[0..argc) (the subcommand's arguments, without the command words). Positional
- * arguments go to positional[] (at most max_positional; more is a usage error) and their count to
- * *n_positional. Returns CLI_OK, CLI_HELP after printing the help to stdout, or CLI_USAGE after
- * printing one "attn: " line to stderr. */
-int cli_parse(int argc, char **argv, cli_opt *opts, const cli_help *help, const char *command,
-              const char **positional, int max_positional, int *n_positional);
+ * arguments are moved to argv[0..*n_positional) in order (at most max_positional; more is a usage
+ * error; n_positional may be NULL when there are none). Every command also takes `--threads N`
+ * (attn_set_num_threads, set here). Returns CLI_OK, CLI_HELP after printing the help to stdout,
+ * or CLI_USAGE / CLI_RUNTIME after printing one "attn: " line to stderr. */
+int cli_parse(int argc, char **argv, cli_opt *opts, const cli_help *help, int max_positional,
+              int *n_positional);
 
 /* Prints the help (usage, description, options with defaults, example) to stdout. */
 void cli_print_help(const cli_opt *opts, const cli_help *help);

@@ -1,5 +1,5 @@
-/* tools/classify_common.c: the training options, progress lines, loading and JSON output shared
- * by the text-classification subcommands. */
+/* tools/classify_common.c: the training options, progress lines and loading shared by the
+ * text-classification subcommands. */
 #include "classify_common.h"
 
 #include <math.h>
@@ -8,52 +8,51 @@
 
 #include "train_opts.h"
 
-/* ---- options --------------------------------------------------------------------------------- */
-
 void cls_opts_default(cls_opts *o) {
     *o = (cls_opts){.p = attn_classifier_default_params()};
 }
 
-static cli_opt row(const char *name, cli_type type, void *dest, const char *meta, const char *help,
-                   double min, double max, const char *default_text) {
-    return (cli_opt){name, type, dest, meta, help, min, max, NULL, default_text, 0};
-}
-
 void cls_opts_table(cls_opts *o, cli_opt *t, int *n) {
     attn_classifier_params *p = &o->p;
-    int i = *n;
-    t[i++] = row(NULL, CLI_SECTION, NULL, NULL, "Tokenizer", CLI_ANY, NULL);
-    t[i++] = row("tokenizer", CLI_STRING, &p->tokenizer, "FILE",
-                 "tokenizer.json or vocab.txt to use (needs a [CLS] token)", CLI_ANY,
-                 "a BPE trained on the training texts");
-    t[i++] = row("vocab-size", CLI_INT, &p->vocab_size, NULL,
-                 "tokens of the BPE trained when no --tokenizer is given", 261, 1 << 24, NULL);
-    t[i++] = row("lowercase", CLI_FLAG, &p->lowercase, NULL,
-                 "the trained BPE lower-cases (NFC) texts first", CLI_ANY, NULL);
-    train_opts_model(&p->model, "encoder layers", t, &i);
-    t[i++] = row("max-len", CLI_INT, &p->model.max_len, NULL,
-                 "tokens per text, [CLS] included; longer texts are cut", 2, 1 << 16, NULL);
-    t[i++] = row("token-dropout", CLI_FLOAT, &p->token_dropout, NULL,
-                 "in training, each token but [CLS] becomes [MASK] (else [UNK]) with this "
-                 "probability",
-                 0, 0.99, NULL);
-    train_opts_optim(&p->train, &p->adamw, &p->model, t, &i);
-    t[i++] = row("epochs", CLI_INT, &p->train.epochs, NULL, "passes over the training data", 1,
-                 1 << 20, NULL);
-    t[i++] = row("batch", CLI_INT, &p->batch, NULL, "texts per batch", 1, 1 << 16, NULL);
-    t[i++] =
-        row("bucket", CLI_INT, &p->bucket, NULL,
-            "batches per length bucket (texts are sorted by length within one)", 1, 1 << 20, NULL);
-    t[i++] = row("patience", CLI_INT, &p->train.patience, NULL,
-                 "stop after N epochs without a better dev macro-F1 (0: never)", 0, 1 << 20, NULL);
-    t[i++] = row(NULL, CLI_SECTION, NULL, NULL, "Reporting", CLI_ANY, NULL);
-    t[i++] = row("threads", CLI_INT, &o->threads, NULL, "threads", 0, 4096,
-                 "$ATTN_NUM_THREADS, else all cores");
-    t[i++] = row("quiet", CLI_FLAG, &o->quiet, NULL, "no progress or dev lines on stderr", CLI_ANY,
-                 NULL);
-    for (int j = *n; j < i; j++) /* the library's -1 */
-        if (t[j].name && strcmp(t[j].name, "warmup") == 0) t[j].default_text = "5% of all steps";
-    *n = i;
+    const cli_opt tokenizer[] = {
+        CLI_HEADING("Tokenizer"),
+        CLI_OPT("tokenizer", CLI_STRING, &p->tokenizer,
+                "tokenizer.json or vocab.txt to use (needs a [CLS] token)", .meta = "FILE",
+                .default_text = "a BPE trained on the training texts"),
+        CLI_OPT("vocab-size", CLI_INT, &p->vocab_size,
+                "tokens of the BPE trained when no --tokenizer is given", .min = 261,
+                .max = 1 << 24),
+        CLI_OPT("lowercase", CLI_FLAG, &p->lowercase,
+                "the trained BPE lower-cases (NFC) texts first"),
+    };
+    const cli_opt model[] = {
+        CLI_OPT("max-len", CLI_INT, &p->model.max_len,
+                "tokens per text, [CLS] included; longer texts are cut", .min = 2, .max = 1 << 16),
+        CLI_OPT("token-dropout", CLI_FLOAT, &p->token_dropout,
+                "in training, each token but [CLS] becomes [MASK] (else [UNK]) with this "
+                "probability",
+                .min = 0, .max = 0.99),
+    };
+    const cli_opt run[] = {
+        CLI_OPT("epochs", CLI_INT, &p->train.epochs, "passes over the training data", .min = 1,
+                .max = 1 << 20),
+        CLI_OPT("batch", CLI_INT, &p->batch, "texts per batch", .min = 1, .max = 1 << 16),
+        CLI_OPT("bucket", CLI_INT, &p->bucket,
+                "batches per length bucket (texts are sorted by length within one)", .min = 1,
+                .max = 1 << 20),
+        CLI_OPT("patience", CLI_INT, &p->train.patience,
+                "stop after N epochs without a better dev macro-F1 (0: never)", .min = 0,
+                .max = 1 << 20),
+        CLI_HEADING("Reporting"),
+        CLI_OPT("quiet", CLI_FLAG, &o->quiet, "no progress or dev lines on stderr"),
+    };
+    int first = *n;
+    CLI_APPEND(t, n, tokenizer);
+    train_opts_model(&p->model, "encoder layers", t, n);
+    CLI_APPEND(t, n, model);
+    train_opts_optim(&p->train, &p->adamw, &p->model, t, n);
+    CLI_APPEND(t, n, run);
+    cli_find(t + first, "warmup")->default_text = "5% of all steps"; /* the library's -1 */
 }
 
 int cls_opts_check(cls_opts *o, cli_opt *table) {
@@ -64,8 +63,6 @@ int cls_opts_check(cls_opts *o, cli_opt *table) {
     }
     return train_opts_check(&o->p.model, &o->p.train, table);
 }
-
-/* ---- progress -------------------------------------------------------------------------------- */
 
 void cls_on_progress(const attn_train_progress *p, void *user) {
     cls_progress *c = user;
@@ -90,8 +87,6 @@ void cls_on_progress(const attn_train_progress *p, void *user) {
         progress_message(bar, "no better dev macro-F1 for %d epochs: stopping", p->since_best);
 }
 
-/* ---- classifiers ----------------------------------------------------------------------------- */
-
 void cls_free_all(attn_classifier **c, int n) {
     for (int i = 0; c && i < n; i++)
         attn_classifier_free(c[i]);
@@ -99,8 +94,7 @@ void cls_free_all(attn_classifier **c, int n) {
 }
 
 int cls_load_all(const char *const *paths, int n, attn_classifier ***out) {
-    *out = calloc((size_t)n, sizeof **out);
-    if (!*out) {
+    if (!(*out = calloc((size_t)n, sizeof **out))) {
         cli_error("out of memory");
         return CLI_RUNTIME;
     }
@@ -117,55 +111,12 @@ int cls_load_all(const char *const *paths, int n, attn_classifier ***out) {
 
 int cls_read_tsv(const char *path, attn_tsv *out) {
     attn_status s = attn_tsv_read(path, out);
-    if (s == ATTN_ERR_IO) return cli_lib_error(s, "cannot read data file");
-    if (s != ATTN_OK) return cli_lib_error(s, "bad data file");
+    if (s != ATTN_OK)
+        return cli_lib_error(s, s == ATTN_ERR_IO ? "cannot read data file" : "bad data file");
     if (out->n == 0) {
         cli_error("'%s' holds no examples (expected lines \"label<TAB>text\")", path);
         attn_tsv_free(out);
         return CLI_RUNTIME;
     }
     return CLI_OK;
-}
-
-/* ---- output ---------------------------------------------------------------------------------- */
-
-void cls_plot_path(const char *ckpt, char *buf, size_t n) {
-    static const char ext[] = ".safetensors";
-    size_t len = strlen(ckpt), e = sizeof ext - 1;
-    if (len > e && strcmp(ckpt + len - e, ext) == 0) len -= e;
-    snprintf(buf, n, "%.*s.png", (int)len, ckpt);
-}
-
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 if the bytes there are not one. */
-static int utf8_len(const unsigned char *s) {
-    if (s[0] < 0x80) return 1;
-    int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (n == 0 || s[0] > 0xf4) return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80) return 0;
-    if (n == 3 && s[0] == 0xe0 && s[1] < 0xa0) return 0;  /* overlong */
-    if (n == 3 && s[0] == 0xed && s[1] >= 0xa0) return 0; /* surrogate */
-    if (n == 4 && s[0] == 0xf0 && s[1] < 0x90) return 0;  /* overlong */
-    if (n == 4 && s[0] == 0xf4 && s[1] >= 0x90) return 0; /* above U+10FFFF */
-    return n;
-}
-
-void cls_json_string(FILE *f, const char *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
-    while (*p) {
-        int n = utf8_len(p);
-        if (n == 0) {
-            fputs("\\ufffd", f);
-            p++;
-        } else if (*p == '"' || *p == '\\') {
-            fprintf(f, "\\%c", *p++);
-        } else if (*p < 0x20) {
-            fprintf(f, "\\u%04x", *p++);
-        } else {
-            fwrite(p, 1, (size_t)n, f);
-            p += n;
-        }
-    }
-    fputc('"', f);
 }

@@ -1,28 +1,18 @@
 /* tools/classify_common.h: what the text-classification subcommands share: the training options
  * (rows into attn_classifier_params, attn/classifier.h), the progress lines of a training run,
- * loading several classifiers (an ensemble), reading a TSV and JSON strings. Every function that
- * can fail prints one "attn: ..." line and returns CLI_RUNTIME or CLI_USAGE (tools/args.h). */
+ * loading several classifiers (an ensemble) and reading a TSV. Every function that can fail
+ * prints one "attn: ..." line and returns CLI_RUNTIME or CLI_USAGE (tools/args.h). */
 #ifndef ATTN_TOOLS_CLASSIFY_COMMON_H
 #define ATTN_TOOLS_CLASSIFY_COMMON_H
-
-#include <stdio.h>
 
 #include "attn/attn.h"
 
 #include "args.h"
 #include "progress.h"
 
-/* The subcommands (tools/cmd_*.c), dispatched from tools/main.c. */
-int cmd_train_classify(int argc, char **argv); /* attn train classify */
-int cmd_eval_classify(int argc, char **argv);  /* attn eval classify */
-int cmd_classify(int argc, char **argv);       /* attn classify */
-int cmd_attention(int argc, char **argv);      /* attn attention */
-
-/* ---- options of a training run ---------------------------------------------------------------*/
-
 typedef struct {
     attn_classifier_params p; /* the library's defaults, then the options */
-    int threads, quiet;
+    int quiet;
 } cls_opts;
 
 void cls_opts_default(cls_opts *o);
@@ -43,20 +33,11 @@ typedef struct {
 } cls_progress;
 void cls_on_progress(const attn_train_progress *p, void *user);
 
-/* ---- classifiers -----------------------------------------------------------------------------*/
-
 /* Loads paths[0..n) into *out (malloc'd array of n; free with cls_free_all). */
 int cls_load_all(const char *const *paths, int n, attn_classifier ***out);
 void cls_free_all(attn_classifier **c, int n);
 
 /* Reads a TSV file (errors name FILE:LINE); an empty one is an error. */
 int cls_read_tsv(const char *path, attn_tsv *out);
-
-/* The plot beside a checkpoint: PATH less ".safetensors", plus ".png" (m.safetensors -> m.png). */
-void cls_plot_path(const char *ckpt, char *buf, size_t n);
-
-/* Writes s as a JSON string (quotes included) to f; bytes that are not valid UTF-8 become
- * U+FFFD, so the output always parses. */
-void cls_json_string(FILE *f, const char *s);
 
 #endif

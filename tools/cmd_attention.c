@@ -5,22 +5,14 @@
  * head becomes DIR/layerL_headH.png (attn_heatmap_png; rows = queries, columns = keys, tokens on
  * both axes) and all of them DIR/attention.json (attn_maps_write_json). */
 #define _POSIX_C_SOURCE 200809L
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "attn/attn.h"
 
 #include "args.h"
 #include "classify_common.h"
-
-typedef struct {
-    const char *model, *out, *text;
-    int threads;
-} attention_args;
 
 static const cli_help attention_help = {
     "attn attention --model CKPT [--out DIR] TEXT",
@@ -33,51 +25,31 @@ static const cli_help attention_help = {
     "  attn attention --model debdesc.safetensors --out maps \"Python bindings for GNOME\"\n",
 };
 
-/* Options and the one TEXT. */
-static int parse_args(int argc, char **argv, attention_args *a) {
-    *a = (attention_args){.out = "attention"};
+int cmd_attention(int argc, char **argv) {
+    const char *model = NULL, *out = "attention";
     cli_opt opts[] = {
-        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of attn train classify (required)",
-         CLI_ANY, NULL, NULL, 0},
-        {"out", CLI_STRING, &a->out, "DIR", "folder for the PNG and JSON files", CLI_ANY, NULL,
-         NULL, 0},
-        {"threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-         "$ATTN_NUM_THREADS, else all cores", 0},
+        CLI_OPT("model", CLI_STRING, &model, "checkpoint of attn train classify", .meta = "CKPT",
+                .required = 1),
+        CLI_OPT("out", CLI_STRING, &out, "folder for the PNG and JSON files", .meta = "DIR"),
         CLI_END,
     };
-    const char *positional[1];
-    int n_positional;
-    int rc =
-        cli_parse(argc, argv, opts, &attention_help, "attention", positional, 1, &n_positional);
-    if (rc != CLI_OK) return rc;
-    if (!a->model) {
-        cli_error("attention: --model CKPT is required (try attn attention --help)");
-        return CLI_USAGE;
-    }
-    if (n_positional != 1) {
+    int n_text, rc = cli_parse(argc, argv, opts, &attention_help, 1, &n_text);
+    if (rc == CLI_OK && n_text != 1) {
         cli_error("attention: one TEXT is required (quote it; try attn attention --help)");
-        return CLI_USAGE;
+        rc = CLI_USAGE;
     }
-    a->text = positional[0];
-    return CLI_OK;
-}
-
-int cmd_attention(int argc, char **argv) {
-    attention_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
+    if (rc) return rc;
+    const char *text = argv[0];
     attn_classifier *c;
-    if ((s = attn_classifier_load(a.model, &c)) != ATTN_OK)
-        return cli_lib_error(s, "cannot load model '%s'", a.model);
+    attn_status s = attn_classifier_load(model, &c);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot load model '%s'", model);
     attn_attention_result r;
-    if ((s = attn_classifier_attention(c, a.text, strlen(a.text), a.out, &r)) != ATTN_OK) {
+    if ((s = attn_classifier_attention(c, text, strlen(text), out, &r)) != ATTN_OK) {
         rc = cli_lib_error(s, "cannot draw the attention of the text");
     } else {
         printf("%s\t%.4f\n", attn_labels_name(attn_classifier_labels(c), r.label), (double)r.prob);
         printf("%d tokens%s; wrote %d heatmaps %s/layer*_head*.png and %s/attention.json\n",
-               r.n_tokens, r.truncated ? " (cut to max_len)" : "", r.n_heatmaps, a.out, a.out);
+               r.n_tokens, r.truncated ? " (cut to max_len)" : "", r.n_heatmaps, out, out);
     }
     attn_classifier_free(c);
     return rc;

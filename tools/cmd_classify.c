@@ -17,7 +17,7 @@
 
 typedef struct {
     cli_strings models;
-    int top, json, batch, threads;
+    int top, json, batch;
 } classify_args;
 
 static const cli_help classify_help = {
@@ -33,32 +33,6 @@ static const cli_help classify_help = {
     "  attn classify --model debdesc.safetensors \"Python bindings for the GNOME desktop\"\n"
     "  cut -f2 test.tsv | attn classify --model debdesc.safetensors --top 3 --json\n",
 };
-
-/* Options, then the TEXT arguments into *texts (malloc'd; the caller frees it) and their count. */
-static int parse_args(int argc, char **argv, classify_args *a, const char ***texts, int *n) {
-    *a = (classify_args){.top = 1, .batch = 64};
-    cli_opt opts[] = {
-        {"model", CLI_STRINGS, &a->models, "CKPT",
-         "checkpoint of attn train classify (required; several: an ensemble)", CLI_ANY, NULL, NULL,
-         0},
-        {"top", CLI_INT, &a->top, "K", "labels printed per text, most probable first", 1, 100000,
-         NULL, NULL, 0},
-        {"json", CLI_FLAG, &a->json, NULL, "one JSON object per text", CLI_ANY, NULL, NULL, 0},
-        {"batch", CLI_INT, &a->batch, NULL, "texts per forward pass", 1, 1 << 16, NULL, NULL, 0},
-        {"threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-         "$ATTN_NUM_THREADS, else all cores", 0},
-        CLI_END,
-    };
-    *texts = malloc(((size_t)argc + 1) * sizeof **texts);
-    if (!*texts) return CLI_RUNTIME;
-    int rc = cli_parse(argc, argv, opts, &classify_help, "classify", *texts, argc, n);
-    if (rc != CLI_OK) return rc;
-    if (a->models.n == 0) {
-        cli_error("classify: --model CKPT is required (try attn classify --help)");
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
 
 /* Prints the top K labels of one text (probs: its K_all probabilities). */
 static void print_text(const classify_args *a, const attn_labels *labels, const char *text,
@@ -78,11 +52,11 @@ static void print_text(const classify_args *a, const attn_labels *labels, const 
     }
     if (a->json) {
         printf("{\"text\": ");
-        cls_json_string(stdout, text);
+        attn_json_write(stdout, text);
         printf(", \"truncated\": %s, \"top\": [", truncated ? "true" : "false");
         for (int j = 0; j < k; j++) {
             printf("%s{\"label\": ", j ? ", " : "");
-            cls_json_string(stdout, attn_labels_name(labels, idx[j]));
+            attn_json_write(stdout, attn_labels_name(labels, idx[j]));
             printf(", \"prob\": %.6f}", (double)probs[idx[j]]);
         }
         printf("]}\n");
@@ -115,35 +89,28 @@ static int classify(const classify_args *a, attn_classifier **members, const att
 }
 
 int cmd_classify(int argc, char **argv) {
-    classify_args a;
-    const char **texts = NULL;
-    int n_texts = 0;
-    int rc = parse_args(argc, argv, &a, &texts, &n_texts);
-    if (rc) {
-        free(texts);
-        return rc == CLI_HELP ? CLI_OK : rc;
-    }
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) {
-        free(texts);
-        return cli_lib_error(s, "--threads %d", a.threads);
-    }
+    classify_args a = {.top = 1, .batch = 64};
+    cli_opt opts[] = {
+        CLI_OPT("model", CLI_STRINGS, &a.models,
+                "checkpoint of attn train classify (several: an ensemble)", .meta = "CKPT",
+                .required = 1),
+        CLI_OPT("top", CLI_INT, &a.top, "labels printed per text, most probable first", .meta = "K",
+                .min = 1, .max = 100000),
+        CLI_OPT("json", CLI_FLAG, &a.json, "one JSON object per text"),
+        CLI_OPT("batch", CLI_INT, &a.batch, "texts per forward pass", .min = 1, .max = 1 << 16),
+        CLI_END,
+    };
+    int n_texts, rc = cli_parse(argc, argv, opts, &classify_help, argc, &n_texts);
     attn_classifier **members;
-    if ((rc = cls_load_all(a.models.v, a.models.n, &members))) {
-        free(texts);
-        return rc;
-    }
+    if (rc || (rc = cls_load_all(a.models.v, a.models.n, &members))) return rc;
     attn_tsv t = {0};
     long *lines = NULL;
+    attn_status s;
     if (n_texts > 0) { /* the arguments, as a tsv view named "argument" */
-        lines = malloc((size_t)n_texts * sizeof *lines);
-        if (!lines) {
-            cli_error("out of memory");
-            rc = CLI_RUNTIME;
-        }
+        if (!(lines = malloc((size_t)n_texts * sizeof *lines))) cli_error("out of memory"), rc = 1;
         for (int i = 0; lines && i < n_texts; i++)
             lines[i] = i + 1;
-        t = (attn_tsv){.n = n_texts, .texts = (char **)texts, .lines = lines, .name = "argument"};
+        t = (attn_tsv){.n = n_texts, .texts = argv, .lines = lines, .name = "argument"};
     } else {
         char *data = NULL;
         size_t size;
@@ -155,7 +122,6 @@ int cmd_classify(int argc, char **argv) {
     if (rc == CLI_OK && t.n > 0) rc = classify(&a, members, &t);
     if (n_texts == 0) attn_tsv_free(&t);
     free(lines);
-    free(texts);
     cls_free_all(members, a.models.n);
     return rc;
 }

@@ -12,7 +12,7 @@
 
 typedef struct {
     const char *model, *data, *ref, *hyp, *hyp_out;
-    int beam, json, threads;
+    int beam, json;
     float ctc_weight;
 } eval_args;
 
@@ -31,17 +31,6 @@ static const cli_help eval_help = {
     "  attn eval asr --ref refs.txt --hyp hyps.txt\n",
 };
 
-static void print_rate(const char *name, const attn_error_rate *r, int json) {
-    if (json)
-        printf("\"%s\": {\"rate\": %.6f, \"substitutions\": %ld, \"deletions\": %ld, "
-               "\"insertions\": %ld, \"hits\": %ld, \"ref_len\": %ld}",
-               name, 100 * r->rate, r->substitutions, r->deletions, r->insertions, r->hits,
-               r->ref_len);
-    else
-        printf("%s %.2f%%  (S %ld, D %ld, I %ld, N %ld)", name, 100 * r->rate, r->substitutions,
-               r->deletions, r->insertions, r->ref_len);
-}
-
 static int score_files(const eval_args *a, attn_error_rate *wer, attn_error_rate *cer) {
     attn_lines ref = {0}, hyp = {0};
     attn_status s = attn_lines_read(a->ref, &ref);
@@ -55,7 +44,8 @@ static int score_files(const eval_args *a, attn_error_rate *wer, attn_error_rate
         cli_error("'%s' is empty: nothing to score", a->ref);
         rc = CLI_RUNTIME;
     }
-    const char *const *h = (const char *const *)hyp.lines, *const *r = (const char *const *)ref.lines;
+    const char *const *h = (const char *const *)hyp.lines, *const *r =
+                                                               (const char *const *)ref.lines;
     if (rc == CLI_OK && (s = attn_corpus_wer(h, r, ref.n, wer)) == ATTN_OK)
         s = attn_corpus_cer(h, r, ref.n, cer);
     if (rc == CLI_OK && s != ATTN_OK) rc = cli_lib_error(s, "cannot score");
@@ -82,17 +72,8 @@ static int score_model(const eval_args *a, attn_error_rate *wer, attn_error_rate
     if (rc == CLI_OK &&
         (s = attn_recognizer_evaluate(r, &set, a->beam, hyps, wer, cer, audio, took)) != ATTN_OK)
         rc = cli_lib_error(s, "evaluation failed");
-    FILE *f = rc == CLI_OK && a->hyp_out ? fopen(a->hyp_out, "w") : NULL;
-    if (rc == CLI_OK && a->hyp_out && !f) {
-        cli_error("cannot write '%s'", a->hyp_out);
-        rc = CLI_RUNTIME;
-    }
-    for (long i = 0; f && i < set.n; i++)
-        fprintf(f, "%s\n", hyps[i]);
-    if (f && fclose(f) != 0) {
-        cli_error("cannot write '%s'", a->hyp_out);
-        rc = CLI_RUNTIME;
-    }
+    if (rc == CLI_OK && a->hyp_out && (s = attn_lines_write(a->hyp_out, hyps, set.n)) != ATTN_OK)
+        rc = cli_lib_error(s, "--hyp-out");
     for (long i = 0; hyps && i < set.n; i++)
         free(hyps[i]);
     free(hyps);
@@ -104,26 +85,22 @@ static int score_model(const eval_args *a, attn_error_rate *wer, attn_error_rate
 int cmd_eval_asr(int argc, char **argv) {
     eval_args a = {.beam = 1};
     cli_opt opts[] = {
-        cli_row("model", CLI_STRING, &a.model, "CKPT", "a model of attn train asr", CLI_ANY, NULL,
-                NULL),
-        cli_row("data", CLI_STRING, &a.data, "FILE", "path<TAB>transcript lines to transcribe",
-                CLI_ANY, NULL, NULL),
-        cli_row("beam", CLI_INT, &a.beam, "K", "prefix beam width (1: greedy)", 1, 1024, NULL,
-                NULL),
-        cli_row("ctc-weight", CLI_FLOAT, &a.ctc_weight, "L",
-                "a joint model's beam: L CTC + (1 - L) attention", 0, 1, NULL, "the training's"),
-        cli_row("hyp-out", CLI_STRING, &a.hyp_out, "FILE", "write the transcripts there", CLI_ANY,
-                NULL, NULL),
-        cli_row("ref", CLI_STRING, &a.ref, "REF", "reference sentences, one per line", CLI_ANY,
-                NULL, NULL),
-        cli_row("hyp", CLI_STRING, &a.hyp, "HYP", "hypotheses, one per line", CLI_ANY, NULL, NULL),
-        cli_row("json", CLI_FLAG, &a.json, NULL, "one JSON object", CLI_ANY, NULL, NULL),
-        cli_row("threads", CLI_INT, &a.threads, NULL, "threads", 0, 4096, NULL,
-                "$ATTN_NUM_THREADS, else all cores"),
+        CLI_OPT("model", CLI_STRING, &a.model, "a model of attn train asr", .meta = "CKPT"),
+        CLI_OPT("data", CLI_STRING, &a.data, "path<TAB>transcript lines to transcribe",
+                .meta = "FILE"),
+        CLI_OPT("beam", CLI_INT, &a.beam, "prefix beam width (1: greedy)", .meta = "K", .min = 1,
+                .max = 1024),
+        CLI_OPT("ctc-weight", CLI_FLOAT, &a.ctc_weight,
+                "a joint model's beam: L CTC + (1 - L) attention", .meta = "L", .min = 0, .max = 1,
+                .default_text = "the training's"),
+        CLI_OPT("hyp-out", CLI_STRING, &a.hyp_out, "write the transcripts there", .meta = "FILE"),
+        CLI_OPT("ref", CLI_STRING, &a.ref, "reference sentences, one per line", .meta = "REF"),
+        CLI_OPT("hyp", CLI_STRING, &a.hyp, "hypotheses, one per line", .meta = "HYP"),
+        CLI_OPT("json", CLI_FLAG, &a.json, "one JSON object"),
         CLI_END,
     };
-    int n = 0, rc = cli_parse(argc, argv, opts, &eval_help, "eval asr", NULL, 0, &n);
-    if (rc != CLI_OK) return rc == CLI_HELP ? CLI_OK : rc;
+    int rc = cli_parse(argc, argv, opts, &eval_help, 0, NULL);
+    if (rc != CLI_OK) return rc;
     int by_model = a.model || a.data, by_files = a.ref || a.hyp;
     if (by_model == by_files || (by_model && (!a.model || !a.data)) ||
         (by_files && (!a.ref || !a.hyp))) {
@@ -131,22 +108,14 @@ int cmd_eval_asr(int argc, char **argv) {
                   "asr --help)");
         return CLI_USAGE;
     }
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
     attn_error_rate wer, cer;
     double audio = 0, took = 0;
     rc = by_model ? score_model(&a, &wer, &cer, &audio, &took) : score_files(&a, &wer, &cer);
-    if (rc != CLI_OK) return rc;
-    printf(a.json ? "{" : "");
-    print_rate(a.json ? "wer" : "WER", &wer, a.json);
-    printf(a.json ? ", " : "  ");
-    print_rate(a.json ? "cer" : "CER", &cer, a.json);
-    if (by_model && a.json)
-        printf(", \"sentences\": %ld, \"audio_seconds\": %.2f, \"seconds\": %.2f, \"rtf\": %.4f",
-               wer.n_sentences, audio, took, audio > 0 ? took / audio : 0);
-    else if (by_model)
-        printf("  sentences %ld  audio %.1f s  RTF %.4f", wer.n_sentences, audio,
-               audio > 0 ? took / audio : 0);
-    printf(a.json ? "}\n" : "\n");
-    return CLI_OK;
+    char *text = NULL;
+    attn_status s;
+    if (rc == CLI_OK && (s = attn_error_rates_format(&wer, &cer, audio, took, a.json, &text)))
+        rc = cli_lib_error(s, "cannot format the rates");
+    if (rc == CLI_OK) printf("%s\n", text);
+    free(text);
+    return rc;
 }

@@ -45,14 +45,8 @@ static const cli_help eval_help = {
 
 /* Fails when training options are given without --folds, or --folds with --model. */
 static int check_args(eval_args *a, cli_opt *opts, int first_train, int n_opts) {
-    if (!a->data) {
-        cli_error("eval classify: --data FILE is required (try attn eval classify --help)");
-        return CLI_USAGE;
-    }
     for (int i = first_train; i < n_opts; i++)
-        if (opts[i].seen && strcmp(opts[i].name, "threads") != 0 &&
-            strcmp(opts[i].name, "quiet") != 0)
-            a->train_opts_given = 1;
+        if (opts[i].seen && strcmp(opts[i].name, "quiet") != 0) a->train_opts_given = 1;
     if (a->folds == 0) {
         if (a->models.n == 0) {
             cli_error("eval classify: --model CKPT is required (or --folds K to cross-validate)");
@@ -73,40 +67,35 @@ static int check_args(eval_args *a, cli_opt *opts, int first_train, int n_opts) 
 
 /* The option table: evaluation, cross-validation, then the shared training options. */
 static int parse_args(int argc, char **argv, eval_args *a) {
-    memset(a, 0, sizeof *a);
-    a->batch = 64;
+    *a = (eval_args){.batch = 64};
     cls_opts_default(&a->o);
+    const cli_opt eval[] = {
+        CLI_HEADING("Evaluation"),
+        CLI_OPT("model", CLI_STRINGS, &a->models,
+                "checkpoint of attn train classify (required without --folds; several: an "
+                "ensemble)",
+                .meta = "CKPT"),
+        CLI_OPT("data", CLI_STRING, &a->data, "labelled examples, label<TAB>text", .meta = "FILE",
+                .required = 1),
+        CLI_OPT("json", CLI_FLAG, &a->json, "print one JSON object"),
+        CLI_OPT("skip-unknown", CLI_FLAG, &a->skip_unknown,
+                "leave out lines whose label the model does not know"),
+        CLI_OPT("batch", CLI_INT, &a->batch, "texts per forward pass", .min = 1, .max = 1 << 16),
+        CLI_HEADING("Cross-validation"),
+        CLI_OPT("folds", CLI_INT, &a->folds,
+                "K-fold cross-validation of the training options below", .meta = "K", .min = 2,
+                .max = 1000, .default_text = "0: off"),
+        CLI_OPT("dev", CLI_STRING, &a->dev,
+                "with --folds: examples for early stopping in every fold", .meta = "FILE"),
+    };
     cli_opt opts[12 + CLS_OPTS_ROWS];
     int n = 0;
-    opts[n++] = cli_section("Evaluation");
-    opts[n++] = cli_row("model", CLI_STRINGS, &a->models, "CKPT",
-                        "checkpoint of attn train classify (required without --folds; "
-                        "several: an ensemble)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("data", CLI_STRING, &a->data, "FILE",
-                        "labelled examples, label<TAB>text (required)", CLI_ANY, NULL, NULL);
-    opts[n++] =
-        cli_row("json", CLI_FLAG, &a->json, NULL, "print one JSON object", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("skip-unknown", CLI_FLAG, &a->skip_unknown, NULL,
-                        "leave out lines whose label the model does not know", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("batch", CLI_INT, &a->batch, NULL, "texts per forward pass", 1, 1 << 16,
-                        NULL, NULL);
-    opts[n++] = cli_section("Cross-validation");
-    opts[n++] =
-        cli_row("folds", CLI_INT, &a->folds, "K",
-                "K-fold cross-validation of the training options below", 2, 1000, NULL, "0: off");
-    opts[n++] =
-        cli_row("dev", CLI_STRING, &a->dev, "FILE",
-                "with --folds: examples for early stopping in every fold", CLI_ANY, NULL, NULL);
+    CLI_APPEND(opts, &n, eval);
     int first_train = n;
     cls_opts_table(&a->o, opts, &n);
-    int n_opts = n;
-    opts[n++] = (cli_opt)CLI_END;
-    const char *positional[1];
-    int n_positional;
-    int rc = cli_parse(argc, argv, opts, &eval_help, "eval classify", positional, 0, &n_positional);
-    if (rc != CLI_OK) return rc;
-    return check_args(a, opts, first_train, n_opts);
+    opts[n] = (cli_opt)CLI_END;
+    int rc = cli_parse(argc, argv, opts, &eval_help, 0, NULL);
+    return rc == CLI_OK ? check_args(a, opts, first_train, n) : rc;
 }
 
 /* ---- one model on one file --------------------------------------------------------------------*/
@@ -123,17 +112,17 @@ static void print_report(const eval_args *a, const attn_cls_data *d, const attn_
     }
     if (a->models.n == 1) {
         printf("{\"model\": ");
-        cls_json_string(stdout, a->models.v[0]);
+        attn_json_write(stdout, a->models.v[0]);
     } else {
         printf("{\"models\": [");
         for (int i = 0; i < a->models.n; i++) {
             if (i) printf(", ");
-            cls_json_string(stdout, a->models.v[i]);
+            attn_json_write(stdout, a->models.v[i]);
         }
         printf("]");
     }
     printf(", \"data\": ");
-    cls_json_string(stdout, a->data);
+    attn_json_write(stdout, a->data);
     printf(", \"skipped\": %ld, \"truncated\": %ld, %s", d->n_skipped, d->n_truncated,
            formatted + 1); /* the report's own fields, after its "{" */
     size_t len = strlen(formatted);
@@ -208,7 +197,7 @@ static int summarise(const eval_args *a, const attn_fold_result *f, int field, c
 /* The start of the --folds JSON object: the data, k and every fold (summarise adds the rest). */
 static void print_folds_json(const eval_args *a, const attn_fold_result *f) {
     printf("{\"data\": ");
-    cls_json_string(stdout, a->data);
+    attn_json_write(stdout, a->data);
     printf(", \"k\": %d, \"folds\": [", a->folds);
     for (int k = 0; k < a->folds; k++)
         printf("%s{\"fold\": %d, \"n_train\": %ld, \"n_test\": %ld, \"epochs\": %d, "
@@ -250,8 +239,6 @@ static int cross_validate(const eval_args *a) {
 int cmd_eval_classify(int argc, char **argv) {
     eval_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.o.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.o.threads);
+    if (rc) return rc;
     return a.folds ? cross_validate(&a) : evaluate(&a);
 }

@@ -10,11 +10,6 @@
 #include "args.h"
 #include "commands.h"
 
-typedef struct {
-    const char *model, *file;
-    int batch, threads, json;
-} eval_args;
-
 static const cli_help eval_help = {
     "attn eval lm --model CKPT FILE [options]",
     "Evaluates a language model on a text file, encoded as in training (bytes, or the tokenizer\n"
@@ -29,68 +24,48 @@ static const cli_help eval_help = {
     "  attn eval lm --model lm.safetensors held-out.txt\n",
 };
 
-static int parse_args(int argc, char **argv, eval_args *a) {
-    *a = (eval_args){.batch = 8};
+int cmd_eval_lm(int argc, char **argv) {
+    const char *model = NULL;
+    int batch = 8, json = 0;
     cli_opt opts[] = {
-        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of a language model (required)",
-         CLI_ANY, NULL, NULL, 0},
-        {"batch", CLI_INT, &a->batch, NULL, "windows per forward pass", 1, 1 << 16, NULL, NULL, 0},
-        {"json", CLI_FLAG, &a->json, NULL, "print a JSON object instead of the line", CLI_ANY, NULL,
-         NULL, 0},
-        {"threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-         "$ATTN_NUM_THREADS, else all cores", 0},
+        CLI_OPT("model", CLI_STRING, &model, "checkpoint of a language model", .meta = "CKPT",
+                .required = 1),
+        CLI_OPT("batch", CLI_INT, &batch, "windows per forward pass", .min = 1, .max = 1 << 16),
+        CLI_OPT("json", CLI_FLAG, &json, "print a JSON object instead of the line"),
         CLI_END,
     };
-    const char *positional[1];
-    int n_positional;
-    int rc = cli_parse(argc, argv, opts, &eval_help, "eval lm", positional, 1, &n_positional);
-    if (rc != CLI_OK) return rc;
-    if (!a->model) {
-        cli_error("eval lm: --model CKPT is required (try attn eval lm --help)");
-        return CLI_USAGE;
-    }
-    if (n_positional != 1) {
+    int n_files, rc = cli_parse(argc, argv, opts, &eval_help, 1, &n_files);
+    if (rc == CLI_OK && n_files != 1) {
         cli_error("eval lm: a text FILE to evaluate on is required (try attn eval lm --help)");
-        return CLI_USAGE;
+        rc = CLI_USAGE;
     }
-    a->file = positional[0];
-    return CLI_OK;
-}
-
-int cmd_eval_lm(int argc, char **argv) {
-    eval_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
+    if (rc) return rc;
+    const char *file = argv[0];
     int *ids = NULL;
     size_t n = 0;
     attn_model *m = NULL;
     attn_tokenizer *tok = NULL;
     attn_lm_score sc;
-    if ((s = attn_lm_load(a.model, &m, &tok)) != ATTN_OK)
-        rc = cli_lib_error(s, "cannot load model '%s'", a.model);
-    else if ((s = attn_lm_read_text(a.file, tok, &ids, &n)) != ATTN_OK)
+    attn_status s;
+    if ((s = attn_lm_load(model, &m, &tok)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot load model '%s'", model);
+    else if ((s = attn_lm_read_text(file, tok, &ids, &n)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot read the text");
     else if (n < 2)
-        cli_error("'%s' has %zu %s; at least 2 are needed to predict one", a.file, n,
+        cli_error("'%s' has %zu %s; at least 2 are needed to predict one", file, n,
                   tok ? "tokens" : "bytes"),
             rc = 1;
-    else if ((s = attn_lm_evaluate(m, tok, ids, n, a.batch, &sc)) != ATTN_OK)
+    else if ((s = attn_lm_evaluate(m, tok, ids, n, batch, &sc)) != ATTN_OK)
         rc = cli_lib_error(s, "evaluation failed");
-    if (rc == CLI_OK) {
-        double ppl = exp(sc.loss);
-        char ppl_text[64];
-        snprintf(ppl_text, sizeof ppl_text, "%.9g", ppl);
-        if (a.json) /* JSON has no infinity: an overflowing perplexity is null */
-            printf("{\"tokens\": %ld, \"bytes\": %ld, \"loss\": %.9g, \"ppl\": %s, \"bpb\": "
-                   "%.9g}\n",
-                   sc.tokens, sc.bytes, sc.loss, isfinite(ppl) ? ppl_text : "null",
-                   sc.bits_per_byte);
-        else
-            printf("tokens %ld  bytes %ld  loss %.4f  ppl %.2f  bpb %.3f\n", sc.tokens, sc.bytes,
-                   sc.loss, ppl, sc.bits_per_byte);
-    }
+    double ppl = rc == CLI_OK ? exp(sc.loss) : 0;
+    char ppl_text[32] = "null"; /* JSON has no infinity: an overflowing perplexity is null */
+    if (isfinite(ppl)) snprintf(ppl_text, sizeof ppl_text, "%.9g", ppl);
+    if (rc == CLI_OK && json)
+        printf("{\"tokens\": %ld, \"bytes\": %ld, \"loss\": %.9g, \"ppl\": %s, \"bpb\": %.9g}\n",
+               sc.tokens, sc.bytes, sc.loss, ppl_text, sc.bits_per_byte);
+    else if (rc == CLI_OK)
+        printf("tokens %ld  bytes %ld  loss %.4f  ppl %.2f  bpb %.3f\n", sc.tokens, sc.bytes,
+               sc.loss, ppl, sc.bits_per_byte);
     attn_tokenizer_free(tok);
     attn_model_free(m);
     free(ids);

@@ -67,40 +67,29 @@ static int check_args(translate_args *a, int n_positional) {
 }
 
 static int parse_args(int argc, char **argv, translate_args *a) {
-    memset(a, 0, sizeof *a);
-    cli_opt opts[16];
-    a->beam = 5, a->alpha = 1.0f;
-    int n = 0;
-    opts[n++] = cli_section("Sentences");
-    opts[n++] = cli_row("ref", CLI_STRINGS, &a->refs, "FILE",
-                        "references, one sentence per line (required; repeat it for several "
-                        "per sentence)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_section("Translating first");
-    opts[n++] = cli_row("model", CLI_STRING, &a->model, "CKPT", "a model of attn train translate",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("data", CLI_STRING, &a->data, "FILE", "pairs, ref<TAB>source<TAB>target",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("reverse", CLI_FLAG, &a->reverse, NULL,
-                        "translate the third column into the second", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("beam", CLI_INT, &a->beam, "K", "hypotheses kept per sentence (1: greedy)",
-                        1, 256, NULL, NULL);
-    opts[n++] = cli_row("alpha", CLI_FLOAT, &a->alpha, NULL,
-                        "length penalty: score = log p / length^alpha", 0, 10, NULL, NULL);
-    opts[n++] = cli_row("hyp-out", CLI_STRING, &a->hyp_out, "FILE", "write the translations here",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_section("Reporting");
-    opts[n++] =
-        cli_row("json", CLI_FLAG, &a->json, NULL, "print one JSON object", CLI_ANY, NULL, NULL);
-    opts[n++] = (cli_opt)CLI_END;
-    const char *positional[1];
-    int n_positional;
-    int rc = cli_parse(argc, argv, opts, &translate_help, "eval translate", positional, 1,
-                       &n_positional);
-    if (rc != CLI_OK) return rc;
-    if ((rc = check_args(a, n_positional)) != CLI_OK) return rc;
-    a->hyp = n_positional ? positional[0] : NULL;
-    return CLI_OK;
+    *a = (translate_args){.beam = 5, .alpha = 1.0f};
+    cli_opt opts[] = {
+        CLI_HEADING("Sentences"),
+        CLI_OPT("ref", CLI_STRINGS, &a->refs,
+                "references, one sentence per line (repeat it for several per sentence)",
+                .meta = "FILE"),
+        CLI_HEADING("Translating first"),
+        CLI_OPT("model", CLI_STRING, &a->model, "a model of attn train translate", .meta = "CKPT"),
+        CLI_OPT("data", CLI_STRING, &a->data, "pairs, ref<TAB>source<TAB>target", .meta = "FILE"),
+        CLI_OPT("reverse", CLI_FLAG, &a->reverse, "translate the third column into the second"),
+        CLI_OPT("beam", CLI_INT, &a->beam, "hypotheses kept per sentence (1: greedy)", .meta = "K",
+                .min = 1, .max = 256),
+        CLI_OPT("alpha", CLI_FLOAT, &a->alpha, "length penalty: score = log p / length^alpha",
+                .min = 0, .max = 10),
+        CLI_OPT("hyp-out", CLI_STRING, &a->hyp_out, "write the translations here", .meta = "FILE"),
+        CLI_HEADING("Reporting"),
+        CLI_OPT("json", CLI_FLAG, &a->json, "print one JSON object"),
+        CLI_END,
+    };
+    int n_positional, rc = cli_parse(argc, argv, opts, &translate_help, 1, &n_positional);
+    if (rc == CLI_OK) rc = check_args(a, n_positional);
+    a->hyp = rc == CLI_OK && n_positional ? argv[0] : NULL;
+    return rc;
 }
 
 /* Reads HYP and every REF; each REF must have HYP's number of lines. */
@@ -124,59 +113,23 @@ static int read_files(const translate_args *a, attn_lines *hyp, attn_lines *refs
     return CLI_OK;
 }
 
-/* Sums both metrics over the sentences and computes the scores. */
-static int score(const attn_lines *hyp, const attn_lines *refs, int n_refs, attn_bleu *bleu,
-                 attn_chrf *chrf) {
-    const char *line_refs[CLI_MAX_REPEAT];
-    *bleu = (attn_bleu){0};
-    *chrf = (attn_chrf){0};
-    for (long i = 0; i < hyp->n; i++) {
-        for (int k = 0; k < n_refs; k++)
-            line_refs[k] = refs[k].lines[i];
-        attn_status s = attn_bleu_add(bleu, hyp->lines[i], line_refs, n_refs);
-        if (s == ATTN_OK) s = attn_chrf_add(chrf, hyp->lines[i], line_refs, n_refs);
-        if (s != ATTN_OK) return cli_lib_error(s, "%s:%ld", hyp->name, i + 1);
-    }
-    attn_status s = attn_bleu_score(bleu);
-    if (s == ATTN_OK) s = attn_chrf_score(chrf);
-    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "scoring");
-}
-
-static void print_longs(const char *key, const long *v, int n) {
-    printf("\"%s\": [", key);
-    for (int i = 0; i < n; i++)
-        printf("%s%ld", i ? ", " : "", v[i]);
-    printf("]");
-}
-
-static void print_scores(const translate_args *a, const attn_bleu *b, const attn_chrf *c) {
-    if (!a->json) {
-        printf("BLEU %.2f  chrF %.2f  (4-gram precisions %.1f/%.1f/%.1f/%.1f, BP %.3f, hyp %ld ref "
-               "%ld tokens)\n",
-               b->score, c->score, b->precisions[0], b->precisions[1], b->precisions[2],
-               b->precisions[3], b->bp, b->sys_len, b->ref_len);
-        return;
-    }
-    printf("{\"sentences\": %ld, \"references\": %d, \"bleu\": {\"score\": %.17g, ", b->n_sentences,
-           a->model ? 1 : a->refs.n, b->score);
-    print_longs("counts", b->counts, ATTN_BLEU_ORDER);
-    printf(", ");
-    print_longs("totals", b->totals, ATTN_BLEU_ORDER);
-    printf(", \"precisions\": [");
-    for (int k = 0; k < ATTN_BLEU_ORDER; k++)
-        printf("%s%.17g", k ? ", " : "", b->precisions[k]);
-    printf("], \"bp\": %.17g, \"hyp_len\": %ld, \"ref_len\": %ld, \"tokenize\": \"13a\", "
-           "\"smooth\": \"exp\"}, ",
-           b->bp, b->sys_len, b->ref_len);
-    printf("\"chrf\": {\"score\": %.17g, \"precision\": %.17g, \"recall\": %.17g, \"beta\": 2, "
-           "\"char_order\": %d, \"effective_order\": %d, ",
-           c->score, c->precision, c->recall, ATTN_CHRF_ORDER, c->effective_order);
-    print_longs("hyp", c->hyp, ATTN_CHRF_ORDER);
-    printf(", ");
-    print_longs("ref", c->ref, ATTN_CHRF_ORDER);
-    printf(", ");
-    print_longs("match", c->match, ATTN_CHRF_ORDER);
-    printf("}}\n");
+/* Scores hyp against refs[0..n_refs) and prints the line (or JSON object). */
+static int score(const translate_args *a, const attn_lines *hyp, const attn_lines *refs,
+                 int n_refs) {
+    const char *const *r[CLI_MAX_REPEAT];
+    for (int k = 0; k < n_refs; k++)
+        r[k] = (const char *const *)refs[k].lines;
+    attn_bleu bleu;
+    attn_chrf chrf;
+    char *text = NULL;
+    attn_status s =
+        attn_corpus_mt((const char *const *)hyp->lines, r, n_refs, hyp->n, &bleu, &chrf);
+    if (s != ATTN_OK) return cli_lib_error(s, "%s", hyp->name);
+    if ((s = attn_mt_scores_format(&bleu, &chrf, n_refs, a->json, &text)) != ATTN_OK)
+        return cli_lib_error(s, "scoring");
+    printf("%s\n", text);
+    free(text);
+    return CLI_OK;
 }
 
 /* --model + --data: the sources translated into hyp, the targets as the one reference. */
@@ -190,35 +143,27 @@ static int translate_data(const translate_args *a, attn_lines *hyp, attn_lines *
     attn_beam_params b = attn_translator_beam_params(t);
     b.beam = a->beam, b.length_penalty = a->alpha;
     hyp->lines = calloc((size_t)pairs->n + 1, sizeof *hyp->lines);
-    int rc = hyp->lines ? CLI_OK : CLI_RUNTIME;
-    if (rc == CLI_OK &&
-        (s = attn_translator_translate(t, (const char *const *)pairs->src, (int)pairs->n, &b,
-                                       hyp->lines, NULL, NULL)) != ATTN_OK)
-        rc = cli_lib_error(s, "translation failed");
+    s = hyp->lines ? attn_translator_translate(t, (const char *const *)pairs->src, (int)pairs->n,
+                                               &b, hyp->lines, NULL, NULL)
+                   : ATTN_ERR_NOMEM;
     attn_translator_free(t);
-    hyp->n = rc == CLI_OK ? pairs->n : 0, hyp->name = (char *)"translations";
+    if (s != ATTN_OK) return cli_lib_error(s, "translation failed");
+    hyp->n = pairs->n, hyp->name = (char *)"translations";
     *ref = (attn_lines){.n = pairs->n, .lines = pairs->tgt, .name = (char *)a->data};
-    FILE *f = rc == CLI_OK && a->hyp_out ? fopen(a->hyp_out, "w") : NULL;
-    if (rc == CLI_OK && a->hyp_out && !f) cli_error("cannot write '%s'", a->hyp_out), rc = 1;
-    for (long i = 0; f && i < hyp->n; i++)
-        fprintf(f, "%s\n", hyp->lines[i]);
-    if (f && fclose(f) != 0) cli_error("cannot write '%s'", a->hyp_out), rc = 1;
-    return rc;
+    if (a->hyp_out && (s = attn_lines_write(a->hyp_out, hyp->lines, hyp->n)) != ATTN_OK)
+        return cli_lib_error(s, "--hyp-out");
+    return CLI_OK;
 }
 
 int cmd_eval_translate(int argc, char **argv) {
     translate_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_lines hyp = {0}, refs[CLI_MAX_REPEAT];
-    memset(refs, 0, sizeof refs);
-    attn_bleu bleu;
-    attn_chrf chrf;
+    if (rc) return rc;
+    attn_lines hyp = {0}, refs[CLI_MAX_REPEAT] = {{0}};
     if (a.model) {
         attn_parallel pairs = {0};
         rc = translate_data(&a, &hyp, refs, &pairs);
-        if (rc == CLI_OK) rc = score(&hyp, refs, 1, &bleu, &chrf);
-        if (rc == CLI_OK) print_scores(&a, &bleu, &chrf);
+        if (rc == CLI_OK) rc = score(&a, &hyp, refs, 1);
         for (long i = 0; hyp.lines && i < pairs.n; i++)
             free(hyp.lines[i]);
         free(hyp.lines);
@@ -226,8 +171,7 @@ int cmd_eval_translate(int argc, char **argv) {
         return rc;
     }
     rc = read_files(&a, &hyp, refs);
-    if (rc == CLI_OK) rc = score(&hyp, refs, a.refs.n, &bleu, &chrf);
-    if (rc == CLI_OK) print_scores(&a, &bleu, &chrf);
+    if (rc == CLI_OK) rc = score(&a, &hyp, refs, a.refs.n);
     attn_lines_free(&hyp);
     for (int k = 0; k < a.refs.n; k++)
         attn_lines_free(&refs[k]);

@@ -1,10 +1,10 @@
 /* tools/cmd_generate.c: `attn generate`: sample text from a language model (bytes or the BPE tokens
  * of its checkpoint's tokenizer), KV-cached.
  *
- * The prompt is fed once; each new token's bytes are printed as soon as it is sampled. When the model's
- * context (max_len) is full, the last half of the text is fed again as a fresh prompt and sampling
- * goes on, so --max-new is not limited by the context length. With --prompts FILE, every line of
- * FILE is continued instead, --batch lines decoded together (attn_lm_generate). */
+ * The prompt is fed once; each new token's bytes are printed as soon as it is sampled. When the
+ * model's context (max_len) is full, the last half of the text is fed again as a fresh prompt and
+ * sampling goes on, so --max-new is not limited by the context length. With --prompts FILE, every
+ * line of FILE is continued instead, --batch lines decoded together (attn_lm_generate). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 typedef struct {
     const char *model, *prompt, *prompts;
-    int max_new, top_k, threads, batch;
+    int max_new, top_k, batch;
     float temperature, top_p;
     uint64_t seed;
 } generate_args;
@@ -50,34 +50,26 @@ static int parse_args(int argc, char **argv, generate_args *a) {
     *a =
         (generate_args){.max_new = 200, .temperature = 1.0f, .top_k = 0, .top_p = 1.0f, .batch = 8};
     cli_opt opts[] = {
-        {"model", CLI_STRING, &a->model, "CKPT", "checkpoint of a language model (required)",
-         CLI_ANY, NULL, NULL, 0},
-        {"prompt", CLI_STRING, &a->prompt, "TEXT", "text to continue", CLI_ANY, NULL, "a newline",
-         0},
-        {"prompts", CLI_STRING, &a->prompts, "FILE",
-         "continue every line of FILE, one output line each", CLI_ANY, NULL, NULL, 0},
-        {"batch", CLI_INT, &a->batch, NULL, "with --prompts: lines decoded together", 1, 256, NULL,
-         NULL, 0},
-        {"max-new", CLI_INT, &a->max_new, NULL, "tokens to generate", 0, 1e8, NULL, NULL, 0},
-        {"temperature", CLI_FLOAT, &a->temperature, NULL, "softmax temperature (0: greedy)", 0, 1e4,
-         NULL, NULL, 0},
-        {"top-k", CLI_INT, &a->top_k, NULL, "sample among the K most likely tokens (0: all)", 0, 1 << 24,
-         NULL, NULL, 0},
-        {"top-p", CLI_FLOAT, &a->top_p, NULL, "nucleus: smallest set with this probability", 0, 1,
-         NULL, NULL, 0},
-        {"seed", CLI_U64, &a->seed, NULL, "sampling seed", CLI_ANY, NULL, "random", 0},
-        {"threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-         "$ATTN_NUM_THREADS, else all cores", 0},
+        CLI_OPT("model", CLI_STRING, &a->model, "checkpoint of a language model", .meta = "CKPT",
+                .required = 1),
+        CLI_OPT("prompt", CLI_STRING, &a->prompt, "text to continue", .meta = "TEXT",
+                .default_text = "a newline"),
+        CLI_OPT("prompts", CLI_STRING, &a->prompts,
+                "continue every line of FILE, one output line each", .meta = "FILE"),
+        CLI_OPT("batch", CLI_INT, &a->batch, "with --prompts: lines decoded together", .min = 1,
+                .max = 256),
+        CLI_OPT("max-new", CLI_INT, &a->max_new, "tokens to generate", .min = 0, .max = 1e8),
+        CLI_OPT("temperature", CLI_FLOAT, &a->temperature, "softmax temperature (0: greedy)",
+                .min = 0, .max = 1e4),
+        CLI_OPT("top-k", CLI_INT, &a->top_k, "sample among the K most likely tokens (0: all)",
+                .min = 0, .max = 1 << 24),
+        CLI_OPT("top-p", CLI_FLOAT, &a->top_p, "nucleus: smallest set with this probability",
+                .min = 0, .max = 1),
+        CLI_OPT("seed", CLI_U64, &a->seed, "sampling seed", .default_text = "random"),
         CLI_END,
     };
-    const char *positional[1];
-    int n_positional;
-    int rc = cli_parse(argc, argv, opts, &generate_help, "generate", positional, 0, &n_positional);
+    int rc = cli_parse(argc, argv, opts, &generate_help, 0, NULL);
     if (rc != CLI_OK) return rc;
-    if (!a->model) {
-        cli_error("generate: --model CKPT is required (try attn generate --help)");
-        return CLI_USAGE;
-    }
     if (a->prompt && a->prompts) {
         cli_error("generate: give --prompt TEXT or --prompts FILE, not both");
         return CLI_USAGE;
@@ -126,82 +118,42 @@ static void print_line(int prompt, const int *ids, int n, void *user) {
     fflush(stdout);
 }
 
-/* The lines of path as prompts (an empty line: a newline), encoded, each at most max_len ids:
- * prompts[i] (malloc'd, like the arrays of *count) has n[i] ids. */
-static int read_lines(const char *path, const attn_tokenizer *tokenizer, int max_len,
-                      int ***prompts, int **n, int *count) {
-    char *b;
-    size_t size, lines = 0;
-    attn_status s = attn_file_read(path, (void **)&b, &size);
-    if (s != ATTN_OK) return cli_lib_error(s, "cannot read --prompts");
-    for (size_t i = 0; i < size; i++)
-        lines += b[i] == '\n' || i + 1 == size; /* a last line without "\n" counts */
-    *prompts = calloc(lines + 1, sizeof **prompts);
-    *n = malloc((lines + 1) * sizeof **n);
-    int rc = lines ? CLI_OK : CLI_RUNTIME, k = 0;
-    if (!lines) cli_error("--prompts '%s' is empty: it needs one prompt per line", path);
-    if (rc == CLI_OK && (!*prompts || !*n || lines > 1u << 30)) {
-        cli_error("no room for the %zu lines of '%s'", lines, path);
-        rc = CLI_RUNTIME;
-    }
-    for (size_t i = 0, begin = 0; rc == CLI_OK && i < size; i++) {
-        if (b[i] != '\n' && i + 1 < size) continue;
-        size_t end = b[i] == '\n' ? i : i + 1, len;
-        if (end > begin && b[end - 1] == '\r') end--;
-        s = end > begin ? attn_lm_encode(tokenizer, b + begin, end - begin, &(*prompts)[k], &len)
-                        : attn_lm_encode(tokenizer, "\n", 1, &(*prompts)[k], &len);
-        if (s != ATTN_OK) {
-            rc = cli_lib_error(s, "--prompts '%s': line %d", path, k + 1);
-        } else if (len > (size_t)max_len || len < 1) {
-            cli_error("--prompts '%s': line %d has %zu %s, more than the model's context of %d",
-                      path, k + 1, len, tokenizer ? "tokens" : "bytes", max_len);
-            rc = CLI_RUNTIME;
-        }
-        (*n)[k++] = (int)len, begin = i + 1;
-    }
-    free(b);
-    *count = k;
-    return rc;
-}
-
 int cmd_generate(int argc, char **argv) {
     generate_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
+    if (rc) return rc;
     attn_model *m;
     attn_tokenizer *tok;
-    if ((s = attn_lm_load(a.model, &m, &tok)) != ATTN_OK)
-        return cli_lib_error(s, "cannot load model '%s'", a.model);
+    attn_status s = attn_lm_load(a.model, &m, &tok);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot load model '%s'", a.model);
     attn_lm_generate_params p = attn_lm_generate_default_params();
     p.max_new = a.max_new, p.batch = a.batch, p.user = tok;
     p.sampler = (attn_sampler_params){
         .temperature = a.temperature, .top_k = a.top_k, .top_p = a.top_p, .seed = a.seed};
-    int **prompts = NULL, *n = NULL, count = 0;
+    attn_lm_prompts prompts = {0};
     if (a.prompts) {
         p.on_token = stop_at_newline, p.on_done = print_line;
-        rc = read_lines(a.prompts, tok, attn_model_config(m)->max_len, &prompts, &n, &count);
+        if ((s = attn_lm_read_prompts(a.prompts, tok, attn_model_config(m)->max_len, &prompts)))
+            rc = cli_lib_error(s, "--prompts");
     } else { /* one prompt, printed, then each token as it comes */
         const char *text = a.prompt && a.prompt[0] ? a.prompt : "\n";
         size_t len = 0;
-        prompts = calloc(1, sizeof *prompts), n = malloc(sizeof *n);
-        if (!prompts || !n) cli_error("out of memory"), rc = CLI_RUNTIME;
-        if (rc == CLI_OK && (s = attn_lm_encode(tok, text, strlen(text), prompts, &len)))
+        prompts.ids = calloc(1, sizeof *prompts.ids), prompts.len = malloc(sizeof *prompts.len);
+        if (!prompts.ids || !prompts.len) cli_error("out of memory"), rc = CLI_RUNTIME;
+        if (rc == CLI_OK && (s = attn_lm_encode(tok, text, strlen(text), prompts.ids, &len)))
             rc = cli_lib_error(s, "cannot encode the prompt");
         if (rc == CLI_OK && len < 1) cli_error("the prompt encodes to no tokens"), rc = CLI_USAGE;
-        if (rc == CLI_OK) n[0] = (int)len, count = 1;
+        prompts.n = 1, prompts.len[0] = (int)len;
         if (rc == CLI_OK && a.prompt && a.prompt[0]) fputs(a.prompt, stdout);
         p.on_token = print_token;
     }
-    if (rc == CLI_OK && (s = attn_lm_generate(m, (const int *const *)prompts, n, count, &p)))
+    if (rc == CLI_OK &&
+        (s = attn_lm_generate(m, (const int *const *)prompts.ids, prompts.len, prompts.n, &p)))
         rc = cli_lib_error(s, "generation failed");
     if (!a.prompts && (rc == CLI_OK || (a.prompt && a.prompt[0])))
         putchar('\n'); /* ends the echo */
     fflush(stdout);
-    for (int i = 0; prompts && i < (a.prompts ? count : 1); i++)
-        free(prompts[i]);
-    free(prompts), free(n);
+    attn_lm_prompts_free(&prompts);
     attn_tokenizer_free(tok);
     attn_model_free(m);
     return rc;

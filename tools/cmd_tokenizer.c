@@ -30,34 +30,22 @@ static const cli_help train_help = {
     "  attn tokenizer train --vocab-size 16000 --out tokenizer.json corpus/*.txt\n",
 };
 
-/* The whole file (or stdin for "-") in a malloc'd buffer. */
-static int read_file(const char *path, char **data, size_t *size) {
-    attn_status s = attn_file_read(path, (void **)data, size);
-    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot read %s", path);
-}
-
 static int cmd_train(int argc, char **argv) {
     attn_bpe_train_params p = attn_bpe_train_default_params();
     const char *out = NULL;
     cli_opt opts[] = {
-        {"vocab-size", CLI_INT, &p.vocab_size, "N", "tokens in all (specials and bytes included)",
-         261, 1 << 24, NULL, NULL, 0},
-        {"min-frequency", CLI_INT, &p.min_frequency, "F", "learn no merge seen fewer times", 0,
-         2147483647.0, NULL, NULL, 0},
-        {"lowercase", CLI_FLAG, &p.lowercase, NULL, "NFC + lower-case before learning", CLI_ANY,
-         NULL, NULL, 0},
-        {"out", CLI_STRING, &out, "FILE", "where to write the tokenizer.json (required)", CLI_ANY,
-         NULL, NULL, 0},
+        CLI_OPT("vocab-size", CLI_INT, &p.vocab_size, "tokens in all (specials and bytes included)",
+                .min = 261, .max = 1 << 24),
+        CLI_OPT("min-frequency", CLI_INT, &p.min_frequency, "learn no merge seen fewer times",
+                .meta = "F", .min = 0, .max = 2147483647.0),
+        CLI_OPT("lowercase", CLI_FLAG, &p.lowercase, "NFC + lower-case before learning"),
+        CLI_OPT("out", CLI_STRING, &out, "where to write the tokenizer.json", .meta = "FILE",
+                .required = 1),
         CLI_END,
     };
-    const char **files = malloc(((size_t)argc + 1) * sizeof *files);
-    if (!files) return CLI_RUNTIME;
-    int n_files,
-        rc = cli_parse(argc, argv, opts, &train_help, "tokenizer train", files, argc, &n_files);
-    if (rc == CLI_OK && !out) {
-        cli_error("tokenizer train: --out FILE is required (try attn tokenizer train --help)");
-        rc = CLI_USAGE;
-    } else if (rc == CLI_OK && n_files == 0) {
+    const char **files = (const char **)argv;
+    int n_files, rc = cli_parse(argc, argv, opts, &train_help, argc, &n_files);
+    if (rc == CLI_OK && n_files == 0) {
         cli_error("tokenizer train: no text file given (try attn tokenizer train --help)");
         rc = CLI_USAGE;
     }
@@ -66,7 +54,8 @@ static int cmd_train(int argc, char **argv) {
     if (rc == CLI_OK && (!texts || !lengths)) rc = CLI_RUNTIME;
     size_t total = 0;
     for (int i = 0; rc == CLI_OK && i < n_files; i++) {
-        rc = read_file(files[i], &texts[i], &lengths[i]);
+        attn_status s = attn_file_read(files[i], (void **)&texts[i], &lengths[i]);
+        if (s != ATTN_OK) rc = cli_lib_error(s, "cannot read %s", files[i]);
         total += lengths[i];
     }
     attn_tokenizer *t = NULL;
@@ -88,8 +77,7 @@ static int cmd_train(int argc, char **argv) {
         free(texts[i]);
     free(texts);
     free(lengths);
-    free(files);
-    return rc == CLI_HELP ? CLI_OK : rc;
+    return rc;
 }
 
 /* ---- encode --------------------------------------------------------------------------------- */
@@ -124,13 +112,8 @@ static int encode_one(const attn_tokenizer *t, const char *text, size_t len, int
     return CLI_OK;
 }
 
-/* The tokenizer named by --tokenizer, or an error (usage when missing, runtime when bad). */
-static int load_tokenizer(const char *path, const char *command, attn_tokenizer **t) {
-    if (!path) {
-        cli_error("tokenizer %s: --tokenizer FILE is required (try attn tokenizer %s --help)",
-                  command, command);
-        return CLI_USAGE;
-    }
+/* The tokenizer named by --tokenizer. */
+static int load_tokenizer(const char *path, attn_tokenizer **t) {
     attn_status s = attn_tokenizer_load(path, t);
     return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot load the tokenizer");
 }
@@ -140,28 +123,24 @@ static int cmd_encode(int argc, char **argv) {
     int ids = 0, tokens = 0;
     attn_encode_params p = attn_encode_default_params();
     cli_opt opts[] = {
-        {"tokenizer", CLI_STRING, &path, "FILE", "tokenizer.json or vocab.txt (required)", CLI_ANY,
-         NULL, NULL, 0},
-        {"ids", CLI_FLAG, &ids, NULL, "print token ids (the default)", CLI_ANY, NULL, NULL, 0},
-        {"tokens", CLI_FLAG, &tokens, NULL, "print tokens instead of ids", CLI_ANY, NULL, NULL, 0},
-        {"allow-special", CLI_FLAG, &p.allow_special, NULL,
-         "the text of a special token (<|endoftext|>, [CLS]) becomes its id", CLI_ANY, NULL, NULL,
-         0},
-        {"add-special", CLI_FLAG, &p.add_special, NULL,
-         "add the tokens of the post-processor ([CLS] ... [SEP], <|begin_of_text|>)", CLI_ANY, NULL,
-         NULL, 0},
+        CLI_OPT("tokenizer", CLI_STRING, &path, "tokenizer.json or vocab.txt", .meta = "FILE",
+                .required = 1),
+        CLI_OPT("ids", CLI_FLAG, &ids, "print token ids (the default)"),
+        CLI_OPT("tokens", CLI_FLAG, &tokens, "print tokens instead of ids"),
+        CLI_OPT("allow-special", CLI_FLAG, &p.allow_special,
+                "the text of a special token (<|endoftext|>, [CLS]) becomes its id"),
+        CLI_OPT("add-special", CLI_FLAG, &p.add_special,
+                "add the tokens of the post-processor ([CLS] ... [SEP], <|begin_of_text|>)"),
         CLI_END,
     };
-    const char **texts = malloc(((size_t)argc + 1) * sizeof *texts);
-    if (!texts) return CLI_RUNTIME;
-    int n_texts,
-        rc = cli_parse(argc, argv, opts, &encode_help, "tokenizer encode", texts, argc, &n_texts);
+    const char **texts = (const char **)argv;
+    int n_texts, rc = cli_parse(argc, argv, opts, &encode_help, argc, &n_texts);
     if (rc == CLI_OK && ids && tokens) {
         cli_error("tokenizer encode: --ids and --tokens exclude each other");
         rc = CLI_USAGE;
     }
     attn_tokenizer *t = NULL;
-    if (rc == CLI_OK) rc = load_tokenizer(path, "encode", &t);
+    if (rc == CLI_OK) rc = load_tokenizer(path, &t);
     for (int i = 0; rc == CLI_OK && i < n_texts; i++)
         rc = encode_one(t, texts[i], strlen(texts[i]), tokens, p);
     if (rc == CLI_OK && n_texts == 0) {
@@ -175,8 +154,7 @@ static int cmd_encode(int argc, char **argv) {
         free(line);
     }
     attn_tokenizer_free(t);
-    free(texts);
-    return rc == CLI_HELP ? CLI_OK : rc;
+    return rc;
 }
 
 /* ---- decode --------------------------------------------------------------------------------- */
@@ -250,20 +228,17 @@ static int bad_id(const char *bad, const char *where) {
 static int cmd_decode(int argc, char **argv) {
     const char *path = NULL;
     cli_opt opts[] = {
-        {"tokenizer", CLI_STRING, &path, "FILE", "tokenizer.json or vocab.txt (required)", CLI_ANY,
-         NULL, NULL, 0},
+        CLI_OPT("tokenizer", CLI_STRING, &path, "tokenizer.json or vocab.txt", .meta = "FILE",
+                .required = 1),
         CLI_END,
     };
-    const char **args = malloc(((size_t)argc + 1) * sizeof *args);
-    if (!args) return CLI_RUNTIME;
-    int n_args,
-        rc = cli_parse(argc, argv, opts, &decode_help, "tokenizer decode", args, argc, &n_args);
+    int n_args, rc = cli_parse(argc, argv, opts, &decode_help, argc, &n_args);
     int *ids = NULL, n = 0, cap = 0;
     const char *bad;
     for (int i = 0; rc == CLI_OK && i < n_args; i++)
-        if (parse_ids(args[i], &ids, &n, &cap, &bad)) rc = bad_id(bad, "tokenizer decode: ");
+        if (parse_ids(argv[i], &ids, &n, &cap, &bad)) rc = bad_id(bad, "tokenizer decode: ");
     attn_tokenizer *t = NULL;
-    if (rc == CLI_OK) rc = load_tokenizer(path, "decode", &t);
+    if (rc == CLI_OK) rc = load_tokenizer(path, &t);
     if (rc == CLI_OK && n_args > 0) rc = decode_one(t, ids, n);
     if (rc == CLI_OK && n_args == 0) {
         char *line = NULL;
@@ -286,8 +261,7 @@ static int cmd_decode(int argc, char **argv) {
     }
     attn_tokenizer_free(t);
     free(ids);
-    free(args);
-    return rc == CLI_HELP ? CLI_OK : rc;
+    return rc;
 }
 
 /* ---- import-gpt2 ------------------------------------------------------------------------------
@@ -304,15 +278,13 @@ static const cli_help import_help = {
 static int cmd_import_gpt2(int argc, char **argv) {
     const char *out = NULL;
     cli_opt opts[] = {
-        {"out", CLI_STRING, &out, "FILE", "where to write the tokenizer.json (required)", CLI_ANY,
-         NULL, NULL, 0},
+        CLI_OPT("out", CLI_STRING, &out, "where to write the tokenizer.json", .meta = "FILE"),
         CLI_END,
     };
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "-o") == 0) argv[i] = (char *)"--out";
-    const char *files[3];
-    int n_files,
-        rc = cli_parse(argc, argv, opts, &import_help, "tokenizer import-gpt2", files, 3, &n_files);
+    char **files = argv;
+    int n_files, rc = cli_parse(argc, argv, opts, &import_help, 3, &n_files);
     if (rc == CLI_OK && (n_files != 2 || !out)) {
         cli_error("tokenizer import-gpt2: give ENCODER_JSON VOCAB_BPE --out FILE (try attn "
                   "tokenizer import-gpt2 --help)");
@@ -329,7 +301,7 @@ static int cmd_import_gpt2(int argc, char **argv) {
             printf("imported %d tokens; wrote %s\n", attn_tokenizer_vocab_size(t), out);
     }
     attn_tokenizer_free(t);
-    return rc == CLI_HELP ? CLI_OK : rc;
+    return rc;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------- */

@@ -15,7 +15,7 @@
 
 typedef struct {
     const char *train, *dev, *out;
-    int resume, threads, quiet, no_specaugment, global_cmvn;
+    int resume, quiet, no_specaugment, global_cmvn;
     attn_asr_params p;
 } train_args;
 
@@ -41,104 +41,96 @@ static const cli_help train_help = {
 static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     *a = (train_args){.p = attn_asr_default_params()};
     attn_asr_params *p = &a->p;
+    const cli_opt part0[] = {
+        CLI_HEADING("Data and checkpoint"),
+        CLI_OPT("train", CLI_STRING, &a->train, "training audio, path<TAB>transcript",
+                .meta = "FILE", .required = 1),
+        CLI_OPT("dev", CLI_STRING, &a->dev, "audio scored by WER (best model)", .meta = "FILE",
+                .default_text = "none: keep the last step"),
+        CLI_OPT("out", CLI_STRING, &a->out, "checkpoint to write", .meta = "CKPT", .required = 1),
+        CLI_OPT("resume", CLI_FLAG, &a->resume,
+                "continue the run saved in CKPT less .safetensors + "
+                ".resume.safetensors (same data and options)"),
+    };
+    const cli_opt part1[] = {
+        CLI_OPT("dec-layers", CLI_INT, &p->model.n_dec_layers,
+                "layers of an attention decoder trained jointly with CTC (0: CTC alone)", .min = 0,
+                .max = 1000),
+        CLI_OPT("ctc-weight", CLI_FLOAT, &p->model.ctc_weight,
+                "lambda of the joint loss (1 - lambda) CE + lambda CTC, and of decoding",
+                .min = 0.01, .max = 0.99),
+        CLI_OPT("conv-channels", CLI_INT, &p->model.conv_channels,
+                "channels of the two subsampling convolutions", .min = 1, .max = 4096),
+        CLI_OPT("max-len", CLI_INT, &p->model.max_len,
+                "encoder positions (40 ms each); longer utterances are left out", .min = 2,
+                .max = 1 << 16),
+        CLI_HEADING("Front end"),
+        CLI_OPT("mels", CLI_INT, &p->fbank.n_mels, "log-mel bands", .min = 2, .max = 1024),
+        CLI_OPT("frame-shift", CLI_FLOAT, &p->fbank.frame_shift_ms,
+                "milliseconds between frames (the encoder sees one position per 4)", .meta = "MS",
+                .min = 1, .max = 100),
+        CLI_OPT("mfcc", CLI_INT, &p->fbank.n_mfcc,
+                "N cepstra of the log-mel bands (DCT-II) instead of the bands", .meta = "N",
+                .min = 0, .max = 1024, .default_text = "0: the bands"),
+        CLI_OPT("low-freq", CLI_FLOAT, &p->fbank.low_freq, "lower edge of the first band",
+                .meta = "HZ", .min = 0, .max = 1e6),
+        CLI_OPT("high-freq", CLI_FLOAT, &p->fbank.high_freq,
+                "upper edge of the last band (<= 0: Nyquist minus this)", .meta = "HZ", .min = -1e6,
+                .max = 1e6),
+        CLI_OPT("speed-perturb", CLI_FLAG, &p->speed_perturb,
+                "train on each utterance at speed 0.9, 1.0 or 1.1, drawn per epoch"),
+        CLI_OPT("warp", CLI_FLOAT, &p->max_warp,
+                "warp each training utterance's bands by a factor in [1 - A, 1 + A]", .meta = "A",
+                .min = 0, .max = 0.49),
+        CLI_OPT("tilt", CLI_FLOAT, &p->max_tilt,
+                "add a random tilt and bump of up to G across the bands", .meta = "G", .min = 0,
+                .max = 100),
+        CLI_OPT("pad-ms", CLI_FLOAT, &p->pad_ms,
+                "pad each training file with up to MS of quiet noise before (MS / 2 after)",
+                .meta = "MS", .min = 0, .max = 1e5),
+        CLI_OPT("cmvn-utterance", CLI_FLAG, &p->cmvn_utterance,
+                "normalise each utterance by its own mean and variance (the default)"),
+        CLI_OPT("global-cmvn", CLI_FLAG, &a->global_cmvn,
+                "normalise by the training set's mean and variance instead"),
+    };
+    const cli_opt part2[] = {
+        CLI_OPT("epochs", CLI_INT, &p->train.epochs, "passes over the training set", .min = 1,
+                .max = 1 << 20),
+        CLI_OPT("steps", CLI_LONG, &p->train.steps, "optimizer steps (instead of --epochs)",
+                .min = 0, .max = 1e18, .default_text = "by epochs"),
+        CLI_OPT("max-frames", CLI_LONG, &p->max_frames,
+                "frames per micro-batch (utterances x longest)", .min = 1, .max = 1 << 26),
+        CLI_OPT("accum", CLI_INT, &p->train.accum, "micro-batches per step", .min = 1,
+                .max = 1 << 20),
+        CLI_OPT("no-specaugment", CLI_FLAG, &a->no_specaugment, "train on the features unmasked"),
+        CLI_OPT("freq-mask", CLI_INT, &p->spec.max_freq_width,
+                "SpecAugment: each of its 2 frequency masks covers up to F bands", .meta = "F",
+                .min = 0, .max = 1 << 20),
+        CLI_OPT("time-mask", CLI_INT, &p->spec.max_time_width,
+                "SpecAugment: each of its 2 time masks covers up to T frames", .meta = "T",
+                .min = 0, .max = 1 << 20),
+        CLI_OPT("time-mask-ratio", CLI_FLOAT, &p->spec.max_time_ratio,
+                "SpecAugment: and at most P of the utterance", .meta = "P", .min = 0, .max = 1),
+        CLI_OPT("ema", CLI_FLOAT, &p->train.ema_decay,
+                "evaluate and keep a moving average of the weights, decay D (0: off)", .meta = "D",
+                .min = 0, .max = 0.999999),
+        CLI_HEADING("Reporting"),
+        CLI_OPT("eval-every", CLI_LONG, &p->train.eval_every,
+                "dev WER every N steps as well as after each epoch (0: epochs only)", .min = 0,
+                .max = 1e18),
+        CLI_OPT("dev-utterances", CLI_INT, &p->dev_utterances,
+                "dev files transcribed for WER (0: all)", .min = 0, .max = 1 << 30),
+        CLI_OPT("quiet", CLI_FLAG, &a->quiet, "no progress or dev lines on stderr"),
+    };
     int n = 0;
-    opts[n++] = cli_section("Data and checkpoint");
-    opts[n++] = cli_row("train", CLI_STRING, &a->train, "FILE",
-                        "training audio, path<TAB>transcript (required)", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("dev", CLI_STRING, &a->dev, "FILE", "audio scored by WER (best model)",
-                        CLI_ANY, NULL, "none: keep the last step");
-    opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("resume", CLI_FLAG, &a->resume, NULL,
-                        "continue the run saved in CKPT less .safetensors + .resume.safetensors "
-                        "(same data and options)",
-                        CLI_ANY, NULL, NULL);
+    CLI_APPEND(opts, &n, part0);
     train_opts_model(&p->model, "encoder layers", opts, &n);
-    opts[n++] = cli_row("dec-layers", CLI_INT, &p->model.n_dec_layers, NULL,
-                        "layers of an attention decoder trained jointly with CTC (0: CTC alone)",
-                        0, 1000, NULL, NULL);
-    opts[n++] = cli_row("ctc-weight", CLI_FLOAT, &p->model.ctc_weight, NULL,
-                        "lambda of the joint loss (1 - lambda) CE + lambda CTC, and of decoding",
-                        0.01, 0.99, NULL, NULL);
-    opts[n++] = cli_row("conv-channels", CLI_INT, &p->model.conv_channels, NULL,
-                        "channels of the two subsampling convolutions", 1, 4096, NULL, NULL);
-    opts[n++] = cli_row("max-len", CLI_INT, &p->model.max_len, NULL,
-                        "encoder positions (40 ms each); longer utterances are left out", 2,
-                        1 << 16, NULL, NULL);
-    opts[n++] = cli_section("Front end");
-    opts[n++] = cli_row("mels", CLI_INT, &p->fbank.n_mels, NULL, "log-mel bands", 2, 1024, NULL,
-                        NULL);
-    opts[n++] = cli_row("frame-shift", CLI_FLOAT, &p->fbank.frame_shift_ms, "MS",
-                        "milliseconds between frames (the encoder sees one position per 4)", 1,
-                        100, NULL, NULL);
-    opts[n++] = cli_row("mfcc", CLI_INT, &p->fbank.n_mfcc, "N",
-                        "N cepstra of the log-mel bands (DCT-II) instead of the bands", 0, 1024,
-                        NULL, "0: the bands");
-    opts[n++] = cli_row("low-freq", CLI_FLOAT, &p->fbank.low_freq, "HZ",
-                        "lower edge of the first band", 0, 1e6, NULL, NULL);
-    opts[n++] = cli_row("high-freq", CLI_FLOAT, &p->fbank.high_freq, "HZ",
-                        "upper edge of the last band (<= 0: Nyquist minus this)", -1e6, 1e6, NULL,
-                        NULL);
-    opts[n++] = cli_row("speed-perturb", CLI_FLAG, &p->speed_perturb, NULL,
-                        "train on each utterance at speed 0.9, 1.0 or 1.1, drawn per epoch",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("warp", CLI_FLOAT, &p->max_warp, "A",
-                        "warp each training utterance's bands by a factor in [1 - A, 1 + A]", 0,
-                        0.49, NULL, NULL);
-    opts[n++] = cli_row("tilt", CLI_FLOAT, &p->max_tilt, "G",
-                        "add a random tilt and bump of up to G across the bands", 0, 100, NULL,
-                        NULL);
-    opts[n++] = cli_row("pad-ms", CLI_FLOAT, &p->pad_ms, "MS",
-                        "pad each training file with up to MS of quiet noise before (MS / 2 "
-                        "after)",
-                        0, 1e5, NULL, NULL);
-    opts[n++] = cli_row("cmvn-utterance", CLI_FLAG, &p->cmvn_utterance, NULL,
-                        "normalise each utterance by its own mean and variance (the default)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("global-cmvn", CLI_FLAG, &a->global_cmvn, NULL,
-                        "normalise by the training set's mean and variance instead", CLI_ANY,
-                        NULL, NULL);
+    CLI_APPEND(opts, &n, part1);
     train_opts_optim(&p->train, &p->adamw, &p->model, opts, &n);
-    opts[n++] = cli_row("epochs", CLI_INT, &p->train.epochs, NULL, "passes over the training set",
-                        1, 1 << 20, NULL, NULL);
-    opts[n++] = cli_row("steps", CLI_LONG, &p->train.steps, NULL,
-                        "optimizer steps (instead of --epochs)", 0, 1e18, NULL, "by epochs");
-    opts[n++] = cli_row("max-frames", CLI_LONG, &p->max_frames, NULL,
-                        "frames per micro-batch (utterances x longest)", 1, 1 << 26, NULL, NULL);
-    opts[n++] = cli_row("accum", CLI_INT, &p->train.accum, NULL, "micro-batches per step", 1,
-                        1 << 20, NULL, NULL);
-    opts[n++] = cli_row("no-specaugment", CLI_FLAG, &a->no_specaugment, NULL,
-                        "train on the features unmasked", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("freq-mask", CLI_INT, &p->spec.max_freq_width, "F",
-                        "SpecAugment: each of its 2 frequency masks covers up to F bands", 0,
-                        1 << 20, NULL, NULL);
-    opts[n++] = cli_row("time-mask", CLI_INT, &p->spec.max_time_width, "T",
-                        "SpecAugment: each of its 2 time masks covers up to T frames", 0,
-                        1 << 20, NULL, NULL);
-    opts[n++] = cli_row("time-mask-ratio", CLI_FLOAT, &p->spec.max_time_ratio, "P",
-                        "SpecAugment: and at most P of the utterance", 0, 1, NULL, NULL);
-    opts[n++] = cli_row("ema", CLI_FLOAT, &p->train.ema_decay, "D",
-                        "evaluate and keep a moving average of the weights, decay D (0: off)", 0,
-                        0.999999, NULL, NULL);
-    opts[n++] = cli_section("Reporting");
-    opts[n++] = cli_row("eval-every", CLI_LONG, &p->train.eval_every, NULL,
-                        "dev WER every N steps as well as after each epoch (0: epochs only)", 0,
-                        1e18, NULL, NULL);
-    opts[n++] = cli_row("dev-utterances", CLI_INT, &p->dev_utterances, NULL,
-                        "dev files transcribed for WER (0: all)", 0, 1 << 30, NULL, NULL);
-    opts[n++] = cli_row("threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-                        "$ATTN_NUM_THREADS, else all cores");
-    opts[n++] = cli_row("quiet", CLI_FLAG, &a->quiet, NULL, "no progress or dev lines on stderr",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = (cli_opt)CLI_END;
-    int n_positional;
-    int rc = cli_parse(argc, argv, opts, &train_help, "train asr", NULL, 0, &n_positional);
+    CLI_APPEND(opts, &n, part2);
+    opts[n] = (cli_opt)CLI_END;
+    int rc = cli_parse(argc, argv, opts, &train_help, 0, NULL);
     if (rc != CLI_OK) return rc;
-    if (!a->train || !a->out) {
-        cli_error("train asr: --%s is required (try attn train asr --help)",
-                  a->train ? "out CKPT" : "train FILE");
-        return CLI_USAGE;
-    }
     p->specaugment = !a->no_specaugment;
     if (a->global_cmvn) p->cmvn_utterance = 0;
     if (p->train.steps) p->train.epochs = 0;
@@ -167,10 +159,7 @@ int cmd_train_asr(int argc, char **argv) {
     train_args a;
     cli_opt opts[40 + TRAIN_OPTS_ROWS];
     int rc = parse_args(argc, argv, &a, opts);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
-    if ((rc = train_opts_check_writable(a.out))) return rc;
+    if (rc || (rc = train_opts_check_writable(a.out))) return rc;
     attn_speech_set train = {0}, dev = {0};
     rc = read_set(a.train, &train);
     if (rc == CLI_OK && a.dev) rc = read_set(a.dev, &dev);
@@ -182,12 +171,13 @@ int cmd_train_asr(int argc, char **argv) {
     progress_init(&bar, "labels", NULL, a.quiet);
     attn_asr_params p = a.p;
     char state[4096];
-    train_opts_state_path(a.out, state, sizeof state);
+    train_opts_beside(a.out, ".resume.safetensors", state, sizeof state);
     p.state_path = state, p.resume = a.resume;
     p.train.save_path = a.out, p.train.meta = meta, p.train.n_meta = 3;
     p.train.progress = on_progress, p.train.abort = train_opts_interrupted, p.train.user = &bar;
     attn_recognizer *r = NULL;
     attn_asr_result res;
+    attn_status s;
     if (rc == CLI_OK) {
         train_opts_catch_sigint(); /* Ctrl-C finishes the step; a second one kills */
         s = attn_asr_train(&train, a.dev ? &dev : NULL, &p, &r, &res);

@@ -45,34 +45,26 @@ static const cli_help train_help = {
 };
 
 static int parse_args(int argc, char **argv, train_args *a) {
-    memset(a, 0, sizeof *a);
+    *a = (train_args){0};
     cls_opts_default(&a->o);
+    const cli_opt data[] = {
+        CLI_HEADING("Data and checkpoint"),
+        CLI_OPT("train", CLI_STRING, &a->train, "training examples, label<TAB>text", .meta = "FILE",
+                .required = 1),
+        CLI_OPT("dev", CLI_STRING, &a->dev,
+                "examples scored after every epoch (early stopping, best model)", .meta = "FILE",
+                .default_text = "none: keep the last epoch"),
+        CLI_OPT("out", CLI_STRING, &a->out, "checkpoint to write", .meta = "CKPT", .required = 1),
+        CLI_OPT("resume", CLI_FLAG, &a->resume,
+                "continue the run saved beside --out (same data and options)"),
+    };
     cli_opt opts[9 + CLS_OPTS_ROWS];
     int n = 0;
-    opts[n++] = cli_section("Data and checkpoint");
-    opts[n++] = cli_row("train", CLI_STRING, &a->train, "FILE",
-                        "training examples, label<TAB>text (required)", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("dev", CLI_STRING, &a->dev, "FILE",
-                        "examples scored after every epoch (early stopping, best model)", CLI_ANY,
-                        NULL, "none: keep the last epoch");
-    opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] =
-        cli_row("resume", CLI_FLAG, &a->resume, NULL,
-                "continue the run saved beside --out (same data and options)", CLI_ANY, NULL, NULL);
+    CLI_APPEND(opts, &n, data);
     cls_opts_table(&a->o, opts, &n);
-    opts[n++] = (cli_opt)CLI_END;
-    const char *positional[1];
-    int n_positional;
-    int rc =
-        cli_parse(argc, argv, opts, &train_help, "train classify", positional, 0, &n_positional);
-    if (rc != CLI_OK) return rc;
-    if (!a->train || !a->out) {
-        cli_error("train classify: --%s is required (try attn train classify --help)",
-                  a->train ? "out CKPT" : "train FILE");
-        return CLI_USAGE;
-    }
-    return cls_opts_check(&a->o, opts);
+    opts[n] = (cli_opt)CLI_END;
+    int rc = cli_parse(argc, argv, opts, &train_help, 0, NULL);
+    return rc == CLI_OK ? cls_opts_check(&a->o, opts) : rc;
 }
 
 /* A note when --dev has labels that --train never shows (classes the model cannot learn; they are
@@ -109,8 +101,8 @@ static void print_summary(const train_args *a, const attn_classifier_result *r) 
 static int run_training(const train_args *a, const attn_tsv *train, const attn_tsv *dev) {
     char version[64], plot[4096], state[4096];
     snprintf(version, sizeof version, "attn %s train classify", attn_version());
-    cls_plot_path(a->out, plot, sizeof plot);
-    train_opts_state_path(a->out, state, sizeof state);
+    train_opts_beside(a->out, ".png", plot, sizeof plot);
+    train_opts_beside(a->out, ".resume.safetensors", state, sizeof state);
     const attn_meta meta[] = {
         {"data", a->train}, {"dev", a->dev ? a->dev : ""}, {"created_by", version}};
     attn_classifier_params p = a->o.p;
@@ -148,10 +140,7 @@ static int run_training(const train_args *a, const attn_tsv *train, const attn_t
 int cmd_train_classify(int argc, char **argv) {
     train_args a;
     int rc = parse_args(argc, argv, &a);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.o.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.o.threads);
-    if ((rc = train_opts_check_writable(a.out))) return rc;
+    if (rc || (rc = train_opts_check_writable(a.out))) return rc;
     attn_tsv train = {0}, dev = {0};
     rc = cls_read_tsv(a.train, &train);
     if (rc == CLI_OK && a.dev) rc = cls_read_tsv(a.dev, &dev);

@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *data, *val, *out, *tokenizer;
-    int resume, threads, quiet, vocab_size;
+    int resume, quiet, vocab_size;
     attn_config cfg;
     attn_lm_params p;
 } train_args;
@@ -48,54 +48,46 @@ static const cli_help train_help = {
 static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     *a = (train_args){.cfg = attn_lm_default_config(), .p = attn_lm_default_params()};
     attn_train_params *tp = &a->p.train;
+    const cli_opt part0[] = {
+        CLI_HEADING("Data and checkpoint"),
+        CLI_OPT("data", CLI_STRING, &a->data, "training text", .meta = "FILE", .required = 1),
+        CLI_OPT("val", CLI_STRING, &a->val, "validation text", .meta = "FILE",
+                .default_text = "the last 10% of --data"),
+        CLI_OPT("out", CLI_STRING, &a->out, "checkpoint to write", .meta = "CKPT", .required = 1),
+        CLI_OPT("tokenizer", CLI_STRING, &a->tokenizer, "BPE tokenizer.json to train on its tokens",
+                .meta = "FILE", .default_text = "bytes"),
+        CLI_OPT("vocab-size", CLI_INT, &a->vocab_size,
+                "learn a BPE of N tokens from the training text first", .min = 262, .max = 1 << 20,
+                .default_text = "bytes"),
+        CLI_OPT("resume", CLI_FLAG, &a->resume,
+                "continue from the checkpoint in --out (model, optimizer, step, seed)"),
+        CLI_OPT("context", CLI_INT, &a->cfg.max_len, "context length T (the model's max_len)",
+                .min = 1, .max = 1 << 20),
+    };
+    const cli_opt part1[] = {
+        CLI_OPT("steps", CLI_LONG, &tp->steps, "optimizer steps in the whole run", .min = 1,
+                .max = BIG),
+        CLI_OPT("batch", CLI_INT, &a->p.batch, "windows per micro-batch", .min = 1, .max = 1 << 20),
+        CLI_OPT("accum", CLI_INT, &tp->accum, "micro-batches accumulated per step", .min = 1,
+                .max = 1 << 20),
+        CLI_HEADING("Reporting"),
+        CLI_OPT("eval-every", CLI_LONG, &tp->eval_every,
+                "validation loss every N steps (0: at the end only)", .min = 0, .max = BIG),
+        CLI_OPT("eval-batches", CLI_INT, &a->p.eval_batches,
+                "batches of validation windows per evaluation (0: no validation)", .min = 0,
+                .max = 1 << 20),
+        CLI_OPT("save-every", CLI_LONG, &tp->save_every,
+                "checkpoint every N steps (0: at the end only)", .min = 0, .max = BIG),
+        CLI_OPT("quiet", CLI_FLAG, &a->quiet, "no progress or validation lines on stderr"),
+    };
     int n = 0;
-    opts[n++] = cli_section("Data and checkpoint");
-    opts[n++] = cli_row("data", CLI_STRING, &a->data, "FILE", "training text (required)", CLI_ANY,
-                        NULL, NULL);
-    opts[n++] = cli_row("val", CLI_STRING, &a->val, "FILE", "validation text", CLI_ANY, NULL,
-                        "the last 10% of --data");
-    opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("tokenizer", CLI_STRING, &a->tokenizer, "FILE",
-                        "BPE tokenizer.json to train on its tokens", CLI_ANY, NULL, "bytes");
-    opts[n++] = cli_row("vocab-size", CLI_INT, &a->vocab_size, NULL,
-                        "learn a BPE of N tokens from the training text first", 262, 1 << 20,
-                        NULL, "bytes");
-    opts[n++] = cli_row("resume", CLI_FLAG, &a->resume, NULL,
-                        "continue from the checkpoint in --out (model, optimizer, step, seed)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("context", CLI_INT, &a->cfg.max_len, NULL,
-                        "context length T (the model's max_len)", 1, 1 << 20, NULL, NULL);
+    CLI_APPEND(opts, &n, part0);
     train_opts_model(&a->cfg, "decoder layers", opts, &n);
     train_opts_optim(tp, &a->p.adamw, &a->cfg, opts, &n);
-    opts[n++] = cli_row("steps", CLI_LONG, &tp->steps, NULL, "optimizer steps in the whole run", 1,
-                        BIG, NULL, NULL);
-    opts[n++] = cli_row("batch", CLI_INT, &a->p.batch, NULL, "windows per micro-batch", 1, 1 << 20,
-                        NULL, NULL);
-    opts[n++] = cli_row("accum", CLI_INT, &tp->accum, NULL, "micro-batches accumulated per step", 1,
-                        1 << 20, NULL, NULL);
-    opts[n++] = cli_section("Reporting");
-    opts[n++] = cli_row("eval-every", CLI_LONG, &tp->eval_every, NULL,
-                        "validation loss every N steps (0: at the end only)", 0, BIG, NULL, NULL);
-    opts[n++] = cli_row("eval-batches", CLI_INT, &a->p.eval_batches, NULL,
-                        "batches of validation windows per evaluation (0: no validation)", 0,
-                        1 << 20, NULL, NULL);
-    opts[n++] = cli_row("save-every", CLI_LONG, &tp->save_every, NULL,
-                        "checkpoint every N steps (0: at the end only)", 0, BIG, NULL, NULL);
-    opts[n++] = cli_row("threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-                        "$ATTN_NUM_THREADS, else all cores");
-    opts[n++] = cli_row("quiet", CLI_FLAG, &a->quiet, NULL,
-                        "no progress or validation lines on stderr", CLI_ANY, NULL, NULL);
-    opts[n++] = (cli_opt)CLI_END;
-    const char *positional[1];
-    int n_positional;
-    int rc = cli_parse(argc, argv, opts, &train_help, "train lm", positional, 0, &n_positional);
+    CLI_APPEND(opts, &n, part1);
+    opts[n] = (cli_opt)CLI_END;
+    int rc = cli_parse(argc, argv, opts, &train_help, 0, NULL);
     if (rc != CLI_OK) return rc;
-    if (!a->data || !a->out) {
-        cli_error("train lm: --%s is required (try attn train lm --help)",
-                  a->data ? "out CKPT" : "data FILE");
-        return CLI_USAGE;
-    }
     if (a->tokenizer && a->vocab_size) {
         cli_error("train lm: give --tokenizer FILE or --vocab-size N, not both");
         return CLI_USAGE;
@@ -250,9 +242,8 @@ static int train(run *r) {
     }
     char version[64];
     snprintf(version, sizeof version, "attn %s train lm", attn_version());
-    const attn_meta meta[] = {{"data", a->data},
-                              {"val", a->val ? a->val : "last 10% of data"},
-                              {"created_by", version}};
+    const attn_meta meta[] = {
+        {"data", a->data}, {"val", a->val ? a->val : "last 10% of data"}, {"created_by", version}};
     attn_lm_params p = a->p;
     p.tokenizer = r->tok;
     p.train.save_path = a->out;
@@ -288,8 +279,7 @@ static int train(run *r) {
     progress_format_duration(res.seconds, took, sizeof took);
     printf("step %ld/%ld", r->st.step, p.train.steps);
     if (!isnan(res.recent_loss)) printf("  loss %.4f", res.recent_loss);
-    if (!isnan(r->last_val))
-        printf("  val_loss %.4f  val_bpb %.3f", r->last_val, r->last_bpb);
+    if (!isnan(r->last_val)) printf("  val_loss %.4f  val_bpb %.3f", r->last_val, r->last_bpb);
     printf("  tokens %ld  time %s  saved %s\n", r->st.tokens, took, a->out);
     fflush(stdout);
     return CLI_OK;
@@ -299,10 +289,7 @@ int cmd_train_lm(int argc, char **argv) {
     train_args a;
     cli_opt opts[24 + TRAIN_OPTS_ROWS];
     int rc = parse_args(argc, argv, &a, opts);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
-    if ((rc = train_opts_check_writable(a.out))) return rc;
+    if (rc || (rc = train_opts_check_writable(a.out))) return rc;
     run r = {.a = &a, .opts = opts, .last_val = NAN};
     rc = load(&r);
     if (rc == CLI_OK) rc = train(&r);

@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *train, *dev, *out;
-    int reverse, resume, threads, quiet;
+    int reverse, resume, quiet;
     attn_translator_params p;
 } train_args;
 
@@ -39,76 +39,63 @@ static const cli_help train_help = {
     "\\\n      --out mt.safetensors --steps 20000\n",
 };
 
-#define BIG 1e18
-
 static int parse_args(int argc, char **argv, train_args *a, cli_opt *opts) {
     *a = (train_args){.p = attn_translator_default_params()};
     attn_translator_params *p = &a->p;
+    const cli_opt data[] = {
+        CLI_HEADING("Data and checkpoint"),
+        CLI_OPT("train", CLI_STRING, &a->train, "training pairs, ref<TAB>source<TAB>target",
+                .meta = "FILE", .required = 1),
+        CLI_OPT("dev", CLI_STRING, &a->dev, "pairs scored every --eval-every steps (best model)",
+                .meta = "FILE", .default_text = "none: keep the last step"),
+        CLI_OPT("out", CLI_STRING, &a->out, "checkpoint to write", .meta = "CKPT", .required = 1),
+        CLI_OPT("reverse", CLI_FLAG, &a->reverse, "translate the third column into the second"),
+        CLI_OPT("resume", CLI_FLAG, &a->resume,
+                "continue the run saved in CKPT less .safetensors + .resume.safetensors (same "
+                "data and options)"),
+        CLI_HEADING("Tokenizer"),
+        CLI_OPT("tokenizer", CLI_STRING, &p->tokenizer,
+                "tokenizer.json to use (needs [CLS] and [SEP])", .meta = "FILE",
+                .default_text = "a BPE trained on both sides of --train"),
+        CLI_OPT("vocab-size", CLI_INT, &p->vocab_size, "tokens of the joint BPE", .min = 261,
+                .max = 1 << 24),
+        CLI_OPT("lowercase", CLI_FLAG, &p->lowercase, "the BPE lower-cases (NFC) texts first"),
+    };
+    const cli_opt model[] = {
+        CLI_OPT("dec-layers", CLI_INT, &p->model.n_dec_layers, "decoder layers", .min = 1,
+                .max = 1000),
+        CLI_OPT("scale-embeddings", CLI_INT, &p->model.scale_embeddings,
+                "token embeddings times sqrt(d-model), as in the paper", .meta = "0|1", .min = 0,
+                .max = 1),
+        CLI_OPT("max-len", CLI_INT, &p->model.max_len,
+                "tokens per sentence, [SEP] included; longer ones are cut", .min = 2,
+                .max = 1 << 16),
+    };
+    const cli_opt run[] = {
+        CLI_OPT("steps", CLI_LONG, &p->train.steps, "optimizer steps", .min = 1, .max = 1e18),
+        CLI_OPT("max-tokens", CLI_LONG, &p->max_tokens,
+                "tokens per micro-batch (sentences x longest side)", .min = 1, .max = 1 << 24),
+        CLI_OPT("accum", CLI_INT, &p->train.accum, "micro-batches per step", .min = 1,
+                .max = 1 << 20),
+        CLI_OPT("ema", CLI_FLOAT, &p->train.ema_decay,
+                "evaluate and keep an exponential moving average of the weights, decay D (0: off)",
+                .meta = "D", .min = 0, .max = 0.999999),
+        CLI_HEADING("Reporting"),
+        CLI_OPT("eval-every", CLI_LONG, &p->train.eval_every,
+                "dev loss and BLEU every N steps (0: at the end only)", .min = 0, .max = 1e18),
+        CLI_OPT("dev-sentences", CLI_INT, &p->dev_sentences,
+                "dev sentences translated for BLEU (0: all)", .min = 0, .max = 1 << 30),
+        CLI_OPT("quiet", CLI_FLAG, &a->quiet, "no progress or dev lines on stderr"),
+    };
     int n = 0;
-    opts[n++] = cli_section("Data and checkpoint");
-    opts[n++] =
-        cli_row("train", CLI_STRING, &a->train, "FILE",
-                "training pairs, ref<TAB>source<TAB>target (required)", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("dev", CLI_STRING, &a->dev, "FILE",
-                        "pairs scored every --eval-every steps (best model)", CLI_ANY, NULL,
-                        "none: keep the last step");
-    opts[n++] = cli_row("out", CLI_STRING, &a->out, "CKPT", "checkpoint to write (required)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("reverse", CLI_FLAG, &a->reverse, NULL,
-                        "translate the third column into the second", CLI_ANY, NULL, NULL);
-    opts[n++] = cli_row("resume", CLI_FLAG, &a->resume, NULL,
-                        "continue the run saved in CKPT less .safetensors + .resume.safetensors "
-                        "(same data and options)",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = cli_section("Tokenizer");
-    opts[n++] = cli_row("tokenizer", CLI_STRING, &p->tokenizer, "FILE",
-                        "tokenizer.json to use (needs [CLS] and [SEP])", CLI_ANY, NULL,
-                        "a BPE trained on both sides of --train");
-    opts[n++] = cli_row("vocab-size", CLI_INT, &p->vocab_size, NULL, "tokens of the joint BPE", 261,
-                        1 << 24, NULL, NULL);
-    opts[n++] = cli_row("lowercase", CLI_FLAG, &p->lowercase, NULL,
-                        "the BPE lower-cases (NFC) texts first", CLI_ANY, NULL, NULL);
+    CLI_APPEND(opts, &n, data);
     train_opts_model(&p->model, "encoder layers", opts, &n);
-    opts[n++] = cli_row("dec-layers", CLI_INT, &p->model.n_dec_layers, NULL, "decoder layers", 1,
-                        1000, NULL, NULL);
-    opts[n++] = cli_row("scale-embeddings", CLI_INT, &p->model.scale_embeddings, "0|1",
-                        "token embeddings times sqrt(d-model), as in the paper", 0, 1, NULL, NULL);
-    opts[n++] =
-        cli_row("max-len", CLI_INT, &p->model.max_len, NULL,
-                "tokens per sentence, [SEP] included; longer ones are cut", 2, 1 << 16, NULL, NULL);
+    CLI_APPEND(opts, &n, model);
     train_opts_optim(&p->train, &p->adamw, &p->model, opts, &n);
-    opts[n++] =
-        cli_row("steps", CLI_LONG, &p->train.steps, NULL, "optimizer steps", 1, BIG, NULL, NULL);
-    opts[n++] =
-        cli_row("max-tokens", CLI_LONG, &p->max_tokens, NULL,
-                "tokens per micro-batch (sentences x longest side)", 1, 1 << 24, NULL, NULL);
-    opts[n++] = cli_row("accum", CLI_INT, &p->train.accum, NULL, "micro-batches per step", 1,
-                        1 << 20, NULL, NULL);
-    opts[n++] = cli_row("ema", CLI_FLOAT, &p->train.ema_decay, "D",
-                        "evaluate and keep an exponential moving average of the weights, decay D "
-                        "(0: off)",
-                        0, 0.999999, NULL, NULL);
-    opts[n++] = cli_section("Reporting");
-    opts[n++] = cli_row("eval-every", CLI_LONG, &p->train.eval_every, NULL,
-                        "dev loss and BLEU every N steps (0: at the end only)", 0, BIG, NULL, NULL);
-    opts[n++] = cli_row("dev-sentences", CLI_INT, &p->dev_sentences, NULL,
-                        "dev sentences translated for BLEU (0: all)", 0, 1 << 30, NULL, NULL);
-    opts[n++] = cli_row("threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-                        "$ATTN_NUM_THREADS, else all cores");
-    opts[n++] = cli_row("quiet", CLI_FLAG, &a->quiet, NULL, "no progress or dev lines on stderr",
-                        CLI_ANY, NULL, NULL);
-    opts[n++] = (cli_opt)CLI_END;
-    const char *positional[1];
-    int n_positional;
-    int rc =
-        cli_parse(argc, argv, opts, &train_help, "train translate", positional, 0, &n_positional);
-    if (rc != CLI_OK) return rc;
-    if (!a->train || !a->out) {
-        cli_error("train translate: --%s is required (try attn train translate --help)",
-                  a->train ? "out CKPT" : "train FILE");
-        return CLI_USAGE;
-    }
-    return train_opts_check(&p->model, &p->train, opts);
+    CLI_APPEND(opts, &n, run);
+    opts[n] = (cli_opt)CLI_END;
+    int rc = cli_parse(argc, argv, opts, &train_help, 0, NULL);
+    return rc == CLI_OK ? train_opts_check(&p->model, &p->train, opts) : rc;
 }
 
 typedef struct {
@@ -137,10 +124,7 @@ int cmd_train_translate(int argc, char **argv) {
     train_args a;
     cli_opt opts[32 + TRAIN_OPTS_ROWS];
     int rc = parse_args(argc, argv, &a, opts);
-    if (rc) return rc == CLI_HELP ? CLI_OK : rc;
-    attn_status s = attn_set_num_threads(a.threads);
-    if (s != ATTN_OK) return cli_lib_error(s, "--threads %d", a.threads);
-    if ((rc = train_opts_check_writable(a.out))) return rc;
+    if (rc || (rc = train_opts_check_writable(a.out))) return rc;
     attn_parallel train = {0}, dev = {0};
     rc = read_pairs(a.train, a.reverse, &train);
     if (rc == CLI_OK && a.dev) rc = read_pairs(a.dev, a.reverse, &dev);
@@ -154,12 +138,13 @@ int cmd_train_translate(int argc, char **argv) {
     progress_init(&r.bar, "tok", NULL, a.quiet);
     attn_translator_params p = a.p;
     char state[4096];
-    train_opts_state_path(a.out, state, sizeof state);
+    train_opts_beside(a.out, ".resume.safetensors", state, sizeof state);
     p.state_path = state, p.resume = a.resume;
     p.train.save_path = a.out, p.train.meta = meta, p.train.n_meta = 4;
     p.train.progress = on_progress, p.train.abort = train_opts_interrupted, p.train.user = &r;
     attn_translator *t = NULL;
     attn_translator_result res;
+    attn_status s;
     if (rc == CLI_OK) {
         train_opts_catch_sigint(); /* Ctrl-C finishes the step; a second one kills */
         s = attn_translator_train(&train, a.dev ? &dev : NULL, &p, &t, &res);

@@ -7,12 +7,11 @@
 #include "attn/attn.h"
 
 #include "args.h"
-#include "classify_common.h"
 #include "commands.h"
 
 typedef struct {
     const char *model;
-    int beam, json, threads;
+    int beam, json;
     float ctc_weight;
 } transcribe_args;
 
@@ -32,9 +31,9 @@ static const cli_help transcribe_help = {
 
 static void print_json(const char *path, const attn_transcript *t) {
     printf("{\"file\": ");
-    cls_json_string(stdout, path);
+    attn_json_write(stdout, path);
     printf(", \"text\": ");
-    cls_json_string(stdout, t->text);
+    attn_json_write(stdout, t->text);
     printf(", \"audio_seconds\": %.3f, \"seconds\": %.4f, \"rtf\": %.4f, \"windows\": %d, "
            "\"words\": [",
            t->audio_seconds, t->seconds, t->audio_seconds > 0 ? t->seconds / t->audio_seconds : 0,
@@ -56,27 +55,24 @@ static void print_json(const char *path, const attn_transcript *t) {
 int cmd_transcribe(int argc, char **argv) {
     transcribe_args a = {.beam = 1};
     cli_opt opts[] = {
-        cli_row("model", CLI_STRING, &a.model, "CKPT", "a model of attn train asr (required)",
-                CLI_ANY, NULL, NULL),
-        cli_row("beam", CLI_INT, &a.beam, "K", "prefix beam width (1: greedy)", 1, 1024, NULL,
-                NULL),
-        cli_row("ctc-weight", CLI_FLOAT, &a.ctc_weight, "L",
-                "a joint model's beam: L CTC + (1 - L) attention", 0, 1, NULL, "the training's"),
-        cli_row("json", CLI_FLAG, &a.json, NULL, "one JSON object per file", CLI_ANY, NULL, NULL),
-        cli_row("threads", CLI_INT, &a.threads, NULL, "threads", 0, 4096, NULL,
-                "$ATTN_NUM_THREADS, else all cores"),
+        CLI_OPT("model", CLI_STRING, &a.model, "a model of attn train asr", .meta = "CKPT",
+                .required = 1),
+        CLI_OPT("beam", CLI_INT, &a.beam, "prefix beam width (1: greedy)", .meta = "K", .min = 1,
+                .max = 1024),
+        CLI_OPT("ctc-weight", CLI_FLOAT, &a.ctc_weight,
+                "a joint model's beam: L CTC + (1 - L) attention", .meta = "L", .min = 0, .max = 1,
+                .default_text = "the training's"),
+        CLI_OPT("json", CLI_FLAG, &a.json, "one JSON object per file"),
         CLI_END,
     };
-    const char **files = malloc(((size_t)argc + 1) * sizeof *files);
-    if (!files) return CLI_RUNTIME;
-    int n = 0, rc = cli_parse(argc, argv, opts, &transcribe_help, "transcribe", files, argc, &n);
-    if (rc == CLI_OK && (!a.model || n == 0)) {
-        cli_error("transcribe: --model CKPT and at least one FILE are needed (try attn transcribe "
-                  "--help)");
+    int n = 0, rc = cli_parse(argc, argv, opts, &transcribe_help, argc, &n);
+    if (rc == CLI_OK && n == 0) {
+        cli_error("transcribe: at least one FILE is needed (try attn transcribe --help)");
         rc = CLI_USAGE;
     }
-    attn_status s = rc == CLI_OK ? attn_set_num_threads(a.threads) : ATTN_OK;
-    if (s != ATTN_OK) rc = cli_lib_error(s, "--threads %d", a.threads);
+    if (rc) return rc;
+    char **files = argv;
+    attn_status s;
     attn_recognizer *r = NULL;
     if (rc == CLI_OK && (s = attn_recognizer_load(a.model, &r)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot load the model");
@@ -98,7 +94,5 @@ int cmd_transcribe(int argc, char **argv) {
         attn_transcript_free(&t);
     }
     attn_recognizer_free(r);
-    free(files);
-    if (rc == CLI_HELP) return CLI_OK;
     return rc != CLI_OK ? rc : failed ? CLI_RUNTIME : CLI_OK;
 }

@@ -10,12 +10,11 @@
 #include "attn/attn.h"
 
 #include "args.h"
-#include "classify_common.h"
 #include "commands.h"
 
 typedef struct {
     const char *model;
-    int beam, n_best, batch, json, threads;
+    int beam, n_best, batch, json;
     float alpha;
 } translate_args;
 
@@ -32,46 +31,14 @@ static const cli_help translate_help = {
     "      attn translate --model mt.safetensors --beam 5\n",
 };
 
-static int parse_args(int argc, char **argv, translate_args *a, const char ***files, int *n) {
-    *a = (translate_args){.beam = 5, .n_best = 1, .batch = 16, .alpha = 1.0f};
-    cli_opt opts[] = {
-        cli_row("model", CLI_STRING, &a->model, "CKPT",
-                "a model of attn train translate (required)", CLI_ANY, NULL, NULL),
-        cli_row("beam", CLI_INT, &a->beam, "K", "hypotheses kept per sentence (1: greedy)", 1, 256,
-                NULL, NULL),
-        cli_row("n-best", CLI_INT, &a->n_best, "N", "translations printed per line (at most K)", 1,
-                256, NULL, NULL),
-        cli_row("alpha", CLI_FLOAT, &a->alpha, NULL, "length penalty: score = log p / length^alpha",
-                0, 10, NULL, NULL),
-        cli_row("batch", CLI_INT, &a->batch, NULL, "lines decoded together", 1, 4096, NULL, NULL),
-        cli_row("json", CLI_FLAG, &a->json, NULL, "one JSON object per line", CLI_ANY, NULL, NULL),
-        cli_row("threads", CLI_INT, &a->threads, NULL, "threads", 0, 4096, NULL,
-                "$ATTN_NUM_THREADS, else all cores"),
-        CLI_END,
-    };
-    *files = malloc(((size_t)argc + 1) * sizeof **files);
-    if (!*files) return CLI_RUNTIME;
-    int rc = cli_parse(argc, argv, opts, &translate_help, "translate", *files, argc, n);
-    if (rc != CLI_OK) return rc;
-    if (!a->model) {
-        cli_error("translate: --model CKPT is required (try attn translate --help)");
-        return CLI_USAGE;
-    }
-    if (a->n_best > a->beam) {
-        cli_error("--n-best %d is more than --beam %d", a->n_best, a->beam);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
-
 static void print_line(const translate_args *a, const char *src, char **outs, const float *sc) {
     if (a->json) {
         printf("{\"source\": ");
-        cls_json_string(stdout, src);
+        attn_json_write(stdout, src);
         printf(", \"translations\": [");
         for (int j = 0; j < a->n_best; j++) {
             printf("%s{\"text\": ", j ? ", " : "");
-            cls_json_string(stdout, outs[j]);
+            attn_json_write(stdout, outs[j]);
             printf(", \"score\": %.6f}", (double)sc[j]);
         }
         printf("]}\n");
@@ -133,24 +100,34 @@ static int translate_stream(const translate_args *a, attn_translator *t, FILE *f
 }
 
 int cmd_translate(int argc, char **argv) {
-    translate_args a;
-    const char **files = NULL;
-    int n_files = 0, rc = parse_args(argc, argv, &a, &files, &n_files);
-    if (rc) {
-        free(files);
-        return rc == CLI_HELP ? CLI_OK : rc;
+    translate_args a = {.beam = 5, .n_best = 1, .batch = 16, .alpha = 1.0f};
+    cli_opt opts[] = {
+        CLI_OPT("model", CLI_STRING, &a.model, "a model of attn train translate", .meta = "CKPT",
+                .required = 1),
+        CLI_OPT("beam", CLI_INT, &a.beam, "hypotheses kept per sentence (1: greedy)", .meta = "K",
+                .min = 1, .max = 256),
+        CLI_OPT("n-best", CLI_INT, &a.n_best, "translations printed per line (at most K)",
+                .meta = "N", .min = 1, .max = 256),
+        CLI_OPT("alpha", CLI_FLOAT, &a.alpha, "length penalty: score = log p / length^alpha",
+                .min = 0, .max = 10),
+        CLI_OPT("batch", CLI_INT, &a.batch, "lines decoded together", .min = 1, .max = 4096),
+        CLI_OPT("json", CLI_FLAG, &a.json, "one JSON object per line"),
+        CLI_END,
+    };
+    int n_files, rc = cli_parse(argc, argv, opts, &translate_help, argc, &n_files);
+    if (rc == CLI_OK && a.n_best > a.beam) {
+        cli_error("--n-best %d is more than --beam %d", a.n_best, a.beam);
+        rc = CLI_USAGE;
     }
-    attn_status s = attn_set_num_threads(a.threads);
     attn_translator *t = NULL;
-    if (s != ATTN_OK)
-        rc = cli_lib_error(s, "--threads %d", a.threads);
-    else if ((s = attn_translator_load(a.model, &t)) != ATTN_OK)
+    attn_status s;
+    if (rc == CLI_OK && (s = attn_translator_load(a.model, &t)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot load model '%s'", a.model);
     long n_cut = 0;
     for (int i = 0; rc == CLI_OK && i < (n_files ? n_files : 1); i++) {
-        FILE *f = n_files ? fopen(files[i], "r") : stdin;
+        FILE *f = n_files ? fopen(argv[i], "r") : stdin;
         if (!f) {
-            cli_error("cannot open '%s'", files[i]);
+            cli_error("cannot open '%s'", argv[i]);
             rc = CLI_RUNTIME;
             break;
         }
@@ -160,6 +137,5 @@ int cmd_translate(int argc, char **argv) {
     if (n_cut)
         fprintf(stderr, "note: %ld line(s) longer than the model's context were cut\n", n_cut);
     attn_translator_free(t);
-    free(files);
     return rc;
 }

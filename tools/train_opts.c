@@ -12,57 +12,50 @@
 _Static_assert(sizeof(attn_norm) == sizeof(int) && sizeof(attn_schedule_kind) == sizeof(int),
                "CLI_ENUM writes enums as int");
 
-static cli_opt row(const char *name, cli_type type, void *dest, const char *help, double min,
-                   double max, const char *const *choices, const char *default_text) {
-    return (cli_opt){name, type, dest, NULL, help, min, max, choices, default_text, 0};
-}
-
 void train_opts_model(attn_config *cfg, const char *layers_what, cli_opt *t, int *n) {
-    int i = *n;
-    t[i++] = row(NULL, CLI_SECTION, NULL, "Model", CLI_ANY, NULL, NULL);
-    t[i++] = row("layers", CLI_INT, &cfg->n_layers, layers_what, 1, 1000, NULL, NULL);
-    t[i++] = row("d-model", CLI_INT, &cfg->d_model, "model width C", 1, 65536, NULL, NULL);
-    t[i++] = row("heads", CLI_INT, &cfg->n_heads, "attention heads (must divide --d-model)", 1,
-                 65536, NULL, NULL);
-    t[i++] = row("d-ff", CLI_INT, &cfg->d_ff, "feed-forward hidden size", 1, 1 << 20, NULL,
-                 "4 * d-model");
-    t[i++] = row("dropout", CLI_FLOAT, &cfg->dropout, "dropout on embeddings and sublayer outputs",
-                 0, 0.99, NULL, NULL);
-    t[i++] =
-        row("norm", CLI_ENUM, &cfg->norm, "LayerNorm placement", CLI_ANY, attn_norm_names(), NULL);
-    t[i++] =
-        row("pos", CLI_ENUM, &cfg->pos, "position embeddings", CLI_ANY, attn_pos_names(), NULL);
-    t[i++] =
-        row("act", CLI_ENUM, &cfg->act, "feed-forward activation", CLI_ANY, attn_act_names(), NULL);
-    if (cfg->arch == ATTN_ARCH_CLASSIFIER)
-        t[i++] = row("pool", CLI_ENUM, &cfg->pool,
-                     "what the head reads: the [CLS] position or the mean of all", CLI_ANY,
-                     attn_pool_names(), NULL);
-    *n = i;
+    const cli_opt rows[] = {
+        CLI_HEADING("Model"),
+        CLI_OPT("layers", CLI_INT, &cfg->n_layers, layers_what, .min = 1, .max = 1000),
+        CLI_OPT("d-model", CLI_INT, &cfg->d_model, "model width C", .min = 1, .max = 65536),
+        CLI_OPT("heads", CLI_INT, &cfg->n_heads, "attention heads (must divide --d-model)",
+                .min = 1, .max = 65536),
+        CLI_OPT("d-ff", CLI_INT, &cfg->d_ff, "feed-forward hidden size", .min = 1, .max = 1 << 20,
+                .default_text = "4 * d-model"),
+        CLI_OPT("dropout", CLI_FLOAT, &cfg->dropout, "dropout on embeddings and sublayer outputs",
+                .min = 0, .max = 0.99),
+        CLI_OPT("norm", CLI_ENUM, &cfg->norm, "LayerNorm placement", .choices = attn_norm_names()),
+        CLI_OPT("pos", CLI_ENUM, &cfg->pos, "position embeddings", .choices = attn_pos_names()),
+        CLI_OPT("act", CLI_ENUM, &cfg->act, "feed-forward activation", .choices = attn_act_names()),
+        CLI_OPT("pool", CLI_ENUM, &cfg->pool,
+                "what the head reads: the [CLS] position or the mean of all",
+                .choices = attn_pool_names()),
+    };
+    int count = (int)(sizeof rows / sizeof rows[0]) - (cfg->arch != ATTN_ARCH_CLASSIFIER);
+    cli_append(t, n, rows, count);
 }
 
 void train_opts_optim(attn_train_params *tp, attn_adamw_params *hp, attn_config *cfg, cli_opt *t,
                       int *n) {
-    int i = *n;
     attn_schedule *s = &tp->schedule;
-    t[i++] = row(NULL, CLI_SECTION, NULL, "Optimisation (AdamW)", CLI_ANY, NULL, NULL);
-    t[i++] = row("lr", CLI_FLOAT, &s->lr,
-                 "peak learning rate (invsqrt: a multiplier, 1 in the paper)", 0, 1e6, NULL, NULL);
-    t[i++] = row("min-lr", CLI_FLOAT, &s->min_lr, "final learning rate of the cosine schedule", 0,
-                 1e6, NULL, NULL);
-    t[i++] = row("schedule", CLI_ENUM, &s->kind, "learning-rate schedule after warm-up", CLI_ANY,
-                 attn_schedule_names(), NULL);
-    t[i++] = row("warmup", CLI_LONG, &s->warmup, "steps of linear warm-up", 0, 1e18, NULL, NULL);
-    t[i++] = row("weight-decay", CLI_FLOAT, &hp->weight_decay,
-                 "decoupled weight decay (matrices and embeddings)", 0, 1e3, NULL, NULL);
-    t[i++] = row("clip", CLI_FLOAT, &hp->clip_norm, "clip the global gradient norm (0: off)", 0,
-                 1e30, NULL, NULL);
-    t[i++] = row("label-smoothing", CLI_FLOAT, &cfg->label_smoothing,
-                 "label smoothing of the training loss (evaluation reports the plain loss)", 0,
-                 0.99, NULL, NULL);
-    t[i++] = row("seed", CLI_U64, &tp->seed, "seed of the initial weights, batches and dropout",
-                 CLI_ANY, NULL, NULL);
-    *n = i;
+    const cli_opt rows[] = {
+        CLI_HEADING("Optimisation (AdamW)"),
+        CLI_OPT("lr", CLI_FLOAT, &s->lr,
+                "peak learning rate (invsqrt: a multiplier, 1 in the paper)", .min = 0, .max = 1e6),
+        CLI_OPT("min-lr", CLI_FLOAT, &s->min_lr, "final learning rate of the cosine schedule",
+                .min = 0, .max = 1e6),
+        CLI_OPT("schedule", CLI_ENUM, &s->kind, "learning-rate schedule after warm-up",
+                .choices = attn_schedule_names()),
+        CLI_OPT("warmup", CLI_LONG, &s->warmup, "steps of linear warm-up", .min = 0, .max = 1e18),
+        CLI_OPT("weight-decay", CLI_FLOAT, &hp->weight_decay,
+                "decoupled weight decay (matrices and embeddings)", .min = 0, .max = 1e3),
+        CLI_OPT("clip", CLI_FLOAT, &hp->clip_norm, "clip the global gradient norm (0: off)",
+                .min = 0, .max = 1e30),
+        CLI_OPT("label-smoothing", CLI_FLOAT, &cfg->label_smoothing,
+                "label smoothing of the training loss (evaluation reports the plain loss)",
+                .min = 0, .max = 0.99),
+        CLI_OPT("seed", CLI_U64, &tp->seed, "seed of the initial weights, batches and dropout"),
+    };
+    cli_append(t, n, rows, (int)(sizeof rows / sizeof rows[0]));
 }
 
 int train_opts_check(attn_config *cfg, const attn_train_params *tp, cli_opt *t) {
@@ -167,9 +160,9 @@ int train_opts_interrupted(void *user) {
     return interrupted;
 }
 
-void train_opts_state_path(const char *ckpt, char *buf, size_t n) {
+void train_opts_beside(const char *ckpt, const char *suffix, char *buf, size_t n) {
     static const char ext[] = ".safetensors";
     size_t len = strlen(ckpt), e = sizeof ext - 1;
     if (len > e && strcmp(ckpt + len - e, ext) == 0) len -= e;
-    snprintf(buf, n, "%.*s.resume.safetensors", (int)len, ckpt);
+    snprintf(buf, n, "%.*s%s", (int)len, ckpt, suffix);
 }

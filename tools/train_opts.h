@@ -36,8 +36,9 @@ int train_opts_same(const cli_opt *t, const attn_config *cfg, const attn_config 
  * not writable, or the path names a directory. */
 int train_opts_check_writable(const char *path);
 
-/* The run's resumable state beside the checkpoint: m.safetensors -> m.resume.safetensors. */
-void train_opts_state_path(const char *ckpt, char *buf, size_t n);
+/* A file beside the checkpoint: CKPT less ".safetensors", plus suffix (m.safetensors and
+ * ".resume.safetensors": the run's resumable state, m.resume.safetensors; ".png": its plot). */
+void train_opts_beside(const char *ckpt, const char *suffix, char *buf, size_t n);
 
 /* Ctrl-C during a run: the first one sets a flag that train_opts_interrupted (an abort callback
  * for attn_train_params) returns, so the step in progress finishes and the run saves and stops;

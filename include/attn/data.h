@@ -25,6 +25,7 @@
 #define ATTN_DATA_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "attn/status.h"
@@ -67,6 +68,15 @@ ATTN_API attn_status attn_lines_read(const char *path, attn_lines *out);
 
 /* Frees what a lines struct holds and zeroes it; safe on a zeroed struct and on NULL. */
 ATTN_API void attn_lines_free(attn_lines *l);
+
+/* Writes lines[0..n), each followed by "\n", to path ("-": standard output), replacing the file.
+ * ATTN_ERR_IO names the path and the reason; ATTN_ERR_INVALID for NULL arguments or n < 0. */
+ATTN_API attn_status attn_lines_write(const char *path, char *const *lines, long n);
+
+/* Writes s to f as a JSON string literal, quotes included: ", \ and control characters escaped,
+ * every byte that does not begin a valid UTF-8 sequence written as \ufffd, so the output always
+ * parses (NULL writes ""). Returns ATTN_ERR_IO when f reports a write error. */
+ATTN_API attn_status attn_json_write(FILE *f, const char *s);
 
 /* ---- TSV files ------------------------------------------------------------------------------ */
 

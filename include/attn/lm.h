@@ -41,6 +41,23 @@ ATTN_API attn_status attn_lm_encode(const attn_tokenizer *tok, const char *text,
 ATTN_API attn_status attn_lm_read_text(const char *path, const attn_tokenizer *tok, int **ids,
                                        size_t *n);
 
+/* The lines of a file as prompts for attn_lm_generate: each line (without "\n" or "\r\n"; a last
+ * line needs no "\n"; an empty line stands for a newline) through attn_lm_encode. */
+typedef struct {
+    int n;     /* prompts (lines) */
+    int **ids; /* n arrays of ids */
+    int *len;  /* ids of each, 1..max_len */
+} attn_lm_prompts;
+
+/* Reads path ("-": standard input) into *out (zeroed on error). Errors: ATTN_ERR_IO (naming the
+ * path), ATTN_ERR_FORMAT for an empty file or a line of more than max_len ids ("PATH: line L has
+ * N tokens, more than the model's context of max_len"), attn_lm_encode's (with the line),
+ * ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_lm_read_prompts(const char *path, const attn_tokenizer *tok, int max_len,
+                                          attn_lm_prompts *out);
+/* Frees what *p holds and zeroes it; safe on a zeroed struct. */
+ATTN_API void attn_lm_prompts_free(attn_lm_prompts *p);
+
 /* The bytes id stands for in a text (*len of them, not NUL-terminated): tok's
  * attn_tokenizer_token_bytes, or the byte itself when tok is NULL. NULL for an id outside the
  * vocabulary. Printing these one id after another streams a generated text. */

@@ -165,6 +165,26 @@ ATTN_API attn_status attn_chrf_score(attn_chrf *c);
 ATTN_API attn_status attn_corpus_chrf(const char *const *hyps, const char *const *refs, long n,
                                       attn_chrf *out);
 
+/* Corpus BLEU and chrF of n hypotheses against n_refs (1..64) references each: refs[k][i] is
+ * the k-th reference of hyps[i] (the attn_*_add functions over every sentence, then the scores).
+ * Errors as attn_bleu_add (the message starts "sentence I: ", I 1-based); ATTN_ERR_INVALID for
+ * n < 1, no reference or NULL arrays. On error both outputs are zeroed. */
+ATTN_API attn_status attn_corpus_mt(const char *const *hyps, const char *const *const *refs,
+                                    int n_refs, long n, attn_bleu *bleu, attn_chrf *chrf);
+
+/* The scores of attn eval translate in a new string (*out, malloc'd, the caller frees).
+ * json == 0, one line (no newline):
+ *   BLEU b  chrF c  (4-gram precisions p1/p2/p3/p4, BP bp, hyp H ref R tokens)
+ * json != 0, one line of JSON:
+ *   {"sentences": n, "references": n_refs,
+ *    "bleu": {"score", "counts": [4], "totals": [4], "precisions": [4], "bp", "hyp_len",
+ *             "ref_len", "tokenize": "13a", "smooth": "exp"},
+ *    "chrf": {"score", "precision", "recall", "beta": 2, "char_order": 6, "effective_order",
+ *             "hyp": [6], "ref": [6], "match": [6]}}
+ * Errors: ATTN_ERR_INVALID for NULL arguments; ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_mt_scores_format(const attn_bleu *b, const attn_chrf *c, int n_refs,
+                                           int json, char **out);
+
 /* ---- speech recognition: WER and CER ------------------------------------------------------
  *
  * The word (character) error rate of hypotheses against references is (S + D + I) / N, N the
@@ -219,6 +239,17 @@ ATTN_API attn_status attn_corpus_wer(const char *const *hyps, const char *const 
                                      attn_error_rate *out);
 ATTN_API attn_status attn_corpus_cer(const char *const *hyps, const char *const *refs, long n,
                                      attn_error_rate *out);
+
+/* WER and CER as attn eval asr prints them, in a new string (*out, malloc'd). json == 0, one line:
+ *   WER w%  (S s, D d, I i, N n)  CER c%  (S s, D d, I i, N n)
+ * followed, when audio_seconds > 0 (a recognizer's run), by "  sentences n  audio a s  RTF r"
+ * (RTF = seconds / audio_seconds); json != 0: {"wer": {"rate" (percent), "substitutions",
+ * "deletions", "insertions", "hits", "ref_len"}, "cer": {...}} plus, with audio_seconds > 0,
+ * "sentences", "audio_seconds", "seconds" and "rtf". Errors: ATTN_ERR_INVALID for NULL
+ * arguments; ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_error_rates_format(const attn_error_rate *wer, const attn_error_rate *cer,
+                                             double audio_seconds, double seconds, int json,
+                                             char **out);
 
 #ifdef __cplusplus
 }

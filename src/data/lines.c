@@ -1,9 +1,13 @@
 /* data/lines.c: a UTF-8 text file as its lines, one sentence each (include/attn/data.h).
  *
  * One pass checks every line (no NUL, strict UTF-8) and counts them; the buffer is then copied
- * once with each line end replaced by a NUL, and the array points into the copy. */
+ * once with each line end replaced by a NUL, and the array points into the copy. Also the
+ * writers of lines and of JSON strings that the commands print. */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "attn/data.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,4 +85,39 @@ void attn_lines_free(attn_lines *l) {
     free(l->name);
     free(l->buf);
     memset(l, 0, sizeof *l);
+}
+
+attn_status attn_lines_write(const char *path, char *const *lines, long n) {
+    if (!path || (!lines && n > 0) || n < 0)
+        return attn_error(ATTN_ERR_INVALID, "lines write: NULL path or lines");
+    int to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    if (!f) return attn_error(ATTN_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    int bad = 0;
+    for (long i = 0; i < n && !bad; i++)
+        bad = fputs(lines[i] ? lines[i] : "", f) < 0 || fputc('\n', f) == EOF;
+    bad = (to_stdout ? fflush(f) : fclose(f)) != 0 || bad;
+    return bad ? attn_error(ATTN_ERR_IO, "cannot write '%s': %s", path, strerror(errno)) : ATTN_OK;
+}
+
+attn_status attn_json_write(FILE *f, const char *s) {
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    int bad = fputc('"', f) == EOF;
+    while (*p && !bad) {
+        int32_t cp;
+        size_t n = (size_t)text_utf8_decode(p, strnlen((const char *)p, 4), &cp);
+        if (n == 0) {
+            bad = fputs("\\ufffd", f) < 0;
+            p++;
+        } else if (*p == '"' || *p == '\\') {
+            bad = fprintf(f, "\\%c", *p++) < 0;
+        } else if (*p < 0x20) {
+            bad = fprintf(f, "\\u%04x", *p++) < 0;
+        } else {
+            bad = fwrite(p, 1, n, f) != n;
+            p += n;
+        }
+    }
+    if (!bad) bad = fputc('"', f) == EOF;
+    return bad ? attn_error(ATTN_ERR_IO, "cannot write JSON: %s", strerror(errno)) : ATTN_OK;
 }

@@ -55,6 +55,58 @@ attn_status attn_lm_read_text(const char *path, const attn_tokenizer *tok, int *
     return s == ATTN_OK ? s : attn_error_context(s, "%s", path);
 }
 
+void attn_lm_prompts_free(attn_lm_prompts *p) {
+    if (!p) return;
+    for (int i = 0; p->ids && i < p->n; i++)
+        free(p->ids[i]);
+    free(p->ids), free(p->len);
+    memset(p, 0, sizeof *p);
+}
+
+/* Encodes the lines of b[0..size) into *out (its arrays sized for `lines`). */
+static attn_status encode_lines(const char *b, size_t size, const attn_tokenizer *tok, int max_len,
+                                const char *path, attn_lm_prompts *out) {
+    for (size_t i = 0, begin = 0; i < size; i++) {
+        if (b[i] != '\n' && i + 1 < size) continue;
+        size_t end = b[i] == '\n' ? i : i + 1, len;
+        if (end > begin && b[end - 1] == '\r') end--;
+        int k = out->n;
+        attn_status s = end > begin
+                            ? attn_lm_encode(tok, b + begin, end - begin, &out->ids[k], &len)
+                            : attn_lm_encode(tok, "\n", 1, &out->ids[k], &len);
+        if (s != ATTN_OK) return attn_error_context(s, "%s: line %d", path, k + 1);
+        out->n++;
+        if (len > (size_t)max_len || len < 1)
+            return attn_error(ATTN_ERR_FORMAT,
+                              "%s: line %d has %zu %s, more than the model's context of %d", path,
+                              k + 1, len, tok ? "tokens" : "bytes", max_len);
+        out->len[k] = (int)len, begin = i + 1;
+    }
+    return ATTN_OK;
+}
+
+attn_status attn_lm_read_prompts(const char *path, const attn_tokenizer *tok, int max_len,
+                                 attn_lm_prompts *out) {
+    if (!out || !path || max_len < 1)
+        return attn_error(ATTN_ERR_INVALID, "attn_lm_read_prompts: NULL argument or max_len < 1");
+    memset(out, 0, sizeof *out);
+    char *b;
+    size_t size, lines = 0;
+    ATTN_TRY(attn_file_read(path, (void **)&b, &size));
+    for (size_t i = 0; i < size; i++)
+        lines += b[i] == '\n' || i + 1 == size; /* a last line without "\n" counts */
+    attn_status s = ATTN_OK;
+    if (!lines)
+        s = attn_error(ATTN_ERR_FORMAT, "'%s' is empty: it needs one prompt per line", path);
+    else if (lines > 1u << 30 || !(out->ids = calloc(lines, sizeof *out->ids)) ||
+             !(out->len = calloc(lines, sizeof *out->len)))
+        s = attn_error(ATTN_ERR_NOMEM, "no room for the %zu lines of '%s'", lines, path);
+    if (s == ATTN_OK) s = encode_lines(b, size, tok, max_len, path, out);
+    free(b);
+    if (s != ATTN_OK) attn_lm_prompts_free(out);
+    return s;
+}
+
 #define B4(x) (x), (x) + 1, (x) + 2, (x) + 3
 #define B16(x) B4(x), B4((x) + 4), B4((x) + 8), B4((x) + 12)
 #define B64(x) B16(x), B16((x) + 16), B16((x) + 32), B16((x) + 48)
@@ -97,8 +149,10 @@ attn_status attn_lm_load_tokenizer(const char *path, int vocab_size, attn_tokeni
     if (s != ATTN_OK)
         return attn_error_context(s, "'%s': the tokenizer in its metadata is invalid", path);
     if (attn_tokenizer_vocab_size(*tok) != vocab_size)
-        s = attn_error(ATTN_ERR_FORMAT, "'%s': its tokenizer has %d tokens but the model's "
-                       "vocabulary is %d", path, attn_tokenizer_vocab_size(*tok), vocab_size);
+        s = attn_error(ATTN_ERR_FORMAT,
+                       "'%s': its tokenizer has %d tokens but the model's "
+                       "vocabulary is %d",
+                       path, attn_tokenizer_vocab_size(*tok), vocab_size);
     else if ((s = check_tokenizer(*tok)) != ATTN_OK)
         attn_error_context(s, "'%s'", path);
     if (s != ATTN_OK) {
@@ -186,8 +240,7 @@ static attn_status check_fit(const attn_tokenizer *tok, const attn_model *m) {
     ATTN_TRY(check_tokenizer(tok));
     int V = attn_model_config(m)->vocab_size, have = tok ? attn_tokenizer_vocab_size(tok) : 256;
     if (have != V)
-        return attn_error(ATTN_ERR_INVALID,
-                          "the %s has %d tokens but the model's vocabulary is %d",
+        return attn_error(ATTN_ERR_INVALID, "the %s has %d tokens but the model's vocabulary is %d",
                           tok ? "tokenizer" : "byte-level text (no tokenizer)", have, V);
     return ATTN_OK;
 }

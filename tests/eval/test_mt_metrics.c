@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,57 @@ static void test_chrf_corpus_and_references(void **state) {
     assert_int_equal(acc.n_sentences, 1);
 }
 
+/* attn_corpus_mt is the add loop of both metrics, over every reference set; its text and JSON
+ * carry the same numbers (the JSON is checked by Python's json in tests/cli/test_eval_translate).
+ */
+static void test_corpus_mt_and_format(void **state) {
+    (void)state;
+    const char *hyps[] = {"the cat is on the mat", "there is a cat here"};
+    const char *r1[] = {"the cat sat on the mat", "a cat is here"};
+    const char *r2[] = {"a cat is on the mat", "there is a cat"};
+    const char *const *refs[] = {r1, r2};
+    attn_bleu b, want_b = {0};
+    attn_chrf c, want_c = {0};
+    assert_int_equal(attn_corpus_mt(hyps, refs, 2, 2, &b, &c), ATTN_OK);
+    for (int i = 0; i < 2; i++) {
+        const char *both[] = {r1[i], r2[i]};
+        assert_int_equal(attn_bleu_add(&want_b, hyps[i], both, 2), ATTN_OK);
+        assert_int_equal(attn_chrf_add(&want_c, hyps[i], both, 2), ATTN_OK);
+    }
+    assert_int_equal(attn_bleu_score(&want_b), ATTN_OK);
+    assert_int_equal(attn_chrf_score(&want_c), ATTN_OK);
+    assert_memory_equal(&b, &want_b, sizeof b);
+    assert_memory_equal(&c, &want_c, sizeof c);
+    attn_bleu one;
+    attn_chrf one_c;
+    assert_int_equal(attn_corpus_mt(hyps, refs, 1, 2, &one, &one_c), ATTN_OK);
+    attn_bleu corpus = bleu_of(hyps, r1, 2);
+    assert_memory_equal(&one, &corpus, sizeof one);
+
+    char *text = NULL, want[256];
+    assert_int_equal(attn_mt_scores_format(&b, &c, 2, 0, &text), ATTN_OK);
+    snprintf(want, sizeof want,
+             "BLEU %.2f  chrF %.2f  (4-gram precisions %.1f/%.1f/%.1f/%.1f, BP %.3f, hyp %ld ref "
+             "%ld tokens)",
+             b.score, c.score, b.precisions[0], b.precisions[1], b.precisions[2], b.precisions[3],
+             b.bp, b.sys_len, b.ref_len);
+    assert_string_equal(text, want);
+    free(text);
+    assert_int_equal(attn_mt_scores_format(&b, &c, 2, 1, &text), ATTN_OK);
+    assert_true(strncmp(text, "{\"sentences\":2,\"references\":2,\"bleu\":{\"score\":",
+                        strlen("{\"sentences\":2,\"references\":2,\"bleu\":{\"score\":")) == 0);
+    assert_non_null(strstr(text, "\"tokenize\":\"13a\""));
+    assert_non_null(strstr(text, "\"char_order\":6"));
+    free(text);
+
+    const char *bad[] = {"ok", "b\xc3("};
+    assert_int_equal(attn_corpus_mt(bad, refs, 2, 2, &b, &c), ATTN_ERR_INVALID);
+    assert_non_null(strstr(attn_last_error(), "sentence 2"));
+    assert_true(b.n_sentences == 0 && c.n_sentences == 0);
+    assert_int_equal(attn_corpus_mt(hyps, refs, 0, 2, &b, &c), ATTN_ERR_INVALID);
+    assert_int_equal(attn_mt_scores_format(NULL, &c, 1, 0, &text), ATTN_ERR_INVALID);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokenize_13a),
@@ -309,6 +361,7 @@ int main(void) {
         cmocka_unit_test(test_bleu_errors),
         cmocka_unit_test(test_chrf_small),
         cmocka_unit_test(test_chrf_corpus_and_references),
+        cmocka_unit_test(test_corpus_mt_and_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

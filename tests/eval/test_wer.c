@@ -192,6 +192,31 @@ static void test_against_python(void **state) {
            pairs, ties);
 }
 
+/* The line and the JSON of attn eval asr, from known counts. */
+static void test_format(void **state) {
+    (void)state;
+    attn_error_rate w = {0}, c = {0};
+    assert_int_equal(attn_wer_add(&w, "a x b y", "a b c"), ATTN_OK);
+    assert_int_equal(attn_cer_add(&c, "ab", "abc"), ATTN_OK);
+    assert_int_equal(attn_error_rate_score(&w), ATTN_OK);
+    assert_int_equal(attn_error_rate_score(&c), ATTN_OK);
+    char *text = NULL;
+    assert_int_equal(attn_error_rates_format(&w, &c, 0, 0, 0, &text), ATTN_OK);
+    assert_string_equal(text, "WER 66.67%  (S 1, D 0, I 1, N 3)  CER 33.33%  (S 0, D 1, I 0, N 3)");
+    free(text);
+    assert_int_equal(attn_error_rates_format(&w, &c, 2.0, 0.5, 0, &text), ATTN_OK);
+    assert_non_null(strstr(text, "N 3)  sentences 1  audio 2.0 s  RTF 0.2500"));
+    free(text);
+    assert_int_equal(attn_error_rates_format(&w, &c, 2.0, 0.5, 1, &text), ATTN_OK);
+    assert_true(strncmp(text, "{\"wer\":{\"rate\":66.66666666666",
+                        strlen("{\"wer\":{\"rate\":66.66666666666")) == 0);
+    assert_non_null(strstr(text, "\"cer\":{\"rate\":33.33"));
+    assert_non_null(
+        strstr(text, "\"sentences\":1,\"audio_seconds\":2,\"seconds\":0.5,\"rtf\":0.25}"));
+    free(text);
+    assert_int_equal(attn_error_rates_format(NULL, &c, 0, 0, 0, &text), ATTN_ERR_INVALID);
+}
+
 int main(void) {
     int rc = load_reference();
     if (rc == 1) return 1;
@@ -199,6 +224,7 @@ int main(void) {
         cmocka_unit_test(test_hand_cases),
         cmocka_unit_test(test_corpus_and_errors),
         cmocka_unit_test(test_against_python),
+        cmocka_unit_test(test_format),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     cJSON_Delete(reference);

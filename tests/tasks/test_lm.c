@@ -247,9 +247,8 @@ static void test_checkpoint_carries_the_tokenizer(void **state) {
     const char *path = strcpy(malloc(128), path_of("bpe.safetensors"));
     p.train.save_path = path;
     attn_train_result res;
-    assert_int_equal(attn_lm_train(m, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p,
-                                   &res),
-                     ATTN_OK);
+    assert_int_equal(
+        attn_lm_train(m, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, &res), ATTN_OK);
     assert_true(res.saved);
 
     char *want, *stored;
@@ -295,9 +294,8 @@ static void test_checkpoint_carries_the_tokenizer(void **state) {
     p.train.meta = meta, p.train.n_meta = 2;
     p.train.save_path = path_of("own.safetensors");
     attn_model *m2 = tiny_model(VOCAB);
-    assert_int_equal(attn_lm_train(m2, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p,
-                                   NULL),
-                     ATTN_OK);
+    assert_int_equal(
+        attn_lm_train(m2, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, NULL), ATTN_OK);
     assert_int_equal(attn_checkpoint_read_meta(path_of("own.safetensors"), "tokenizer", &stored),
                      ATTN_OK);
     assert_string_equal(stored, want);
@@ -324,8 +322,7 @@ static void test_checkpoint_of_bytes(void **state) {
     const char *path = strcpy(malloc(128), path_of("bytes.safetensors"));
     p.train.save_path = path;
     assert_int_equal(
-        attn_lm_train(m, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, NULL),
-        ATTN_OK);
+        attn_lm_train(m, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, NULL), ATTN_OK);
     char *stored;
     assert_int_equal(attn_checkpoint_read_meta(path, "tokenizer", &stored), ATTN_OK);
     assert_string_equal(stored, "bytes");
@@ -350,9 +347,9 @@ static void test_train_refuses_a_tokenizer_of_another_vocabulary(void **state) {
     attn_model *bytes_model = tiny_model(256), *big = tiny_model(VOCAB + 1);
     attn_lm_params p = tiny_params(bpe);
     p.train.save_path = path_of("refused.safetensors");
-    assert_int_equal(attn_lm_train(bytes_model, NULL, NULL, ids, n_train, ids + n_train,
-                                   n - n_train, &p, NULL),
-                     ATTN_ERR_INVALID);
+    assert_int_equal(
+        attn_lm_train(bytes_model, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, NULL),
+        ATTN_ERR_INVALID);
     assert_non_null(strstr(attn_last_error(), "vocabulary"));
     assert_int_equal(
         attn_lm_train(big, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, NULL),
@@ -484,8 +481,7 @@ static void validation_case(const attn_tokenizer *tok, double *loss, double *bpb
     eval_seen seen = {0};
     p.train.progress = on_progress, p.train.user = &seen;
     assert_int_equal(
-        attn_lm_train(m, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, NULL),
-        ATTN_OK);
+        attn_lm_train(m, NULL, NULL, ids, n_train, ids + n_train, n - n_train, &p, NULL), ATTN_OK);
     assert_int_equal(seen.evals, 2); /* at step 2 and at the end */
     assert_int_equal(seen.last_step, 4);
     double want_loss;
@@ -511,6 +507,51 @@ static void test_validation_reports_bits_per_byte(void **state) {
     assert_true(bpb < loss / log(2.0)); /* tokens of more than a byte on average */
 }
 
+static void write_file(const char *path, const char *text, size_t len) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+
+/* A prompts file: one prompt per line ("\r\n" too, a last line without "\n"), an empty line a
+ * newline, each line through the tokenizer as attn_lm_encode encodes it alone. */
+static void test_read_prompts(void **state) {
+    (void)state;
+    const char *path = path_of("prompts.txt");
+    write_file(path, "ab\r\n\n\xff z", 8);
+    attn_lm_prompts p;
+    assert_int_equal(attn_lm_read_prompts(path, NULL, 8, &p), ATTN_OK);
+    assert_int_equal(p.n, 3);
+    assert_int_equal(p.len[0], 2);
+    assert_true(p.ids[0][0] == 'a' && p.ids[0][1] == 'b');
+    assert_true(p.len[1] == 1 && p.ids[1][0] == '\n');
+    assert_true(p.len[2] == 3 && p.ids[2][0] == 0xff && p.ids[2][2] == 'z');
+    attn_lm_prompts_free(&p);
+    assert_null(p.ids);
+
+    write_file(path, "the quick brown fox\ncaf\xc3\xa9\n", 25);
+    assert_int_equal(attn_lm_read_prompts(path, bpe, 64, &p), ATTN_OK);
+    assert_int_equal(p.n, 2);
+    int *want;
+    size_t n;
+    assert_int_equal(attn_lm_encode(bpe, "caf\xc3\xa9", 5, &want, &n), ATTN_OK);
+    assert_int_equal((size_t)p.len[1], n);
+    assert_memory_equal(p.ids[1], want, n * sizeof *want);
+    free(want);
+    attn_lm_prompts_free(&p);
+
+    write_file(path, "short\nmuch too long a line\n", 26);
+    assert_int_equal(attn_lm_read_prompts(path, NULL, 8, &p), ATTN_ERR_FORMAT);
+    assert_non_null(
+        strstr(attn_last_error(), "line 2 has 20 bytes, more than the model's context of 8"));
+    assert_null(p.ids);
+    write_file(path, "", 0);
+    assert_int_equal(attn_lm_read_prompts(path, NULL, 8, &p), ATTN_ERR_FORMAT);
+    assert_int_equal(attn_lm_read_prompts(path_of("missing.txt"), NULL, 8, &p), ATTN_ERR_IO);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_bytes),
@@ -524,6 +565,7 @@ int main(void) {
         cmocka_unit_test(test_evaluate_bpe_counts_bytes),
         cmocka_unit_test(test_evaluate_bytes),
         cmocka_unit_test(test_validation_reports_bits_per_byte),
+        cmocka_unit_test(test_read_prompts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
