@@ -108,9 +108,8 @@ typedef struct {
     attn_model *m;
     attn_optimizer *opt;
     attn_train_state st;
-    attn_tokenizer *tok; /* NULL: bytes */
-    int *ids, *val_ids;  /* the training text and the validation text */
-    size_t n_ids, n_val;
+    attn_tokenizer *tok; /* --tokenizer's or the checkpoint's (NULL: bytes, or learnt in texts) */
+    attn_lm_texts texts;
     double last_val, last_bpb; /* the last validation */
     progress bar;
 } run;
@@ -126,109 +125,68 @@ static void on_progress(const attn_train_progress *p, void *user) {
         progress_message(&r->bar, "step %ld  saved %s", p->step, p->path);
 }
 
-/* The tokenizer: the checkpoint's with --resume (--tokenizer / --vocab-size, if given, must agree),
- * else --tokenizer's, or a BPE learnt from the training text, or none (bytes). */
-static int make_tokenizer(run *r, const char *text, size_t len) {
+/* With --resume: the checkpoint's model, optimizer, state and tokenizer, which --tokenizer /
+ * --vocab-size and the model options, when given, must agree with. */
+static int resume(run *r) {
     const train_args *a = r->a;
-    attn_status s = ATTN_OK;
-    if (a->resume) {
-        const attn_config *c = attn_model_config(r->m);
-        if ((s = attn_lm_load_tokenizer(a->out, c->vocab_size, &r->tok)) != ATTN_OK)
-            return cli_lib_error(s, "cannot resume from '%s'", a->out);
-        int have = r->tok ? c->vocab_size : 0;
-        char *want_json = NULL, *have_json = NULL;
-        attn_tokenizer *want = NULL;
-        int same = !a->vocab_size || a->vocab_size == have;
-        if (same && a->tokenizer) {
-            same = r->tok && attn_tokenizer_load(a->tokenizer, &want) == ATTN_OK &&
-                   attn_tokenizer_to_json(want, &want_json) == ATTN_OK &&
-                   attn_tokenizer_to_json(r->tok, &have_json) == ATTN_OK &&
-                   strcmp(want_json, have_json) == 0;
-        }
-        attn_tokenizer_free(want), free(want_json), free(have_json);
-        if (same) return CLI_OK;
-        cli_error("--%s differs from the tokenizer of '%s' (with --resume the tokenizer comes from "
-                  "the checkpoint)",
-                  a->tokenizer ? "tokenizer" : "vocab-size", a->out);
-        return CLI_USAGE;
-    }
-    if (a->tokenizer && (s = attn_tokenizer_load(a->tokenizer, &r->tok)) != ATTN_OK)
-        return cli_lib_error(s, "cannot load tokenizer '%s'", a->tokenizer);
-    if (a->vocab_size) {
-        attn_bpe_train_params bp = attn_bpe_train_default_params();
-        bp.vocab_size = a->vocab_size;
-        if ((s = attn_tokenizer_train_bpe(&text, &len, 1, bp, &r->tok)) != ATTN_OK)
-            return cli_lib_error(s, "cannot learn a tokenizer from '%s'", a->data);
-    }
-    return CLI_OK;
-}
-
-/* The model and optimizer: new from the options, or the checkpoint's with --resume. */
-static int make_model(run *r) {
-    const train_args *a = r->a;
-    attn_status s;
-    if (!a->resume) {
-        attn_config cfg = a->cfg;
-        if (r->tok) cfg.vocab_size = attn_tokenizer_vocab_size(r->tok);
-        if ((s = attn_model_create(&cfg, a->p.train.seed, &r->m)) != ATTN_OK)
-            return cli_lib_error(s, "invalid model");
-        if ((s = attn_optimizer_create(r->m, a->p.adamw, &r->opt)) != ATTN_OK)
-            return cli_lib_error(s, "cannot create the optimizer");
-        return CLI_OK;
-    }
-    if ((s = attn_checkpoint_load(a->out, &r->m, &r->opt, &r->st)) != ATTN_OK)
-        return cli_lib_error(s, "cannot resume from '%s'", a->out);
-    const attn_config *c = attn_model_config(r->m);
-    if (c->arch != ATTN_ARCH_DECODER_LM) {
+    attn_status s = attn_checkpoint_load(a->out, &r->m, &r->opt, &r->st);
+    const attn_config *c = s == ATTN_OK ? attn_model_config(r->m) : NULL;
+    if (s == ATTN_OK && c->arch != ATTN_ARCH_DECODER_LM) {
         cli_error("cannot resume from '%s': it is not a language model (%s)", a->out,
                   attn_arch_name(c->arch));
         return CLI_RUNTIME;
     }
+    if (s == ATTN_OK) s = attn_lm_load_tokenizer(a->out, c->vocab_size, &r->tok);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot resume from '%s'", a->out);
     attn_adamw_params have = attn_optimizer_params(r->opt);
-    return train_opts_same(r->opts, &a->cfg, c, &a->p.adamw, &have, &a->p.train, r->st.seed);
+    int rc = train_opts_same(r->opts, &a->cfg, c, &a->p.adamw, &have, &a->p.train, r->st.seed);
+    char *want_json = NULL, *have_json = NULL;
+    attn_tokenizer *want = NULL;
+    int same = !a->vocab_size || (r->tok && a->vocab_size == c->vocab_size);
+    if (same && a->tokenizer)
+        same = r->tok && attn_tokenizer_load(a->tokenizer, &want) == ATTN_OK &&
+               attn_tokenizer_to_json(want, &want_json) == ATTN_OK &&
+               attn_tokenizer_to_json(r->tok, &have_json) == ATTN_OK &&
+               strcmp(want_json, have_json) == 0;
+    attn_tokenizer_free(want), free(want_json), free(have_json);
+    if (rc == CLI_OK && !same) {
+        cli_error("--%s differs from the tokenizer of '%s' (with --resume the tokenizer comes from "
+                  "the checkpoint)",
+                  a->tokenizer ? "tokenizer" : "vocab-size", a->out);
+        rc = CLI_USAGE;
+    }
+    return rc;
 }
 
-static int encode(run *r, const char *text, size_t len, const char *what, int **ids, size_t *n) {
-    attn_status s = attn_lm_encode(r->tok, text, len, ids, n);
-    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot encode %s", what);
-}
-
-/* The texts, the tokenizer, the model; without --val the last 10% of --data's bytes (from a UTF-8
- * character's start) is the validation text. */
+/* The tokenizer, the texts (attn_lm_texts_read) and the model: new, or the checkpoint's. */
 static int load(run *r) {
     const train_args *a = r->a;
-    char *data = NULL, *val = NULL;
-    size_t n_data, n_val = 0;
-    attn_status s = attn_file_read(a->data, (void **)&data, &n_data);
-    if (s == ATTN_OK && a->val) s = attn_file_read(a->val, (void **)&val, &n_val);
-    int rc = s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot read the text");
-    if (rc == CLI_OK && a->resume) rc = make_model(r);
-    if (rc == CLI_OK && a->resume) rc = make_tokenizer(r, NULL, 0);
-    size_t n_train = n_data;
-    if (rc == CLI_OK && !a->val) {
-        n_train = n_data - n_data / 10;
-        while ((r->tok || a->tokenizer || a->vocab_size) && n_train > 0 && n_train < n_data &&
-               ((unsigned char)data[n_train] & 0xC0) == 0x80)
-            n_train--;
-    }
-    if (rc == CLI_OK && !a->resume) rc = make_tokenizer(r, data, n_train);
-    if (rc == CLI_OK && !a->resume) rc = make_model(r);
-    if (rc == CLI_OK) rc = encode(r, data, n_train, "the training text", &r->ids, &r->n_ids);
-    if (rc == CLI_OK)
-        rc = a->val ? encode(r, val, n_val, "--val", &r->val_ids, &r->n_val)
-                    : encode(r, data + n_train, n_data - n_train, "the validation text",
-                             &r->val_ids, &r->n_val);
-    free(data);
-    free(val);
-    return rc;
+    attn_status s;
+    int rc = a->resume ? resume(r) : CLI_OK;
+    if (rc == CLI_OK && !a->resume && a->tokenizer &&
+        (s = attn_tokenizer_load(a->tokenizer, &r->tok)) != ATTN_OK)
+        return cli_lib_error(s, "cannot load tokenizer '%s'", a->tokenizer);
+    attn_lm_texts_params tp = attn_lm_texts_default_params();
+    tp.path = a->data, tp.val_path = a->val, tp.tokenizer = r->tok;
+    tp.vocab_size = a->resume ? 0 : a->vocab_size;
+    if (rc == CLI_OK && (s = attn_lm_texts_read(&tp, &r->texts)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot read the text");
+    if (rc != CLI_OK || a->resume) return rc;
+    attn_config cfg = a->cfg;
+    if (r->texts.tokenizer) cfg.vocab_size = attn_tokenizer_vocab_size(r->texts.tokenizer);
+    if ((s = attn_model_create(&cfg, a->p.train.seed, &r->m)) != ATTN_OK)
+        return cli_lib_error(s, "invalid model");
+    if ((s = attn_optimizer_create(r->m, a->p.adamw, &r->opt)) != ATTN_OK)
+        return cli_lib_error(s, "cannot create the optimizer");
+    return CLI_OK;
 }
 
 static int train(run *r) {
     const train_args *a = r->a;
     int T = attn_model_config(r->m)->max_len;
-    const int *train = r->ids, *val = r->val_ids;
-    size_t n_train = r->n_ids, n_val = r->n_val;
-    const char *unit = r->tok ? "tokens" : "bytes";
+    const int *train = r->texts.train, *val = r->texts.val;
+    size_t n_train = r->texts.n_train, n_val = r->texts.n_val;
+    const char *unit = r->texts.tokenizer ? "tokens" : "bytes";
     if (n_train < (size_t)T + 1) {
         cli_error("training text '%s' has %zu %s; a context of %d needs at least %d", a->data,
                   n_train, unit, T, T + 1);
@@ -245,7 +203,7 @@ static int train(run *r) {
     const attn_meta meta[] = {
         {"data", a->data}, {"val", a->val ? a->val : "last 10% of data"}, {"created_by", version}};
     attn_lm_params p = a->p;
-    p.tokenizer = r->tok;
+    p.tokenizer = r->texts.tokenizer;
     p.train.save_path = a->out;
     p.train.meta = meta;
     p.train.n_meta = 3;
@@ -293,8 +251,7 @@ int cmd_train_lm(int argc, char **argv) {
     run r = {.a = &a, .opts = opts, .last_val = NAN};
     rc = load(&r);
     if (rc == CLI_OK) rc = train(&r);
-    free(r.ids);
-    free(r.val_ids);
+    attn_lm_texts_free(&r.texts);
     attn_tokenizer_free(r.tok);
     attn_optimizer_free(r.opt);
     attn_model_free(r.m);

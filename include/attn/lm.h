@@ -76,6 +76,37 @@ ATTN_API attn_status attn_lm_load(const char *path, attn_model **model, attn_tok
  * attn_lm_load's. */
 ATTN_API attn_status attn_lm_load_tokenizer(const char *path, int vocab_size, attn_tokenizer **tok);
 
+/* ---- the texts of a training run ----------------------------------------------------------- */
+
+/* Where attn_lm_texts_read finds the training and validation text and which tokens it makes. */
+typedef struct {
+    const char *path;     /* the training text (required) */
+    const char *val_path; /* the validation text; NULL: the last val_fraction of path's bytes */
+    double val_fraction;  /* 0.1; the cut moves back to a UTF-8 character's start under a BPE */
+    /* The tokens (borrowed); NULL with vocab_size > 0: a byte-level BPE of vocab_size tokens
+     * (attn_tokenizer_train_bpe's defaults) learnt from the training part only; NULL and 0: bytes.
+     */
+    const attn_tokenizer *tokenizer;
+    int vocab_size;
+} attn_lm_texts_params;
+
+typedef struct {
+    int *train, *val; /* the ids of both parts (malloc'd) */
+    size_t n_train, n_val;
+    attn_tokenizer *learnt; /* the BPE learnt here (owned; NULL when none was learnt) */
+    const attn_tokenizer
+        *tokenizer; /* what the ids are tokens of: params' or learnt (NULL: bytes) */
+} attn_lm_texts;
+
+/* path and val_path (or 0.1 of path) read, the tokenizer learnt when asked for, both parts
+ * encoded (attn_lm_encode): what `attn train lm` trains and validates on. Errors: ATTN_ERR_IO
+ * (naming the file), ATTN_ERR_INVALID (no path, val_fraction outside [0, 1)), the tokenizer's,
+ * attn_lm_encode's; *out is zeroed on error. */
+ATTN_API attn_lm_texts_params attn_lm_texts_default_params(void);
+ATTN_API attn_status attn_lm_texts_read(const attn_lm_texts_params *p, attn_lm_texts *out);
+/* Frees the ids and the learnt tokenizer and zeroes *t; safe on a zeroed struct. */
+ATTN_API void attn_lm_texts_free(attn_lm_texts *t);
+
 /* A byte-level decoder LM: vocabulary 256, context 128, 4 layers of width 128 with 4 heads,
  * d_ff 512, pre-LN, learned positions, GELU (tanh), no dropout. */
 ATTN_API attn_config attn_lm_default_config(void);

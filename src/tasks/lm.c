@@ -107,6 +107,57 @@ attn_status attn_lm_read_prompts(const char *path, const attn_tokenizer *tok, in
     return s;
 }
 
+attn_lm_texts_params attn_lm_texts_default_params(void) {
+    return (attn_lm_texts_params){.val_fraction = 0.1};
+}
+
+void attn_lm_texts_free(attn_lm_texts *t) {
+    if (!t) return;
+    free(t->train), free(t->val);
+    attn_tokenizer_free(t->learnt);
+    memset(t, 0, sizeof *t);
+}
+
+/* Reads, splits and encodes into *out (which the caller frees on error). */
+static attn_status read_texts(const attn_lm_texts_params *p, char **data, char **val,
+                              attn_lm_texts *out) {
+    size_t n_data, n_val = 0, n_train;
+    ATTN_TRY(attn_file_read(p->path, (void **)data, &n_data));
+    if (p->val_path) ATTN_TRY(attn_file_read(p->val_path, (void **)val, &n_val));
+    n_train = p->val_path ? n_data : n_data - (size_t)((double)n_data * p->val_fraction);
+    while ((p->tokenizer || p->vocab_size) && !p->val_path && n_train > 0 && n_train < n_data &&
+           ((unsigned char)(*data)[n_train] & 0xC0) == 0x80)
+        n_train--;
+    out->tokenizer = p->tokenizer;
+    if (!p->tokenizer && p->vocab_size > 0) {
+        attn_bpe_train_params bp = attn_bpe_train_default_params();
+        bp.vocab_size = p->vocab_size;
+        attn_status s =
+            attn_tokenizer_train_bpe((const char *const *)data, &n_train, 1, bp, &out->learnt);
+        if (s != ATTN_OK) return attn_error_context(s, "learning a tokenizer from '%s'", p->path);
+        out->tokenizer = out->learnt;
+    }
+    attn_status s = attn_lm_encode(out->tokenizer, *data, n_train, &out->train, &out->n_train);
+    if (s != ATTN_OK) return attn_error_context(s, "%s", p->path);
+    s = p->val_path ? attn_lm_encode(out->tokenizer, *val, n_val, &out->val, &out->n_val)
+                    : attn_lm_encode(out->tokenizer, *data + n_train, n_data - n_train, &out->val,
+                                     &out->n_val);
+    return s == ATTN_OK ? s : attn_error_context(s, "%s", p->val_path ? p->val_path : p->path);
+}
+
+attn_status attn_lm_texts_read(const attn_lm_texts_params *p, attn_lm_texts *out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "attn_lm_texts_read: out is NULL");
+    memset(out, 0, sizeof *out);
+    if (!p || !p->path) return attn_error(ATTN_ERR_INVALID, "attn_lm_texts_read: no path");
+    if (!(p->val_fraction >= 0 && p->val_fraction < 1))
+        return attn_error(ATTN_ERR_INVALID, "val_fraction %g is outside [0, 1)", p->val_fraction);
+    char *data = NULL, *val = NULL;
+    attn_status s = read_texts(p, &data, &val, out);
+    free(data), free(val);
+    if (s != ATTN_OK) attn_lm_texts_free(out);
+    return s;
+}
+
 #define B4(x) (x), (x) + 1, (x) + 2, (x) + 3
 #define B16(x) B4(x), B4((x) + 4), B4((x) + 8), B4((x) + 12)
 #define B64(x) B16(x), B16((x) + 16), B16((x) + 32), B16((x) + 48)

@@ -552,6 +552,64 @@ static void test_read_prompts(void **state) {
     unlink(path);
 }
 
+/* The texts of a run: 10% held out (back to a character's start under a BPE), the BPE learnt from
+ * the training part alone, or a separate validation file. */
+static void test_texts_read(void **state) {
+    (void)state;
+    char path[128], val[128]; /* path_of's buffer is shared */
+    snprintf(path, sizeof path, "%s", path_of("texts.txt"));
+    snprintf(val, sizeof val, "%s", path_of("val.txt"));
+    write_file(path, "abcdefgh\xc3\xa9", 10); /* 10 bytes: byte 9 continues a character */
+    attn_lm_texts_params p = attn_lm_texts_default_params();
+    p.path = path;
+    attn_lm_texts t;
+    assert_int_equal(attn_lm_texts_read(&p, &t), ATTN_OK);
+    assert_true(t.n_train == 9 && t.n_val == 1 && !t.tokenizer && !t.learnt); /* bytes */
+    assert_true(t.train[8] == 0xc3 && t.val[0] == 0xa9);
+    attn_lm_texts_free(&t);
+    p.tokenizer = bpe;
+    assert_int_equal(attn_lm_texts_read(&p, &t), ATTN_OK);
+    int *want;
+    size_t n;
+    assert_int_equal(attn_lm_encode(bpe, "abcdefgh", 8, &want, &n), ATTN_OK);
+    assert_int_equal(t.n_train, n);
+    assert_memory_equal(t.train, want, n * sizeof *want);
+    free(want);
+    assert_ptr_equal(t.tokenizer, bpe);
+    attn_lm_texts_free(&t);
+
+    write_file(path, corpus, corpus_len);
+    p.tokenizer = NULL, p.vocab_size = VOCAB;
+    assert_int_equal(attn_lm_texts_read(&p, &t), ATTN_OK);
+    assert_non_null(t.learnt);
+    assert_ptr_equal(t.tokenizer, t.learnt);
+    attn_bpe_train_params bp = attn_bpe_train_default_params();
+    bp.vocab_size = VOCAB;
+    size_t n_train = corpus_len - corpus_len / 10;
+    const char *texts[1] = {corpus};
+    attn_tokenizer *alone;
+    assert_int_equal(attn_tokenizer_train_bpe(texts, &n_train, 1, bp, &alone), ATTN_OK);
+    char *j1, *j2;
+    assert_int_equal(attn_tokenizer_to_json(alone, &j1), ATTN_OK);
+    assert_int_equal(attn_tokenizer_to_json(t.learnt, &j2), ATTN_OK);
+    assert_string_equal(j1, j2);
+    free(j1), free(j2);
+    attn_tokenizer_free(alone);
+    attn_lm_texts_free(&t);
+
+    write_file(val, "xyz", 3);
+    p.vocab_size = 0, p.val_path = val;
+    assert_int_equal(attn_lm_texts_read(&p, &t), ATTN_OK);
+    assert_true(t.n_train == corpus_len && t.n_val == 3 && t.val[2] == 'z');
+    attn_lm_texts_free(&t);
+    p.val_path = path_of("missing.txt");
+    assert_int_equal(attn_lm_texts_read(&p, &t), ATTN_ERR_IO);
+    assert_null(t.train);
+    p.val_path = NULL, p.val_fraction = 1;
+    assert_int_equal(attn_lm_texts_read(&p, &t), ATTN_ERR_INVALID);
+    unlink(path), unlink(val);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_bytes),
@@ -566,6 +624,7 @@ int main(void) {
         cmocka_unit_test(test_evaluate_bytes),
         cmocka_unit_test(test_validation_reports_bits_per_byte),
         cmocka_unit_test(test_read_prompts),
+        cmocka_unit_test(test_texts_read),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
