@@ -180,33 +180,6 @@ static void on_fold(int k, int n, const attn_fold_result *r, void *user) {
     fflush(stdout);
 }
 
-/* Mean and std (ddof 0) of one field over the folds, printed as text or as a JSON object. */
-static int summarise(const eval_args *a, const attn_fold_result *f, int field, const char *name) {
-    double x[1000], mean, std;
-    for (int k = 0; k < a->folds; k++)
-        x[k] = field == 0 ? f[k].accuracy : f[k].macro_f1;
-    attn_status s = attn_mean_std(x, a->folds, 0, &mean, &std);
-    if (s != ATTN_OK) return cli_lib_error(s, "cannot summarise the folds");
-    if (a->json)
-        printf("\"%s\": {\"mean\": %.6f, \"std\": %.6f}", name, mean, std);
-    else
-        printf("%s mean %.4f  std %.4f\n", name, mean, std);
-    return CLI_OK;
-}
-
-/* The start of the --folds JSON object: the data, k and every fold (summarise adds the rest). */
-static void print_folds_json(const eval_args *a, const attn_fold_result *f) {
-    printf("{\"data\": ");
-    attn_json_write(stdout, a->data);
-    printf(", \"k\": %d, \"folds\": [", a->folds);
-    for (int k = 0; k < a->folds; k++)
-        printf("%s{\"fold\": %d, \"n_train\": %ld, \"n_test\": %ld, \"epochs\": %d, "
-               "\"accuracy\": %.6f, \"macro_f1\": %.6f}",
-               k ? ", " : "", k + 1, f[k].n_train, f[k].n_test, f[k].epochs, f[k].accuracy,
-               f[k].macro_f1);
-    printf("], ");
-}
-
 /* --folds K: every fold trained and scored (attn_classifier_kfold), then the mean and std. */
 static int cross_validate(const eval_args *a) {
     attn_tsv all = {0}, dev = {0};
@@ -226,11 +199,17 @@ static int cross_validate(const eval_args *a) {
     if (rc == CLI_OK && (s = attn_classifier_kfold(&all, a->dev ? &dev : NULL, a->folds, &p,
                                                    a->batch, on_fold, &run, f)) != ATTN_OK)
         rc = cli_lib_error(s, "cross-validation failed");
-    if (rc == CLI_OK && a->json) print_folds_json(a, f);
-    if (rc == CLI_OK) rc = summarise(a, f, 0, "accuracy");
-    if (rc == CLI_OK && a->json) printf(", ");
-    if (rc == CLI_OK) rc = summarise(a, f, 1, "macro_f1");
-    if (rc == CLI_OK && a->json) printf("}\n");
+    char *text = NULL;
+    if (rc == CLI_OK && (s = attn_folds_format(f, a->folds, a->json, &text)) != ATTN_OK)
+        rc = cli_lib_error(s, "cannot summarise the folds");
+    if (rc == CLI_OK && a->json) {
+        printf("{\"data\": ");
+        attn_json_write(stdout, a->data);
+        printf(", %s\n", text + 1); /* the summary's own fields, after its "{" */
+    } else if (rc == CLI_OK) {
+        printf("%s\n", text);
+    }
+    free(text);
     attn_tsv_free(&all);
     attn_tsv_free(&dev);
     return rc;

@@ -172,6 +172,15 @@ ATTN_API attn_status attn_classifier_kfold(const attn_tsv *all, const attn_tsv *
                                                            const attn_fold_result *r, void *user),
                                            void *user, attn_fold_result *out);
 
+/* The summary of attn_classifier_kfold's k results, in a new string (*out, malloc'd): the mean
+ * and standard deviation (ddof 0, numpy's std) of accuracy and macro-F1. json == 0: two lines
+ *   accuracy mean A  std S
+ *   macro_f1 mean A  std S
+ * json != 0, one line of JSON: {"k": k, "folds": [{"fold": 1, "n_train", "n_test", "epochs",
+ * "accuracy", "macro_f1"}, ...], "accuracy": {"mean", "std"}, "macro_f1": {"mean", "std"}}.
+ * Errors: ATTN_ERR_INVALID (k < 1, NULL), ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_folds_format(const attn_fold_result *f, int k, int json, char **out);
+
 #ifdef __cplusplus
 }
 #endif

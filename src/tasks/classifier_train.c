@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "attn/classifier.h"
+#include "attn/metrics.h"
 #include "attn/viz.h"
 #include "core/error.h"
 #include "tasks/classifier_internal.h"
@@ -476,4 +479,54 @@ attn_status attn_classifier_kfold(const attn_tsv *all, const attn_tsv *dev, int 
     free(fold);
     attn_labels_free(labels);
     return s;
+}
+
+/* Adds {"mean": m, "std": s} of x[0..k) under key; 0 when out of memory. */
+static int add_mean_std(cJSON *root, const char *key, const double *x, int k, double *mean,
+                        double *std) {
+    if (attn_mean_std(x, k, 0, mean, std) != ATTN_OK) return 0;
+    cJSON *o = root ? cJSON_AddObjectToObject(root, key) : NULL;
+    return !root || (o && cJSON_AddNumberToObject(o, "mean", *mean) &&
+                     cJSON_AddNumberToObject(o, "std", *std));
+}
+
+static cJSON *fold_json(const attn_fold_result *r, int i) {
+    cJSON *o = cJSON_CreateObject();
+    if (o && cJSON_AddNumberToObject(o, "fold", i + 1) &&
+        cJSON_AddNumberToObject(o, "n_train", (double)r->n_train) &&
+        cJSON_AddNumberToObject(o, "n_test", (double)r->n_test) &&
+        cJSON_AddNumberToObject(o, "epochs", r->epochs) &&
+        cJSON_AddNumberToObject(o, "accuracy", r->accuracy) &&
+        cJSON_AddNumberToObject(o, "macro_f1", r->macro_f1))
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+attn_status attn_folds_format(const attn_fold_result *f, int k, int json, char **out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "folds format: out is NULL");
+    *out = NULL;
+    if (!f || k < 1) return attn_error(ATTN_ERR_INVALID, "folds format: no folds");
+    double *x = malloc(2 * (size_t)k * sizeof *x), acc[2], f1[2];
+    cJSON *root = json ? cJSON_CreateObject() : NULL, *folds = NULL;
+    int ok = x && (!json || (root && cJSON_AddNumberToObject(root, "k", k) &&
+                             (folds = cJSON_AddArrayToObject(root, "folds"))));
+    for (int i = 0; ok && i < k; i++) {
+        x[i] = f[i].accuracy, x[k + i] = f[i].macro_f1;
+        cJSON *o = json ? fold_json(&f[i], i) : NULL;
+        ok = !json || (o && cJSON_AddItemToArray(folds, o));
+        if (!ok) cJSON_Delete(o);
+    }
+    ok = ok && add_mean_std(root, "accuracy", x, k, &acc[0], &acc[1]) &&
+         add_mean_std(root, "macro_f1", x + k, k, &f1[0], &f1[1]);
+    free(x);
+    char *text = ok && json ? cJSON_PrintUnformatted(root) : NULL, line[160];
+    cJSON_Delete(root);
+    if (ok && !json)
+        snprintf(line, sizeof line, "accuracy mean %.4f  std %.4f\nmacro_f1 mean %.4f  std %.4f",
+                 acc[0], acc[1], f1[0], f1[1]);
+    const char *src = json ? text : ok ? line : NULL;
+    if (src && (*out = malloc(strlen(src) + 1))) strcpy(*out, src);
+    cJSON_free(text);
+    return *out ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "folds format: out of memory");
 }

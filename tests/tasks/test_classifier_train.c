@@ -234,11 +234,35 @@ static int teardown(void **state) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The k-fold summary: numpy's mean and std (ddof 0) of the folds' figures, as text and JSON. */
+static void test_folds_format(void **state) {
+    (void)state;
+    attn_fold_result f[3] = {
+        {.n_train = 8, .n_test = 4, .epochs = 2, .accuracy = 0.5, .macro_f1 = 0.25},
+        {.n_train = 8, .n_test = 4, .epochs = 3, .accuracy = 0.75, .macro_f1 = 0.5},
+        {.n_train = 8, .n_test = 4, .epochs = 1, .accuracy = 1.0, .macro_f1 = 0.75}};
+    char *text = NULL;
+    assert_int_equal(attn_folds_format(f, 3, 0, &text), ATTN_OK);
+    /* mean 0.75, std sqrt(((0.25)^2 * 2) / 3) = 0.2041; macro-F1 0.5 and the same std */
+    assert_string_equal(text, "accuracy mean 0.7500  std 0.2041\nmacro_f1 mean 0.5000  std 0.2041");
+    free(text);
+    assert_int_equal(attn_folds_format(f, 3, 1, &text), ATTN_OK);
+    assert_true(
+        strncmp(
+            text, "{\"k\":3,\"folds\":[{\"fold\":1,\"n_train\":8,\"n_test\":4,\"epochs\":2,",
+            strlen("{\"k\":3,\"folds\":[{\"fold\":1,\"n_train\":8,\"n_test\":4,\"epochs\":2,")) ==
+        0);
+    assert_non_null(strstr(text, "\"accuracy\":{\"mean\":0.75,\"std\":0.2041241452319"));
+    free(text);
+    assert_int_equal(attn_folds_format(f, 0, 0, &text), ATTN_ERR_INVALID);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resume_matches_straight_run),
         cmocka_unit_test(test_resume_refuses_other_settings),
         cmocka_unit_test(test_non_finite_logits_are_refused),
+        cmocka_unit_test(test_folds_format),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
