@@ -17,11 +17,13 @@ static void put_one_line(const char *text) {
         fputc((unsigned char)*c < 0x20 ? ' ' : *c, stderr);
 }
 
-static void verror(const char *fmt, va_list ap) {
+/* Prints "attn: " and the message; returns its length. */
+static int verror(const char *fmt, va_list ap) {
     char buf[1024];
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
     fputs("attn: ", stderr);
     put_one_line(buf);
+    return n;
 }
 
 void cli_error(const char *fmt, ...) {
@@ -35,10 +37,10 @@ void cli_error(const char *fmt, ...) {
 int cli_lib_error(attn_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    verror(fmt, ap);
+    int n = verror(fmt, ap);
     va_end(ap);
     const char *detail = attn_last_error();
-    fputs(": ", stderr);
+    if (n > 0) fputs(": ", stderr);
     put_one_line(detail && *detail ? detail : attn_status_name(status));
     fputc('\n', stderr);
     return CLI_RUNTIME;

@@ -93,8 +93,8 @@ cli_opt *cli_find(cli_opt *opts, const char *name);
 /* Prints "attn: <message>\n" to stderr (one line: newlines in the message become spaces). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints "attn: <message>: <attn_last_error()>" (or the status name when the message is empty) and
- * returns CLI_RUNTIME. */
+/* Prints "attn: <message>: <attn_last_error()>" (the status name when there is no last error;
+ * only the last error when fmt is "") and returns CLI_RUNTIME. */
 int cli_lib_error(attn_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Seconds from a monotonic clock. */

@@ -119,22 +119,8 @@ int train_opts_same(const cli_opt *t, const attn_config *cfg, const attn_config 
 }
 
 int train_opts_check_writable(const char *path) {
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        cli_error("cannot write checkpoint '%s': it is a directory", path);
-        return CLI_RUNTIME;
-    }
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (access(dir, W_OK) == 0) return CLI_OK;
-    cli_error("cannot write checkpoint '%s': %s: %s", path, dir, strerror(errno));
-    return CLI_RUNTIME;
+    attn_status s = attn_file_check_writable(path);
+    return s == ATTN_OK ? CLI_OK : cli_lib_error(s, "%s", "");
 }
 
 static volatile sig_atomic_t interrupted = 0;

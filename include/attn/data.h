@@ -43,6 +43,12 @@ extern "C" {
  * reason (missing, a directory, unreadable), ATTN_ERR_NOMEM. */
 ATTN_API attn_status attn_file_read(const char *path, void **data, size_t *size);
 
+/* Whether a file can be written at path (as a checkpoint is: atomically, beside it), checked
+ * before a long job: ATTN_ERR_IO when path is a directory ("cannot write 'PATH': it is a
+ * directory") or its folder is missing or not writable ("cannot write 'PATH': DIR: reason");
+ * ATTN_ERR_INVALID for no path. The training functions check their save_path so. */
+ATTN_API attn_status attn_file_check_writable(const char *path);
+
 /* ---- text lines ----------------------------------------------------------------------------- */
 
 /* A UTF-8 text as its lines, e.g. one sentence per line for attn_corpus_bleu. The strings live in

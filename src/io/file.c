@@ -252,6 +252,23 @@ static char *parent_dir(const char *path) {
     return dir;
 }
 
+attn_status attn_file_check_output(const char *path) {
+    if (!path || !*path) return attn_error(ATTN_ERR_INVALID, "check writable: no path");
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return attn_error(ATTN_ERR_IO, "cannot write '%s': it is a directory", path);
+    char *dir = parent_dir(path);
+    if (!dir) return attn_error(ATTN_ERR_NOMEM, "check writable: out of memory");
+    attn_status s = ATTN_OK;
+    if (access(dir, W_OK) != 0) {
+        char buf[128];
+        s = attn_error(ATTN_ERR_IO, "cannot write '%s': %s: %s", path, dir,
+                       error_text(errno, buf, sizeof buf));
+    }
+    free(dir);
+    return s;
+}
+
 /* fsync of the directory holding `path`, so that a rename into it survives a crash. Filesystems
  * that cannot sync a directory (EINVAL) are taken at their word. */
 static attn_status sync_parent_dir(const char *path) {

@@ -84,4 +84,10 @@ void attn_file_unmap(void *data, size_t size);
 attn_status attn_file_write_atomic(const char *path, const void *const *parts, const size_t *sizes,
                                    int nparts);
 
+/* What attn_file_write_atomic needs, checked before a long job: path is not a directory and its
+ * folder exists and is writable. ATTN_ERR_IO says which ("cannot write 'PATH': it is a
+ * directory", "cannot write 'PATH': DIR: No such file or directory"); ATTN_ERR_INVALID for no
+ * path. (attn_train checks its save_path so; attn_file_check_writable is its public face.) */
+attn_status attn_file_check_output(const char *path);
+
 #endif

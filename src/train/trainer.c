@@ -13,6 +13,7 @@
 #include "attn/runtime.h"
 #include "attn/train.h"
 #include "core/error.h"
+#include "io/file.h"
 #include "train/optimizer_internal.h"
 
 #define RECENT 50 /* step losses averaged for attn_train_result.recent_loss */
@@ -74,6 +75,7 @@ static attn_status check_params(const attn_train_params *p, const attn_batch_sou
     if (p->eval_every < 0 || p->save_every < 0 || p->patience < 0)
         return attn_error(ATTN_ERR_INVALID, "train: negative eval_every, save_every or patience");
     if (!src->next) return attn_error(ATTN_ERR_INVALID, "train: the batch source has no next()");
+    if (p->save_path) ATTN_TRY(attn_file_check_output(p->save_path)); /* before, not after, a run */
     return ATTN_OK;
 }
 

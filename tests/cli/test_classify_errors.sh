@@ -169,15 +169,15 @@ expect 2 "unknown kind 'bogus'" -- "$BIN" train bogus
 # --- files that cannot be written -------------------------------------------------------------
 mkdir "$tmp/ro" && chmod a-w "$tmp/ro"
 if [[ ! -w $tmp/ro ]]; then # (root may write anyway)
-    expect 1 "cannot write checkpoint" -- \
+    expect 1 "cannot write '$tmp/ro/x.safetensors': $tmp/ro: Permission denied" -- \
         "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/ro/x.safetensors" "${T[@]}"
 fi
-# --out naming a directory is refused before any training (train_opts_check_writable), for both
+# --out naming a directory is refused before any training (attn_file_check_writable), for both
 # training commands; nothing is written inside it.
 mkdir "$tmp/outdir"
-expect 1 "cannot write checkpoint '$tmp/outdir': it is a directory" -- \
+expect 1 "cannot write '$tmp/outdir': it is a directory" -- \
     "$BIN" train classify --train "$tmp/good.tsv" --out "$tmp/outdir" "${T[@]}"
-expect 1 "cannot write checkpoint '$tmp/outdir': it is a directory" -- \
+expect 1 "cannot write '$tmp/outdir': it is a directory" -- \
     "$BIN" train lm --data "$tmp/lm.txt" --out "$tmp/outdir" --steps 1 --layers 1 --d-model 16 \
     --heads 2 --context 8 --batch 2 --eval-batches 0 --quiet
 [[ -z $(ls -A "$tmp/outdir") ]] || fail "--out DIR: something was written into it"

@@ -318,9 +318,23 @@ static void test_stale_temporaries_are_removed(void **state) {
         unlink(kept[i]);
 }
 
+/* What a checkpoint write needs, before a run: not a directory, a folder that exists and is
+ * writable (root writes anywhere, so the read-only folder is checked only when it is refused). */
+static void test_check_output(void **state) {
+    (void)state;
+    assert_int_equal(attn_file_check_output(in_dir("new.safetensors")), ATTN_OK);
+    assert_int_equal(attn_file_check_output(dir), ATTN_ERR_IO);
+    assert_error_mentions("it is a directory");
+    assert_int_equal(attn_file_check_output(in_dir("missing/x.safetensors")), ATTN_ERR_IO);
+    assert_error_mentions("missing: No such file or directory");
+    assert_int_equal(attn_file_check_output(""), ATTN_ERR_INVALID);
+    assert_int_equal(attn_file_check_output("bare-name-here"), ATTN_OK); /* the current folder */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_then_read_parts),
+        cmocka_unit_test(test_check_output),
         cmocka_unit_test(test_write_empty_file),
         cmocka_unit_test(test_overwrite_replaces_content),
         cmocka_unit_test(test_overwrite_keeps_permissions),

@@ -326,10 +326,33 @@ static void test_bad_params(void **state) {
     attn_model_free(m);
 }
 
+/* A save_path that cannot be written fails before the first step, not after the run. */
+static void test_unwritable_save_path_fails_first(void **state) {
+    (void)state;
+    char dir[] = "/tmp/attn_test_trainer_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    attn_batch_source *src;
+    assert_int_equal(attn_lm_windows_source(ids, 4000, 3, LEN, 9, &src), ATTN_OK);
+    attn_model *m = tiny_lm(4);
+    attn_optimizer *opt;
+    assert_int_equal(attn_optimizer_create(m, attn_adamw_default_params(), &opt), ATTN_OK);
+    attn_train_params p = lm_params(1000000, dir); /* a directory: a million steps never start */
+    attn_train_state st = {0};
+    attn_train_result res;
+    assert_int_equal(attn_train(m, opt, src, &p, &st, &res), ATTN_ERR_IO);
+    assert_non_null(strstr(attn_last_error(), "it is a directory"));
+    assert_int_equal(st.step, 0);
+    attn_batch_source_free(src);
+    attn_optimizer_free(opt);
+    attn_model_free(m);
+    rmdir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accumulation_is_one_batch),
         cmocka_unit_test(test_resume_is_exact),
+        cmocka_unit_test(test_unwritable_save_path_fails_first),
         cmocka_unit_test(test_patience_and_keep_best),
         cmocka_unit_test(test_ema),
         cmocka_unit_test(test_bad_params),
