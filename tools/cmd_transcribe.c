@@ -29,29 +29,6 @@ static const cli_help transcribe_help = {
     "  attn transcribe --model digits.safetensors data/samples/speech/digits/wav/test/*.wav\n",
 };
 
-static void print_json(const char *path, const attn_transcript *t) {
-    printf("{\"file\": ");
-    attn_json_write(stdout, path);
-    printf(", \"text\": ");
-    attn_json_write(stdout, t->text);
-    printf(", \"audio_seconds\": %.3f, \"seconds\": %.4f, \"rtf\": %.4f, \"windows\": %d, "
-           "\"words\": [",
-           t->audio_seconds, t->seconds, t->audio_seconds > 0 ? t->seconds / t->audio_seconds : 0,
-           t->n_windows);
-    const char *w = t->text;
-    for (int i = 0; i < t->n_words; i++) {
-        while (*w == ' ')
-            w++;
-        const char *end = w;
-        while (*end && *end != ' ')
-            end++;
-        printf("%s{\"word\": \"%.*s\", \"start\": %.2f, \"end\": %.2f}", i ? ", " : "",
-               (int)(end - w), w, (double)t->word_start[i], (double)t->word_end[i]);
-        w = end;
-    }
-    printf("]}\n");
-}
-
 int cmd_transcribe(int argc, char **argv) {
     transcribe_args a = {.beam = 1};
     cli_opt opts[] = {
@@ -86,10 +63,12 @@ int cmd_transcribe(int argc, char **argv) {
             failed = 1;
             continue;
         }
-        if (a.json)
-            print_json(files[i], &t);
+        char *json = NULL;
+        if (a.json && (s = attn_transcript_format_json(&t, files[i], &json)) != ATTN_OK)
+            rc = cli_lib_error(s, "%s", files[i]);
         else
-            printf("%s\n", t.text);
+            printf("%s\n", a.json ? json : t.text);
+        free(json);
         fflush(stdout);
         attn_transcript_free(&t);
     }

@@ -76,6 +76,13 @@ typedef struct {
 } attn_transcript;
 ATTN_API void attn_transcript_free(attn_transcript *t);
 
+/* The transcript of `file` as one line of JSON, in a new string (*out, malloc'd): {"file",
+ * "text", "audio_seconds", "seconds", "rtf" (seconds / audio_seconds), "windows", "words":
+ * [{"word", "start", "end"}, ...]} (times rounded to 10 ms, as they are 40 ms apart). Invalid
+ * UTF-8 in the file name becomes U+FFFD. Errors: ATTN_ERR_INVALID (NULL), ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_transcript_format_json(const attn_transcript *t, const char *file,
+                                                 char **out);
+
 /* Audio whose every sample is below this in magnitude (half of 16-bit PCM's step) is digital
  * silence: its transcript is "" without running the model. */
 #define ATTN_ASR_SILENCE (1.0f / 65536)

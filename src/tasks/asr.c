@@ -17,6 +17,7 @@
 #include "kernels/ctc.h"
 #include "tasks/asr_internal.h"
 #include "text/text_internal.h"
+#include "viz/text.h"
 
 static double now(void) {
     struct timespec t;
@@ -668,6 +669,53 @@ void attn_transcript_free(attn_transcript *t) {
     free(t->word_start);
     free(t->word_end);
     memset(t, 0, sizeof *t);
+}
+
+/* x rounded to 1 / scale, so that cJSON prints 0.48 rather than 0.47999998927116394. */
+static double rounded(double x, double scale) {
+    return round(x * scale) / scale;
+}
+
+static int add_words(cJSON *root, const attn_transcript *t) {
+    cJSON *words = cJSON_AddArrayToObject(root, "words");
+    const char *w = t->text;
+    for (int i = 0; words && i < t->n_words; i++) {
+        while (*w == ' ')
+            w++;
+        size_t len = strcspn(w, " ");
+        char *word = malloc(len + 1);
+        cJSON *o = word ? cJSON_CreateObject() : NULL;
+        if (word) memcpy(word, w, len), word[len] = '\0';
+        int ok = o && cJSON_AddStringToObject(o, "word", word) &&
+                 cJSON_AddNumberToObject(o, "start", rounded(t->word_start[i], 100)) &&
+                 cJSON_AddNumberToObject(o, "end", rounded(t->word_end[i], 100)) &&
+                 cJSON_AddItemToArray(words, o);
+        free(word);
+        if (!ok) return cJSON_Delete(o), 0;
+        w += len;
+    }
+    return words != NULL;
+}
+
+attn_status attn_transcript_format_json(const attn_transcript *t, const char *file, char **out) {
+    if (!out) return attn_error(ATTN_ERR_INVALID, "transcript format: out is NULL");
+    *out = NULL;
+    if (!t || !t->text || !file) return attn_error(ATTN_ERR_INVALID, "transcript format: NULL");
+    char *name = viz_text_sanitize(file, VIZ_TEXT_JSON, 0);
+    cJSON *root = name ? cJSON_CreateObject() : NULL;
+    double rtf = t->audio_seconds > 0 ? t->seconds / t->audio_seconds : 0;
+    int ok = root && cJSON_AddStringToObject(root, "file", name) &&
+             cJSON_AddStringToObject(root, "text", t->text) &&
+             cJSON_AddNumberToObject(root, "audio_seconds", rounded(t->audio_seconds, 1000)) &&
+             cJSON_AddNumberToObject(root, "seconds", rounded(t->seconds, 10000)) &&
+             cJSON_AddNumberToObject(root, "rtf", rounded(rtf, 10000)) &&
+             cJSON_AddNumberToObject(root, "windows", t->n_windows) && add_words(root, t);
+    free(name);
+    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (text && (*out = malloc(strlen(text) + 1))) strcpy(*out, text);
+    cJSON_free(text);
+    return *out ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "transcript format: out of memory");
 }
 
 attn_status attn_recognizer_transcribe(attn_recognizer *r, const float *samples, long n, int beam,
