@@ -31,7 +31,10 @@ static const cli_help translate_help = {
     "      attn translate --model mt.safetensors --beam 5\n",
 };
 
-static void print_line(const translate_args *a, const char *src, char **outs, const float *sc) {
+/* The user: the options. One output line per input line. */
+static int print_line(long line, const char *src, char *const *outs, const float *sc, void *user) {
+    const translate_args *a = user;
+    (void)line;
     if (a->json) {
         printf("{\"source\": ");
         attn_json_write(stdout, src);
@@ -47,56 +50,7 @@ static void print_line(const translate_args *a, const char *src, char **outs, co
             printf("%s%s", j ? "\t" : "", outs[j]);
         printf("\n");
     }
-    fflush(stdout);
-}
-
-/* Translates lines[0..n) and prints them. */
-static int flush_batch(const translate_args *a, attn_translator *t, char **lines, int n,
-                       long *n_cut) {
-    attn_beam_params b = attn_translator_beam_params(t);
-    b.beam = a->beam, b.n_best = a->n_best, b.length_penalty = a->alpha, b.batch = a->batch;
-    char **outs = calloc((size_t)n * a->n_best + 1, sizeof *outs);
-    float *sc = malloc(((size_t)n * a->n_best + 1) * sizeof *sc);
-    int cut = 0, rc = CLI_OK;
-    attn_status s =
-        outs && sc ? attn_translator_translate(t, (const char *const *)lines, n, &b, outs, sc, &cut)
-                   : ATTN_ERR_NOMEM;
-    if (s != ATTN_OK) rc = cli_lib_error(s, "translation failed");
-    for (int i = 0; rc == CLI_OK && i < n; i++)
-        print_line(a, lines[i], outs + (size_t)i * a->n_best, sc + (size_t)i * a->n_best);
-    for (long i = 0; outs && i < (long)n * a->n_best; i++)
-        free(outs[i]);
-    free(outs), free(sc);
-    *n_cut += cut;
-    return rc;
-}
-
-/* Reads f line by line, translating every --batch lines. */
-static int translate_stream(const translate_args *a, attn_translator *t, FILE *f, long *n_cut) {
-    char **lines = calloc((size_t)a->batch, sizeof *lines), *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int n = 0, rc = lines ? CLI_OK : CLI_RUNTIME;
-    while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        if (!(lines[n++] = strdup(line))) rc = CLI_RUNTIME;
-        if (rc == CLI_OK && n == a->batch) {
-            rc = flush_batch(a, t, lines, n, n_cut);
-            for (int i = 0; i < n; i++)
-                free(lines[i]);
-            n = 0;
-        }
-    }
-    if (rc == CLI_OK && ferror(f)) {
-        cli_error("cannot read the input lines");
-        rc = CLI_RUNTIME;
-    }
-    if (rc == CLI_OK && n) rc = flush_batch(a, t, lines, n, n_cut);
-    for (int i = 0; lines && i < n; i++)
-        free(lines[i]);
-    free(lines), free(line);
-    return rc;
+    return fflush(stdout) != 0;
 }
 
 int cmd_translate(int argc, char **argv) {
@@ -131,7 +85,10 @@ int cmd_translate(int argc, char **argv) {
             rc = CLI_RUNTIME;
             break;
         }
-        rc = translate_stream(&a, t, f, &n_cut);
+        attn_beam_params b = attn_translator_beam_params(t);
+        b.beam = a.beam, b.n_best = a.n_best, b.length_penalty = a.alpha, b.batch = a.batch;
+        if ((s = attn_translator_translate_stream(t, f, &b, print_line, &a, &n_cut)) != ATTN_OK)
+            rc = cli_lib_error(s, "translation failed");
         if (f != stdin) fclose(f);
     }
     if (n_cut)

@@ -14,10 +14,12 @@
  *     attn_translator_train(&train, &dev, &p, &t, NULL);
  *     const char *in[] = {"In the beginning"};  char *outs[1];
  *     attn_beam_params b = attn_translator_beam_params(t);
- *     attn_translator_translate(t, in, 1, &b, outs, NULL);
+ *     attn_translator_translate(t, in, 1, &b, outs, NULL, NULL);
  */
 #ifndef ATTN_TRANSLATOR_H
 #define ATTN_TRANSLATOR_H
+
+#include <stdio.h>
 
 #include "attn/data.h"
 #include "attn/decode.h"
@@ -51,6 +53,21 @@ ATTN_API attn_beam_params attn_translator_beam_params(const attn_translator *t);
 ATTN_API attn_status attn_translator_translate(attn_translator *t, const char *const *lines, int n,
                                                const attn_beam_params *b, char **out, float *scores,
                                                int *n_cut);
+
+/* Called for line `line` (0-based) of a stream once its batch is translated: its text and its
+ * b->n_best translations and scores. Nonzero stops the stream (ATTN_ERR_ABORTED). */
+typedef int (*attn_translation_callback)(long line, const char *source, char *const *outs,
+                                         const float *scores, void *user);
+
+/* Reads `in` line by line (a "\n" or "\r\n" ends a line; the last needs neither) and translates
+ * every b->batch lines together with attn_translator_translate, calling on_line for each line in
+ * input order as soon as its batch is done: what a pipe of sentences needs. *n_cut (may be NULL)
+ * adds the lines cut to the context. Errors: ATTN_ERR_IO (a read error on in),
+ * attn_translator_translate's, ATTN_ERR_ABORTED from on_line, ATTN_ERR_NOMEM. */
+ATTN_API attn_status attn_translator_translate_stream(attn_translator *t, FILE *in,
+                                                      const attn_beam_params *b,
+                                                      attn_translation_callback on_line,
+                                                      void *user, long *n_cut);
 
 /* ---- training ----------------------------------------------------------------------------- */
 

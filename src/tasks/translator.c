@@ -1,8 +1,11 @@
 /* tasks/translator.c: the translator bundle (seq2seq model + joint tokenizer), loading it and
  * translating lines with beam search (include/attn/translator.h). Training is in
  * tasks/translator_train.c. */
+#define _POSIX_C_SOURCE 200809L /* getline, strdup */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "attn/translator.h"
 #include "core/error.h"
@@ -165,5 +168,58 @@ attn_status attn_translator_translate(attn_translator *t, const char *const *lin
             free(out[i]), out[i] = NULL;
     attn_hypotheses_free(h, (long)n_src * nb);
     free(h), free(srcs), free(sorted_len), free(ids), free(len), free(lens), free(order), free(off);
+    return s;
+}
+
+/* Translates lines[0..n) (line numbers first..) and hands each to on_line. */
+static attn_status flush_lines(attn_translator *t, char **lines, int n, long first,
+                               const attn_beam_params *b, attn_translation_callback on_line,
+                               void *user, long *n_cut) {
+    size_t k = (size_t)n * (size_t)b->n_best;
+    char **outs = calloc(k + 1, sizeof *outs);
+    float *sc = malloc((k + 1) * sizeof *sc);
+    int cut = 0;
+    attn_status s = outs && sc ? attn_translator_translate(t, (const char *const *)lines, n, b,
+                                                           outs, sc, &cut)
+                               : attn_error(ATTN_ERR_NOMEM, "translate stream: out of memory");
+    for (int i = 0; s == ATTN_OK && i < n; i++)
+        if (on_line && on_line(first + i, lines[i], outs + (size_t)i * b->n_best,
+                               sc + (size_t)i * b->n_best, user))
+            s = attn_error(ATTN_ERR_ABORTED, "translate stream: stopped by the callback");
+    for (size_t i = 0; outs && i < k; i++)
+        free(outs[i]);
+    free(outs), free(sc);
+    if (n_cut) *n_cut += cut;
+    return s;
+}
+
+attn_status attn_translator_translate_stream(attn_translator *t, FILE *in,
+                                             const attn_beam_params *b,
+                                             attn_translation_callback on_line, void *user,
+                                             long *n_cut) {
+    if (!t || !in || !b || b->batch < 1 || b->n_best < 1)
+        return attn_error(ATTN_ERR_INVALID, "translate stream: NULL argument or batch < 1");
+    char **lines = calloc((size_t)b->batch, sizeof *lines), *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int n = 0;
+    long first = 0;
+    attn_status s = lines ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "translate stream: out of memory");
+    while (s == ATTN_OK && (len = getline(&line, &cap, in)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (!(lines[n++] = strdup(line))) s = attn_error(ATTN_ERR_NOMEM, "out of memory");
+        if (s == ATTN_OK && n == b->batch) {
+            s = flush_lines(t, lines, n, first, b, on_line, user, n_cut);
+            for (int i = 0; i < n; i++)
+                free(lines[i]);
+            first += n, n = 0;
+        }
+    }
+    if (s == ATTN_OK && ferror(in)) s = attn_error(ATTN_ERR_IO, "cannot read the input lines");
+    if (s == ATTN_OK && n) s = flush_lines(t, lines, n, first, b, on_line, user, n_cut);
+    for (int i = 0; lines && i < n; i++)
+        free(lines[i]);
+    free(lines), free(line);
     return s;
 }

@@ -49,6 +49,27 @@ static int exact(const char *const *a, const char *const *b, int n) {
     return k;
 }
 
+/* The stream callback: line i's translation must be want[i], in order. */
+typedef struct {
+    char **want;
+    long next;
+} stream_check;
+
+static int check_line(long line, const char *source, char *const *outs, const float *scores,
+                      void *user) {
+    stream_check *c = user;
+    (void)source, (void)scores;
+    assert_int_equal(line, c->next++);
+    assert_string_equal(outs[0], c->want[line]);
+    return 0;
+}
+
+static int stop_now(long line, const char *source, char *const *outs, const float *scores,
+                    void *user) {
+    (void)line, (void)source, (void)outs, (void)scores, (void)user;
+    return 1;
+}
+
 static void test_learns_and_round_trips(void **state) {
     (void)state;
     char dir[] = "/tmp/attn_test_translator_XXXXXX", train_path[80], dev_path[80], ckpt[80];
@@ -96,10 +117,28 @@ static void test_learns_and_round_trips(void **state) {
     assert_int_equal(
         attn_translator_translate(u, (const char *const *)dev.src, n, &bp, again, NULL, NULL),
         ATTN_OK);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n; i++)
         assert_string_equal(out[i], again[i]);
+
+    /* the same lines through a stream, 3 at a time ("\r\n" ends, no end on the last) */
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s%s", dev.src[i], i + 1 < n ? (i % 2 ? "\r\n" : "\n") : "");
+    fclose(f);
+    f = fmemopen(text, size, "r");
+    stream_check c = {.want = out};
+    long n_cut = 0;
+    bp.batch = 3;
+    assert_int_equal(attn_translator_translate_stream(u, f, &bp, check_line, &c, &n_cut), ATTN_OK);
+    assert_int_equal(c.next, n);
+    rewind(f);
+    assert_int_equal(attn_translator_translate_stream(u, f, &bp, stop_now, NULL, NULL),
+                     ATTN_ERR_ABORTED);
+    fclose(f), free(text);
+    for (int i = 0; i < n; i++)
         free(out[i]), free(again[i]);
-    }
 
     /* empty lines stay empty and keep their place; the order of the others is kept */
     const char *lines[] = {"one two", "", "three four"};
