@@ -56,4 +56,24 @@ attn_status attn_ctc_prefix_beam_search(int *out, int *out_lengths, float *score
                                         const float *log_probs, long stride, int T, int V,
                                         int blank, int beam, int n_best);
 
+/* A deterministic automaton over the V labels that limits the labellings a search may produce
+ * (a lexicon, a grammar): state 0 is the start; next[s * V + c] is the state after label c in
+ * state s, -1 where c is not allowed (always for the blank); accept[s] is nonzero where a
+ * labelling may end. */
+typedef struct {
+    int n_states;
+    const int *next;             /* (n_states, V) */
+    const unsigned char *accept; /* (n_states) */
+} attn_ctc_dfa;
+
+/* attn_ctc_prefix_beam_search over the labellings dfa allows (NULL: all): a prefix is extended
+ * only by the labels its state has a move on, and the n best are those of the final beam whose
+ * state accepts (when none does, the best of the beam as it is). Errors: as the search, and
+ * ATTN_ERR_INVALID for an automaton without states or with a move outside [-1, n_states) or on
+ * the blank. */
+attn_status attn_ctc_prefix_beam_search_dfa(int *out, int *out_lengths, float *scores,
+                                            const float *log_probs, long stride, int T, int V,
+                                            int blank, int beam, int n_best,
+                                            const attn_ctc_dfa *dfa);
+
 #endif

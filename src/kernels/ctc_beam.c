@@ -9,7 +9,11 @@
  *   l + c    gets pnb += pb y_c       for c = last(l) (a repeat after a blank is a new label)
  *   l + c    gets pnb += (pb + pnb) y_c otherwise,
  * in logs. The candidates of a frame are found again by a hash of their labels (a prefix l + c
- * may already be another prefix of the beam), then the `beam` best by pb + pnb survive. */
+ * may already be another prefix of the beam), then the `beam` best by pb + pnb survive.
+ *
+ * With an automaton (attn_ctc_dfa: a lexicon, a grammar), each prefix also carries its state, and
+ * l + c is a candidate only where the state has a move on c; l itself (a blank, or its last label
+ * repeated) keeps its state. The n best are taken among the prefixes whose state accepts. */
 #include "kernels/ctc.h"
 
 #include <math.h>
@@ -27,7 +31,7 @@ static double lse(double a, double b) {
 
 typedef struct {
     int parent, symbol; /* the prefix of beam entry `parent`, plus symbol (-1: none) */
-    int len;
+    int len, state;     /* labels, and the automaton's state after them (0 without one) */
     uint64_t hash;
     double pb, pnb; /* logs */
 } cand;
@@ -35,10 +39,11 @@ typedef struct {
 typedef struct {
     int T, beam;
     int *seq, *next_seq; /* (beam, T) labels of the beam's prefixes, and of the next beam */
-    int *len;
+    int *len, *state;
     uint64_t *hash;
     double *pb, *pnb;
     int n; /* prefixes in the beam */
+    const attn_ctc_dfa *dfa; /* NULL: every labelling */
     cand *c;
     int n_cand, cap;
     int *table; /* open addressing, candidate index + 1, 0 = empty */
@@ -47,7 +52,7 @@ typedef struct {
     char *taken; /* (cap) */
     double *new_pb, *new_pnb;
     uint64_t *new_hash;
-    int *new_len;
+    int *new_len, *new_state;
 } search;
 
 static uint64_t hash_append(uint64_t h, int symbol) {
@@ -70,11 +75,12 @@ static int cand_equal(const search *s, const cand *a, const cand *b) {
     return 1;
 }
 
-/* The candidate "beam entry parent + symbol", made if new. */
-static cand *find(search *s, int parent, int symbol) {
+/* The candidate "beam entry parent + symbol", made if new; `state` is the automaton's after it. */
+static cand *find(search *s, int parent, int symbol, int state) {
     cand key = {parent,
                 symbol,
                 s->len[parent] + (symbol >= 0),
+                state,
                 symbol >= 0 ? hash_append(s->hash[parent], symbol) : s->hash[parent],
                 -INFINITY,
                 -INFINITY};
@@ -94,6 +100,7 @@ static void search_free(search *s) {
     free(s->seq), free(s->next_seq), free(s->len), free(s->hash), free(s->pb), free(s->pnb);
     free(s->c), free(s->table), free(s->chosen), free(s->taken);
     free(s->new_pb), free(s->new_pnb), free(s->new_hash), free(s->new_len);
+    free(s->state), free(s->new_state);
 }
 
 static attn_status search_init(search *s, int T, int V, int beam) {
@@ -117,13 +124,17 @@ static attn_status search_init(search *s, int T, int V, int beam) {
     s->new_pnb = malloc((size_t)beam * sizeof(double));
     s->new_hash = malloc((size_t)beam * sizeof(uint64_t));
     s->new_len = malloc((size_t)beam * sizeof(int));
+    s->state = malloc((size_t)beam * sizeof(int));
+    s->new_state = malloc((size_t)beam * sizeof(int));
     if (!s->seq || !s->next_seq || !s->len || !s->hash || !s->pb || !s->pnb || !s->c || !s->table ||
-        !s->chosen || !s->taken || !s->new_pb || !s->new_pnb || !s->new_hash || !s->new_len) {
+        !s->chosen || !s->taken || !s->new_pb || !s->new_pnb || !s->new_hash || !s->new_len ||
+        !s->state || !s->new_state) {
         search_free(s);
         return attn_error(ATTN_ERR_NOMEM, "ctc beam search: beam %d, T %d, V %d", beam, T, V);
     }
     s->n = 1; /* the empty prefix, all probability on "ends in a blank" */
     s->len[0] = 0;
+    s->state[0] = 0;
     s->hash[0] = 0xcbf29ce484222325ULL;
     s->pb[0] = 0;
     s->pnb[0] = -INFINITY;
@@ -136,11 +147,16 @@ static void step(search *s, const float *y, int V, int blank) {
     for (int i = 0; i < s->n; i++) {
         double pb = s->pb[i], pnb = s->pnb[i], both = lse(pb, pnb);
         int last = s->len[i] ? s->seq[(long)i * s->T + s->len[i] - 1] : -1;
-        cand *same = find(s, i, -1);
+        const int *moves = s->dfa ? s->dfa->next + (long)s->state[i] * V : NULL;
+        cand *same = find(s, i, -1, s->state[i]);
         same->pb = lse(same->pb, both + y[blank]);
         for (int k = 0; k < V; k++) {
             if (k == blank) continue;
-            cand *ext = find(s, i, k);
+            if (moves && moves[k] < 0) { /* l + k is not allowed; l + k merged into l still is */
+                if (k == last) same->pnb = lse(same->pnb, pnb + y[k]);
+                continue;
+            }
+            cand *ext = find(s, i, k, moves ? moves[k] : 0);
             if (k == last) {
                 ext->pnb = lse(ext->pnb, pb + y[k]);
                 same->pnb = lse(same->pnb, pnb + y[k]);
@@ -169,21 +185,34 @@ static void step(search *s, const float *y, int V, int blank) {
         memcpy(row, s->seq + (long)c->parent * s->T, (size_t)s->len[c->parent] * sizeof(int));
         if (c->symbol >= 0) row[c->len - 1] = c->symbol;
         s->new_pb[j] = c->pb, s->new_pnb[j] = c->pnb, s->new_hash[j] = c->hash;
-        s->new_len[j] = c->len;
+        s->new_len[j] = c->len, s->new_state[j] = c->state;
     }
     memcpy(s->pb, s->new_pb, (size_t)n * sizeof(double));
     memcpy(s->pnb, s->new_pnb, (size_t)n * sizeof(double));
     memcpy(s->hash, s->new_hash, (size_t)n * sizeof(uint64_t));
     memcpy(s->len, s->new_len, (size_t)n * sizeof(int));
+    memcpy(s->state, s->new_state, (size_t)n * sizeof(int));
     int *t = s->seq;
     s->seq = s->next_seq;
     s->next_seq = t;
     s->n = n;
 }
 
-attn_status attn_ctc_prefix_beam_search(int *out, int *out_lengths, float *scores,
-                                        const float *log_probs, long stride, int T, int V,
-                                        int blank, int beam, int n_best) {
+/* Checks an automaton: states >= 1, every move in [-1, n_states). */
+static attn_status check_dfa(const attn_ctc_dfa *d, int V, int blank) {
+    if (!d->next || !d->accept || d->n_states < 1)
+        return attn_error(ATTN_ERR_INVALID, "ctc beam search: an automaton without states");
+    for (long i = 0; i < (long)d->n_states * V; i++)
+        if (d->next[i] < -1 || d->next[i] >= d->n_states || (i % V == blank && d->next[i] >= 0))
+            return attn_error(ATTN_ERR_INVALID, "ctc beam search: automaton move %ld is %d", i,
+                              d->next[i]);
+    return ATTN_OK;
+}
+
+attn_status attn_ctc_prefix_beam_search_dfa(int *out, int *out_lengths, float *scores,
+                                            const float *log_probs, long stride, int T, int V,
+                                            int blank, int beam, int n_best,
+                                            const attn_ctc_dfa *dfa) {
     if (!out || !out_lengths || !scores || !log_probs || T < 1 || V < 1 || beam < 1 || n_best < 1 ||
         n_best > beam || stride < V || beam > (1 << 16) || V > (1 << 20))
         return attn_error(ATTN_ERR_INVALID,
@@ -191,21 +220,36 @@ attn_status attn_ctc_prefix_beam_search(int *out, int *out_lengths, float *score
                           beam, n_best);
     if (blank < 0 || blank >= V)
         return attn_error(ATTN_ERR_INVALID, "ctc beam search: blank %d outside [0, %d)", blank, V);
+    if (dfa) ATTN_TRY(check_dfa(dfa, V, blank));
     search s;
     ATTN_TRY(search_init(&s, T, V, beam));
+    s.dfa = dfa;
     for (int t = 0; t < T; t++)
         step(&s, log_probs + (long)t * stride, V, blank);
-    /* The beam is in descending order of the last frame's scores. */
-    for (int j = 0; j < n_best; j++) {
+    /* The beam is in descending order of the last frame's scores: the first n_best that the
+     * automaton accepts, or with none accepted, the first n_best. */
+    int any = 0;
+    for (int j = 0; dfa && j < s.n; j++)
+        any |= dfa->accept[s.state[j]] != 0;
+    for (int j = 0, k = 0; k < n_best; j++) {
+        if (j < s.n && dfa && any && !dfa->accept[s.state[j]]) continue;
         if (j < s.n) {
-            memcpy(out + (long)j * T, s.seq + (long)j * T, (size_t)s.len[j] * sizeof(int));
-            out_lengths[j] = s.len[j];
-            scores[j] = (float)lse(s.pb[j], s.pnb[j]);
+            memcpy(out + (long)k * T, s.seq + (long)j * T, (size_t)s.len[j] * sizeof(int));
+            out_lengths[k] = s.len[j];
+            scores[k] = (float)lse(s.pb[j], s.pnb[j]);
         } else {
-            out_lengths[j] = 0;
-            scores[j] = -INFINITY;
+            out_lengths[k] = 0;
+            scores[k] = -INFINITY;
         }
+        k++;
     }
     search_free(&s);
     return ATTN_OK;
+}
+
+attn_status attn_ctc_prefix_beam_search(int *out, int *out_lengths, float *scores,
+                                        const float *log_probs, long stride, int T, int V,
+                                        int blank, int beam, int n_best) {
+    return attn_ctc_prefix_beam_search_dfa(out, out_lengths, scores, log_probs, stride, T, V,
+                                           blank, beam, n_best, NULL);
 }

@@ -306,11 +306,13 @@ static int by_p(const void *a, const void *b) {
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static void test_prefix_beam_search(void **state) {
-    (void)state;
+static float lp[BT][BB][BV]; /* sequence 1 of the batch is searched (stride B * V) */
+static labelling all[MAXL];    /* its labellings, most probable first */
+
+/* Random log-probabilities, and every labelling with its probability by brute force. */
+static int enumerate(int blank) {
     attn_rng rng;
     attn_rng_init(&rng, 21, 0);
-    float lp[BT][BB][BV]; /* sequence 1 of the batch is searched (stride B * V) */
     for (int t = 0; t < BT; t++)
         for (int b = 0; b < BB; b++) {
             double z[BV], m = -1e30, sum = 0;
@@ -321,8 +323,7 @@ static void test_prefix_beam_search(void **state) {
             for (int v = 0; v < BV; v++)
                 lp[t][b][v] = (float)(z[v] - m - log(sum));
         }
-    int blank = 1; /* not 0, to catch an assumption */
-    labelling all[MAXL];
+    memset(all, 0, sizeof all);
     int n_all = 0, path[BT];
     for (long code = 0; code < 729; code++) { /* 3^6 frame labellings */
         long c = code;
@@ -339,6 +340,13 @@ static void test_prefix_beam_search(void **state) {
         all[i].p += exp(logp);
     }
     qsort(all, (size_t)n_all, sizeof *all, by_p);
+    return n_all;
+}
+
+static void test_prefix_beam_search(void **state) {
+    (void)state;
+    int blank = 1; /* not 0, to catch an assumption */
+    int n_all = enumerate(blank);
     int out[MAXL * BT], lens[MAXL];
     float scores[MAXL];
     int n_best = 12;
@@ -370,6 +378,50 @@ static void test_prefix_beam_search(void **state) {
         ATTN_ERR_INVALID); /* n_best > beam */
 }
 
+/* With an automaton the search returns the best labellings it accepts: those of the brute-force
+ * list that it accepts, in order, with the same scores (a beam as large as the list is exact).
+ * The language: no two 0s in a row, and a labelling ends in 2 (or is empty). */
+static void test_prefix_beam_search_dfa(void **state) {
+    (void)state;
+    int blank = 1, n_all = enumerate(blank);
+    static const int next[3 * BV] = {1, -1, 2, /* start */ -1, -1, 2, /* after 0 */ 1, -1, 2};
+    static const unsigned char accept[3] = {1, 0, 1};
+    attn_ctc_dfa dfa = {3, next, accept};
+    labelling allowed[MAXL];
+    int n_allowed = 0;
+    for (int i = 0; i < n_all; i++) {
+        int st = 0;
+        for (int k = 0; k < all[i].len && st >= 0; k++)
+            st = next[st * BV + all[i].lab[k]];
+        if (st >= 0 && accept[st]) allowed[n_allowed++] = all[i];
+    }
+    assert_true(n_allowed >= 6 && n_allowed < n_all);
+    int out[MAXL * BT], lens[MAXL], n_best = 6;
+    float scores[MAXL];
+    assert_int_equal(attn_ctc_prefix_beam_search_dfa(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                     BV, blank, n_all, n_best, &dfa),
+                     ATTN_OK);
+    for (int j = 0; j < n_best; j++) {
+        assert_int_equal(lens[j], allowed[j].len);
+        assert_memory_equal(out + j * BT, allowed[j].lab, (size_t)lens[j] * sizeof(int));
+        assert_true(fabs(scores[j] - log(allowed[j].p)) < 1e-5);
+    }
+    /* NULL is the plain search; a move on the blank or past the states is refused */
+    assert_int_equal(attn_ctc_prefix_beam_search_dfa(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                     BV, blank, n_all, 1, NULL),
+                     ATTN_OK);
+    assert_true(lens[0] == all[0].len && fabs(scores[0] - log(all[0].p)) < 1e-5);
+    int bad[3 * BV] = {1, 0, 2, -1, -1, 2, 1, -1, 2};
+    attn_ctc_dfa on_blank = {3, bad, accept};
+    assert_int_equal(attn_ctc_prefix_beam_search_dfa(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                     BV, blank, 4, 1, &on_blank),
+                     ATTN_ERR_INVALID);
+    bad[1] = -1, bad[0] = 3;
+    assert_int_equal(attn_ctc_prefix_beam_search_dfa(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                     BV, blank, 4, 1, &on_blank),
+                     ATTN_ERR_INVALID);
+}
+
 int main(void) {
     int rc = load_reference();
     if (rc == 1) return 1;
@@ -380,6 +432,7 @@ int main(void) {
         cmocka_unit_test(test_greedy),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_prefix_beam_search),
+        cmocka_unit_test(test_prefix_beam_search_dfa),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     cJSON_Delete(reference);
