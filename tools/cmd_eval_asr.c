@@ -14,6 +14,7 @@ typedef struct {
     const char *model, *data, *ref, *hyp, *hyp_out;
     int beam, json;
     float ctc_weight;
+    const char *lexicon;
 } eval_args;
 
 static const cli_help eval_help = {
@@ -62,6 +63,8 @@ static int score_model(const eval_args *a, attn_error_rate *wer, attn_error_rate
     attn_status s = attn_recognizer_load(a->model, &r);
     int rc = s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot load the model");
     if (rc == CLI_OK && a->ctc_weight > 0) attn_recognizer_set_ctc_weight(r, a->ctc_weight);
+    if (rc == CLI_OK && a->lexicon && (s = attn_recognizer_load_lexicon(r, a->lexicon)) != ATTN_OK)
+        rc = cli_lib_error(s, "--lexicon");
     if (rc == CLI_OK && (s = attn_speech_set_read(a->data, &set)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot read '%s'", a->data);
     if (rc == CLI_OK && set.n == 0) {
@@ -90,6 +93,9 @@ int cmd_eval_asr(int argc, char **argv) {
                 .meta = "FILE"),
         CLI_OPT("beam", CLI_INT, &a.beam, "prefix beam width (1: greedy)", .meta = "K", .min = 1,
                 .max = 1024),
+        CLI_OPT("lexicon", CLI_STRING, &a.lexicon,
+                "beam search over these words only (a word list, or path<TAB>transcript lines)",
+                .meta = "FILE"),
         CLI_OPT("ctc-weight", CLI_FLOAT, &a.ctc_weight,
                 "a joint model's beam: L CTC + (1 - L) attention", .meta = "L", .min = 0, .max = 1,
                 .default_text = "the training's"),

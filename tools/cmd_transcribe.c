@@ -13,6 +13,7 @@ typedef struct {
     const char *model;
     int beam, json;
     float ctc_weight;
+    const char *lexicon;
 } transcribe_args;
 
 static const cli_help transcribe_help = {
@@ -36,6 +37,9 @@ int cmd_transcribe(int argc, char **argv) {
                 .required = 1),
         CLI_OPT("beam", CLI_INT, &a.beam, "prefix beam width (1: greedy)", .meta = "K", .min = 1,
                 .max = 1024),
+        CLI_OPT("lexicon", CLI_STRING, &a.lexicon,
+                "beam search over these words only (a word list, or path<TAB>transcript lines)",
+                .meta = "FILE"),
         CLI_OPT("ctc-weight", CLI_FLOAT, &a.ctc_weight,
                 "a joint model's beam: L CTC + (1 - L) attention", .meta = "L", .min = 0, .max = 1,
                 .default_text = "the training's"),
@@ -54,6 +58,8 @@ int cmd_transcribe(int argc, char **argv) {
     if (rc == CLI_OK && (s = attn_recognizer_load(a.model, &r)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot load the model");
     if (rc == CLI_OK && a.ctc_weight > 0) attn_recognizer_set_ctc_weight(r, a.ctc_weight);
+    if (rc == CLI_OK && a.lexicon && (s = attn_recognizer_load_lexicon(r, a.lexicon)) != ATTN_OK)
+        rc = cli_lib_error(s, "--lexicon");
     int failed = 0;
     for (int i = 0; rc == CLI_OK && i < n; i++) {
         attn_transcript t;

@@ -63,6 +63,17 @@ ATTN_API const attn_fbank_params *attn_recognizer_frontend(const attn_recognizer
  * decoder's labels). No effect on a CTC model. ATTN_ERR_INVALID outside [0, 1]. */
 ATTN_API attn_status attn_recognizer_set_ctc_weight(attn_recognizer *r, float weight);
 
+/* Limits the beam searches to the words of `words`: its runs of characters other than white
+ * space, where a line holding a tab contributes only its second field (so a word list, a text,
+ * or a speech set's "path<TAB>transcript" lines all serve). Every word of a transcript is then
+ * one of them, and words are separated by one space. NULL removes the lexicon. With a lexicon, beam 1 is
+ * the constrained prefix search of width 1 (no word times) instead of the best path. Errors:
+ * ATTN_ERR_INVALID (a word with a character that is not one of the model's labels, naming it; a
+ * model without a space label; no words), ATTN_ERR_NOMEM; the recognizer then has no lexicon. */
+ATTN_API attn_status attn_recognizer_set_lexicon(attn_recognizer *r, const char *words);
+/* attn_recognizer_set_lexicon of the text of a file (ATTN_ERR_IO naming it when unreadable). */
+ATTN_API attn_status attn_recognizer_load_lexicon(attn_recognizer *r, const char *path);
+
 /* One file's transcript. Word times come from the best path (greedy decoding, beam 1): a word
  * starts at the encoder position of its first label and ends one position (4 frames) after its
  * last; with a beam they are absent (n_words 0). */

@@ -13,7 +13,9 @@
  *
  * With an automaton (attn_ctc_dfa: a lexicon, a grammar), each prefix also carries its state, and
  * l + c is a candidate only where the state has a move on c; l itself (a blank, or its last label
- * repeated) keeps its state. The n best are taken among the prefixes whose state accepts. */
+ * repeated) keeps its state. The beam then also keeps the best candidate whose state accepts when
+ * none of its `beam` best does (one more entry), so that a labelling the automaton accepts is
+ * always at hand; the n best are taken among the prefixes whose state accepts. */
 #include "kernels/ctc.h"
 
 #include <math.h>
@@ -107,6 +109,7 @@ static attn_status search_init(search *s, int T, int V, int beam) {
     memset(s, 0, sizeof *s);
     s->T = T;
     s->beam = beam;
+    beam++; /* room for the kept accepting candidate */
     s->cap = beam * (V + 1);
     for (s->table_size = 16; s->table_size < 2 * s->cap; s->table_size *= 2) {
     }
@@ -178,6 +181,14 @@ static void step(search *s, const float *y, int V, int blank) {
         s->taken[best] = 1;
         s->chosen[j] = best;
     }
+    int accepted = 0, keep = -1;
+    for (int j = 0; s->dfa && j < n; j++)
+        accepted |= s->dfa->accept[s->c[s->chosen[j]].state] != 0;
+    for (int c = 0; s->dfa && !accepted && c < s->n_cand; c++)
+        if (!s->taken[c] && s->dfa->accept[s->c[c].state] &&
+            (keep < 0 || lse(s->c[c].pb, s->c[c].pnb) > lse(s->c[keep].pb, s->c[keep].pnb)))
+            keep = c;
+    if (keep >= 0) s->chosen[n++] = keep;
     /* The new beam: labels into next_seq (then swapped in), scores beside. */
     for (int j = 0; j < n; j++) {
         const cand *c = &s->c[s->chosen[j]];

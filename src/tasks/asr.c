@@ -108,6 +108,7 @@ void attn_recognizer_free(attn_recognizer *r) {
     free(r->labels);
     attn_fbank_free(r->fb);
     attn_cmvn_stats_free(&r->cmvn);
+    asr_lexicon_free(r);
     free(r);
 }
 
@@ -446,6 +447,7 @@ typedef struct {
     double score, psi;
     float *rn, *rb; /* (T) */
     int live;
+    int state; /* the lexicon's state after ids (0 without a lexicon) */
 } hyp;
 
 static double lae(double a, double b) { /* log(exp(a) + exp(b)) */
@@ -489,6 +491,7 @@ static attn_status joint_decode(attn_recognizer *r, const float *feats, int n, i
     const attn_config *c = attn_model_config(m);
     int V = c->vocab_size, K = beam, bos = r->bos, eos = r->eos;
     double lam = r->ctc_weight > 0 ? r->ctc_weight : c->ctc_weight;
+    const attn_ctc_dfa *lex = r->lexicon.n_states ? &r->lexicon : NULL;
     attn_batch b = {.B = 1, .T = n, .features = feats, .Tt = 1, .tgt_in = &bos};
     ATTN_TRY(attn_model_forward(m, &b, 0, NULL));
     int T;
@@ -517,7 +520,7 @@ static attn_status joint_decode(attn_recognizer *r, const float *feats, int n, i
         double acc = 0;
         for (int t = 0; t < T; t++)
             acc += lp[(size_t)t * V], cur[0].rb[t] = (float)acc, cur[0].rn[t] = -INFINITY;
-        cur[0].n = 0, cur[0].score = 0, cur[0].psi = 0, cur[0].live = 1;
+        cur[0].n = 0, cur[0].score = 0, cur[0].psi = 0, cur[0].live = 1, cur[0].state = 0;
         for (int i = 1; i < K; i++)
             cur[i].live = 0;
     }
@@ -544,9 +547,11 @@ static attn_status joint_decode(attn_recognizer *r, const float *feats, int n, i
             double lse = mx + log(sum);
             for (int v = 0; v < V; v++)
                 logp[v] = (float)(row[v] - lse);
-            /* end: CTC of the whole labelling */
+            /* end: CTC of the whole labelling (with a lexicon, after a complete word) */
             double end = lam * (lae(cur[i].rn[T - 1], cur[i].rb[T - 1]) - cur[i].psi) +
                          (1 - lam) * logp[eos] + cur[i].score;
+            const int *moves = lex ? lex->next + (size_t)cur[i].state * V : NULL;
+            if (lex && !lex->accept[cur[i].state]) end = -INFINITY;
             if (end > best_done) {
                 best_done = end, best_n = cur[i].n;
                 memcpy(best_ids, cur[i].ids, (size_t)cur[i].n * sizeof(int));
@@ -556,7 +561,7 @@ static attn_status joint_decode(attn_recognizer *r, const float *feats, int n, i
             for (int j = 0; j < top; j++) {
                 int bestv = -1;
                 for (int v = 1; v < V; v++) /* never the blank or the specials */
-                    if (v != bos && v != eos && logp[v] > -INFINITY &&
+                    if (v != bos && v != eos && logp[v] > -INFINITY && (!moves || moves[v] >= 0) &&
                         (bestv < 0 || logp[v] > logp[bestv]))
                         bestv = v;
                 if (bestv < 0) break;
@@ -586,6 +591,7 @@ static attn_status joint_decode(attn_recognizer *r, const float *feats, int n, i
             memcpy(h->ids, p->ids, (size_t)p->n * sizeof(int));
             h->ids[p->n] = cs[j].label, h->n = p->n + 1;
             h->score = cs[j].score, h->live = 1;
+            h->state = lex ? lex->next[(size_t)p->state * V + cs[j].label] : 0;
             h->psi = ctc_extend(p, cs[j].label, lp, T, V, h->rn, h->rb);
             parents[j] = cs[j].parent, tokens[j] = cs[j].label;
         }
@@ -635,7 +641,8 @@ attn_status asr_decode(attn_recognizer *r, const float *feats, long frames, int 
         s = attn_model_forward(m, &b, 0, NULL);
         if (s != ATTN_OK) break;
         const float *lp = attn_model_logits(m, NULL, NULL); /* (T2, V) log-probabilities */
-        if (beam <= 1) { /* best path, with the position of each label */
+        const attn_ctc_dfa *lex = r->lexicon.n_states ? &r->lexicon : NULL;
+        if (beam <= 1 && !lex) { /* best path, with the position of each label */
             int prev = 0;
             for (int i = 0; i < T2; i++) {
                 const float *row = lp + (size_t)i * V;
@@ -647,10 +654,11 @@ attn_status asr_decode(attn_recognizer *r, const float *feats, long frames, int 
             }
         } else {
             float score;
-            s = attn_ctc_prefix_beam_search(ids, &k, &score, lp, V, T2, V, 0, beam, 1);
+            s = attn_ctc_prefix_beam_search_dfa(ids, &k, &score, lp, V, T2, V, 0, beam, 1, lex);
             if (s != ATTN_OK) break;
         }
-        s = emit(&t, r, ids, beam <= 1 ? pos : NULL, k, (double)at * shift, 4 * shift, out);
+        s = emit(&t, r, ids, beam <= 1 && !lex ? pos : NULL, k, (double)at * shift, 4 * shift,
+                 out);
     }
     free(ids), free(pos);
     if (s != ATTN_OK) {

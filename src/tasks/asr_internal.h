@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "attn/asr.h"
+#include "kernels/ctc.h"
 
 struct attn_recognizer {
     attn_model *model;
@@ -17,7 +18,13 @@ struct attn_recognizer {
     attn_fbank *fb;
     attn_cmvn_stats cmvn;
     int cmvn_utterance; /* 1: each utterance by its own mean and variance instead */
+    /* attn_recognizer_set_lexicon's automaton over the labels (n_states 0: none); next and
+     * accept are owned. */
+    attn_ctc_dfa lexicon;
 };
+
+/* Frees the lexicon's automaton (attn_recognizer_free). */
+void asr_lexicon_free(attn_recognizer *r);
 
 /* Normalises one utterance's features in place: by the global statistics, or its own. */
 attn_status asr_normalise(const attn_recognizer *r, float *feats, long frames);

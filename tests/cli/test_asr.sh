@@ -115,6 +115,30 @@ cmp -s straight.safetensors cut.safetensors ||
 cmp -s straight.resume.safetensors cut.resume.safetensors ||
     fail "--resume: the state file differs from the uninterrupted run's"
 
+# 3a. --lexicon: every word of every transcript is one of the lexicon's, for the CTC model's
+#     prefix search (beam 4 and 1) and the joint model's search; a list line with a tab gives its
+#     transcript's words; a word the labels cannot spell is one error line
+cut -f2 data/all.tsv | tr ' ' '\n' | sed '/^$/d' | sort -u >words.txt
+head -n 3 words.txt >few.txt
+in_lexicon() { # FILE LEXICON: every word of FILE is a word of LEXICON
+    awk 'NR == FNR { for (i = 1; i <= NF; i++) w[$i] = 1; next }
+         { for (i = 1; i <= NF; i++) if (!($i in w)) { print "not in the lexicon: " $i; exit 1 } }' "$2" "$1"
+}
+for args in "asr.safetensors --beam 4 --lexicon data/all.tsv" "asr.safetensors --beam 1 --lexicon few.txt" \
+    "straight.safetensors --beam 3 --lexicon few.txt" "straight.safetensors --beam 2 --lexicon words.txt"; do
+    read -r -a a <<<"$args"
+    lex=${a[-1]}; [[ $lex == data/all.tsv ]] && lex=words.txt
+    "$BIN" eval asr --model "${a[@]}" --data data/all.tsv --hyp-out lex.txt >lex.out 2>lex.err ||
+        fail "eval asr --model $args: exit status $? ($(cat lex.err))"
+    in_lexicon lex.txt "$lex" || fail "eval asr --model $args: $(cat lex.txt)"
+    [[ $args == *"--beam 4"* ]] && { grep -q . lex.txt || fail "--lexicon: every transcript empty"; }
+done
+printf '%s\ntw\xce\xa9o\n' "$(head -n 1 words.txt)" >bad_lexicon.txt
+"$BIN" transcribe --model asr.safetensors --lexicon bad_lexicon.txt data/digits_train.wav \
+    >/dev/null 2>lex.err
+[[ $? -eq 1 && $(wc -l <lex.err) -eq 1 ]] && grep -q "^attn: --lexicon: .*'tw.*not one of the model's labels" lex.err ||
+    fail "--lexicon with an unknown character: $(cat lex.err)"
+
 # 3b. audio longer than the model's context goes through in windows: a model of 48 positions
 #     (195 frames, 1.95 s) cuts the six samples joined (about 7 s) into four
 "$BIN" train asr --train data/all.tsv --out short.safetensors --dec-layers 0 --layers 1 \
