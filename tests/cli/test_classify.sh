@@ -4,18 +4,7 @@
 # dataset made here whose classes share no word (a model must reach 100% accuracy) and on
 # data/samples.
 # ctest sets ATTN_BIN and ATTN_SOURCE_DIR. Bad inputs: tests/cli/test_classify_errors.sh.
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
-SRC=${ATTN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source "$(dirname "$0")/../common/cli.sh"
 
 # --- a toy corpus: three classes, disjoint vocabularies, 3 to 6 words a text ------------------
 animals=(cat dog cow horse sheep goat duck mouse)
@@ -236,8 +225,4 @@ assert d["models"] == sys.argv[2:4] and "model" not in d and d["n"] == 30, d' \
     >/dev/null 2>"$tmp/err" && fail "an ensemble of models with other labels was accepted"
 grep -q "an ensemble needs one label set" "$tmp/err" || fail "ensemble labels: $(cat "$tmp/err")"
 
-if ((failures > 0)); then
-    echo "$failures failure(s)" >&2
-    exit 1
-fi
-echo "test_classify: all passed"
+finish "classification"

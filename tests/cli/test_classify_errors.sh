@@ -2,18 +2,7 @@
 # tests/cli/test_classify_errors.sh: bad input to the text-classification commands. Each case
 # must exit with the documented status and print exactly one "attn: " line naming the problem
 # (the file and line for malformed data); nothing may crash (the ASan build runs this too).
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
-SRC=${ATTN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
-tmp=$(mktemp -d)
-trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source "$(dirname "$0")/../common/cli.sh"
 
 # expect STATUS PATTERN -- COMMAND...: exit status STATUS, one stderr line "attn: ..." matching
 # the extended regular expression PATTERN, and nothing left behind that looks like a crash.
@@ -195,8 +184,4 @@ grep -q '"truncated": 1,' "$tmp/long.json" || fail "long text not reported cut: 
     fail "attention on a long text"
 grep -q '^16 tokens (cut to max_len)' "$tmp/att.out" || fail "attention: $(cat "$tmp/att.out")"
 
-if ((failures > 0)); then
-    echo "$failures failure(s)" >&2
-    exit 1
-fi
-echo "test_classify_errors: all passed"
+finish "classification error"

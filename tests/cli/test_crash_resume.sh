@@ -4,15 +4,7 @@
 # byte for byte, for `attn train lm --save-every 1` and `attn train classify`; and the temporaries
 # a killed save leaves (CKPT.tmp.<pid>) are gone after the next successful save. A run killed
 # before its first checkpoint is started again. Prints the kill times, to replay a failure.
-set -u
-BIN=${ATTN_BIN:?ATTN_BIN must name the attn binary}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source "$(dirname "$0")/../common/cli.sh"
 TRIALS=6
 [[ -n ${ATTN_SANITIZED:-} ]] && TRIALS=2
 
@@ -104,8 +96,4 @@ for trial in $(seq 1 "$TRIALS"); do
         fail "train classify, trial $trial: the final state differs from the uninterrupted run's"
 done
 
-if ((failures > 0)); then
-    echo "$failures failure(s)" >&2
-    exit 1
-fi
-echo "test_crash_resume: all passed"
+finish "crash and resume"

@@ -10,17 +10,7 @@
 #     make_bible.py --out TMP, the full split rule on its output (1000 test, 1000 dev, the rest
 #     train, by the hash ranks), and the samples drawn again from it (make_samples.py's rule)
 #     equal the committed ones byte for byte. Otherwise exit 77 (skipped) after 1 and 2.
-set -u
-SRC=${ATTN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source "$(dirname "$0")/../common/script.sh"
 split_hash() { printf 'bible-split-v1:%s' "$1" | sha1sum | cut -c1-40; }
 
 # --- 1. the committed samples -------------------------------------------------------------------
@@ -136,8 +126,5 @@ for split in lines:
         split, next((a for a, b in zip(drawn, committed) if a != b), None))
 PYEOF
 
-if [[ $failures -ne 0 ]]; then
-    echo "$failures failure(s)" >&2
-    exit 1
-fi
-echo "data/test_bible: ok ($(tail -1 "$tmp/log" | tr -s ' '))"
+echo "data/test_bible: $(tail -1 "$tmp/log" | tr -s ' ')"
+finish "Bible corpus"

@@ -6,17 +6,7 @@
 #     and, for fortunes (KEY = the text), every line sits in the split its text hashes to.
 #  3. make_fortunes.py end to end on a tiny made-up fortune folder; the description flattening
 #     and deb822 parsing of make_debdesc.py on a made-up stanza.
-set -u
-SRC=${ATTN_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-[[ -x $PY ]] || PY=python3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+source "$(dirname "$0")/../common/script.sh"
 
 # split_sh KEY: the split by sha1sum, reducing the 40 hex digits mod 10 one digit at a time.
 split_sh() {
@@ -126,8 +116,4 @@ want = ("Foo library - documentation The foo library does things. It also has ta
 assert got == want, got
 PYEOF
 
-if [[ $failures -ne 0 ]]; then
-    echo "$failures failure(s)" >&2
-    exit 1
-fi
-echo "data/test_split: ok"
+finish "split"
