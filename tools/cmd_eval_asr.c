@@ -11,10 +11,9 @@
 #include "commands.h"
 
 typedef struct {
-    const char *model, *data, *ref, *hyp, *hyp_out;
-    int beam, json;
-    float ctc_weight;
-    const char *lexicon;
+    recognizer_opts r;
+    const char *data, *ref, *hyp, *hyp_out;
+    int json;
 } eval_args;
 
 static const cli_help eval_help = {
@@ -60,11 +59,8 @@ static int score_model(const eval_args *a, attn_error_rate *wer, attn_error_rate
     attn_recognizer *r = NULL;
     attn_speech_set set = {0};
     char **hyps = NULL;
-    attn_status s = attn_recognizer_load(a->model, &r);
-    int rc = s == ATTN_OK ? CLI_OK : cli_lib_error(s, "cannot load the model");
-    if (rc == CLI_OK && a->ctc_weight > 0) attn_recognizer_set_ctc_weight(r, a->ctc_weight);
-    if (rc == CLI_OK && a->lexicon && (s = attn_recognizer_load_lexicon(r, a->lexicon)) != ATTN_OK)
-        rc = cli_lib_error(s, "--lexicon");
+    attn_status s;
+    int rc = recognizer_load(&a->r, &r);
     if (rc == CLI_OK && (s = attn_speech_set_read(a->data, &set)) != ATTN_OK)
         rc = cli_lib_error(s, "cannot read '%s'", a->data);
     if (rc == CLI_OK && set.n == 0) {
@@ -73,7 +69,7 @@ static int score_model(const eval_args *a, attn_error_rate *wer, attn_error_rate
     }
     if (rc == CLI_OK && !(hyps = calloc((size_t)set.n, sizeof *hyps))) rc = CLI_RUNTIME;
     if (rc == CLI_OK &&
-        (s = attn_recognizer_evaluate(r, &set, a->beam, hyps, wer, cer, audio, took)) != ATTN_OK)
+        (s = attn_recognizer_evaluate(r, &set, a->r.beam, hyps, wer, cer, audio, took)) != ATTN_OK)
         rc = cli_lib_error(s, "evaluation failed");
     if (rc == CLI_OK && a->hyp_out && (s = attn_lines_write(a->hyp_out, hyps, set.n)) != ATTN_OK)
         rc = cli_lib_error(s, "--hyp-out");
@@ -86,29 +82,24 @@ static int score_model(const eval_args *a, attn_error_rate *wer, attn_error_rate
 }
 
 int cmd_eval_asr(int argc, char **argv) {
-    eval_args a = {.beam = 1};
-    cli_opt opts[] = {
-        CLI_OPT("model", CLI_STRING, &a.model, "a model of attn train asr", .meta = "CKPT"),
+    eval_args a = {.r.beam = 1};
+    const cli_opt rows[] = {
         CLI_OPT("data", CLI_STRING, &a.data, "path<TAB>transcript lines to transcribe",
                 .meta = "FILE"),
-        CLI_OPT("beam", CLI_INT, &a.beam, "prefix beam width (1: greedy)", .meta = "K", .min = 1,
-                .max = 1024),
-        CLI_OPT("lexicon", CLI_STRING, &a.lexicon,
-                "beam search over these words only (a word list, or path<TAB>transcript lines)",
-                .meta = "FILE"),
-        CLI_OPT("ctc-weight", CLI_FLOAT, &a.ctc_weight,
-                "a joint model's beam: L CTC + (1 - L) attention", .meta = "L", .min = 0, .max = 1,
-                .default_text = "the training's"),
         CLI_OPT("hyp-out", CLI_STRING, &a.hyp_out, "write the transcripts there", .meta = "FILE"),
         CLI_OPT("ref", CLI_STRING, &a.ref, "reference sentences, one per line", .meta = "REF"),
         CLI_OPT("hyp", CLI_STRING, &a.hyp, "hypotheses, one per line", .meta = "HYP"),
         CLI_OPT("json", CLI_FLAG, &a.json, "one JSON object"),
-        CLI_END,
     };
+    cli_opt opts[12];
+    int n = 0;
+    recognizer_rows(&a.r, 0, opts, &n);
+    CLI_APPEND(opts, &n, rows);
+    opts[n] = (cli_opt)CLI_END;
     int rc = cli_parse(argc, argv, opts, &eval_help, 0, NULL);
     if (rc != CLI_OK) return rc;
-    int by_model = a.model || a.data, by_files = a.ref || a.hyp;
-    if (by_model == by_files || (by_model && (!a.model || !a.data)) ||
+    int by_model = a.r.model || a.data, by_files = a.ref || a.hyp;
+    if (by_model == by_files || (by_model && (!a.r.model || !a.data)) ||
         (by_files && (!a.ref || !a.hyp))) {
         cli_error("eval asr: give --model CKPT --data FILE, or --ref REF --hyp HYP (try attn eval "
                   "asr --help)");

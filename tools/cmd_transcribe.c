@@ -9,13 +9,6 @@
 #include "args.h"
 #include "commands.h"
 
-typedef struct {
-    const char *model;
-    int beam, json;
-    float ctc_weight;
-    const char *lexicon;
-} transcribe_args;
-
 static const cli_help transcribe_help = {
     "attn transcribe --model CKPT [--beam K] [--json] FILE...",
     "Prints one line per audio FILE (any format libsndfile reads, any rate, mono or not): its\n"
@@ -30,36 +23,47 @@ static const cli_help transcribe_help = {
     "  attn transcribe --model digits.safetensors data/samples/speech/digits/wav/test/*.wav\n",
 };
 
-int cmd_transcribe(int argc, char **argv) {
-    transcribe_args a = {.beam = 1};
-    cli_opt opts[] = {
-        CLI_OPT("model", CLI_STRING, &a.model, "a model of attn train asr", .meta = "CKPT",
-                .required = 1),
-        CLI_OPT("beam", CLI_INT, &a.beam, "prefix beam width (1: greedy)", .meta = "K", .min = 1,
+void recognizer_rows(recognizer_opts *o, int required, cli_opt *t, int *n) {
+    const cli_opt rows[] = {
+        CLI_OPT("model", CLI_STRING, &o->model, "a model of attn train asr", .meta = "CKPT",
+                .required = required),
+        CLI_OPT("beam", CLI_INT, &o->beam, "prefix beam width (1: greedy)", .meta = "K", .min = 1,
                 .max = 1024),
-        CLI_OPT("lexicon", CLI_STRING, &a.lexicon,
+        CLI_OPT("lexicon", CLI_STRING, &o->lexicon,
                 "beam search over these words only (a word list, or path<TAB>transcript lines)",
                 .meta = "FILE"),
-        CLI_OPT("ctc-weight", CLI_FLOAT, &a.ctc_weight,
+        CLI_OPT("ctc-weight", CLI_FLOAT, &o->ctc_weight,
                 "a joint model's beam: L CTC + (1 - L) attention", .meta = "L", .min = 0, .max = 1,
                 .default_text = "the training's"),
-        CLI_OPT("json", CLI_FLAG, &a.json, "one JSON object per file"),
-        CLI_END,
     };
+    CLI_APPEND(t, n, rows);
+}
+
+int recognizer_load(const recognizer_opts *o, attn_recognizer **r) {
+    attn_status s = attn_recognizer_load(o->model, r);
+    if (s != ATTN_OK) return cli_lib_error(s, "cannot load the model");
+    if (o->ctc_weight > 0) attn_recognizer_set_ctc_weight(*r, o->ctc_weight);
+    if (o->lexicon && (s = attn_recognizer_load_lexicon(*r, o->lexicon)) != ATTN_OK)
+        return cli_lib_error(s, "--lexicon");
+    return CLI_OK;
+}
+
+int cmd_transcribe(int argc, char **argv) {
+    recognizer_opts a = {.beam = 1};
+    int json = 0, n_opts = 0;
+    cli_opt opts[6];
+    recognizer_rows(&a, 1, opts, &n_opts);
+    opts[n_opts++] = (cli_opt)CLI_OPT("json", CLI_FLAG, &json, "one JSON object per file");
+    opts[n_opts] = (cli_opt)CLI_END;
     int n = 0, rc = cli_parse(argc, argv, opts, &transcribe_help, argc, &n);
     if (rc == CLI_OK && n == 0) {
         cli_error("transcribe: at least one FILE is needed (try attn transcribe --help)");
         rc = CLI_USAGE;
     }
-    if (rc) return rc;
+    attn_recognizer *r = NULL;
+    if (rc || (rc = recognizer_load(&a, &r))) return attn_recognizer_free(r), rc;
     char **files = argv;
     attn_status s;
-    attn_recognizer *r = NULL;
-    if (rc == CLI_OK && (s = attn_recognizer_load(a.model, &r)) != ATTN_OK)
-        rc = cli_lib_error(s, "cannot load the model");
-    if (rc == CLI_OK && a.ctc_weight > 0) attn_recognizer_set_ctc_weight(r, a.ctc_weight);
-    if (rc == CLI_OK && a.lexicon && (s = attn_recognizer_load_lexicon(r, a.lexicon)) != ATTN_OK)
-        rc = cli_lib_error(s, "--lexicon");
     int failed = 0;
     for (int i = 0; rc == CLI_OK && i < n; i++) {
         attn_transcript t;
@@ -69,12 +73,12 @@ int cmd_transcribe(int argc, char **argv) {
             failed = 1;
             continue;
         }
-        char *json = NULL;
-        if (a.json && (s = attn_transcript_format_json(&t, files[i], &json)) != ATTN_OK)
+        char *out = NULL;
+        if (json && (s = attn_transcript_format_json(&t, files[i], &out)) != ATTN_OK)
             rc = cli_lib_error(s, "%s", files[i]);
         else
-            printf("%s\n", a.json ? json : t.text);
-        free(json);
+            printf("%s\n", json ? out : t.text);
+        free(out);
         fflush(stdout);
         attn_transcript_free(&t);
     }

@@ -4,6 +4,10 @@
 #ifndef ATTN_TOOLS_COMMANDS_H
 #define ATTN_TOOLS_COMMANDS_H
 
+#include "attn/attn.h"
+
+#include "args.h"
+
 int cmd_train_lm(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_eval_lm(int argc, char **argv);
@@ -18,5 +22,16 @@ int cmd_eval_translate(int argc, char **argv);
 int cmd_train_asr(int argc, char **argv);
 int cmd_transcribe(int argc, char **argv);
 int cmd_eval_asr(int argc, char **argv);
+
+/* The recognizer options transcribe and eval asr share (tools/cmd_transcribe.c): rows for
+ * --model (required when `required`), --beam, --lexicon and --ctc-weight, and the recognizer
+ * they make (CLI_OK, or CLI_RUNTIME after one "attn: " line). */
+typedef struct {
+    const char *model, *lexicon;
+    int beam;
+    float ctc_weight;
+} recognizer_opts;
+void recognizer_rows(recognizer_opts *o, int required, cli_opt *t, int *n);
+int recognizer_load(const recognizer_opts *o, attn_recognizer **r);
 
 #endif
