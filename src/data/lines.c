@@ -3,7 +3,6 @@
  * One pass checks every line (no NUL, strict UTF-8) and counts them; the buffer is then copied
  * once with each line end replaced by a NUL, and the array points into the copy. Also the
  * writers of lines and of JSON strings that the commands print. */
-#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "attn/data.h"
 
 #include <errno.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "io/json_quote.h"
 #include "text/text_internal.h"
 
 /* The end of the line starting at p (without "\n" or "\r\n") and where the next one starts. */
@@ -101,23 +101,9 @@ attn_status attn_lines_write(const char *path, char *const *lines, long n) {
 }
 
 attn_status attn_json_write(FILE *f, const char *s) {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    int bad = fputc('"', f) == EOF;
-    while (*p && !bad) {
-        int32_t cp;
-        size_t n = (size_t)text_utf8_decode(p, strnlen((const char *)p, 4), &cp);
-        if (n == 0) {
-            bad = fputs("\\ufffd", f) < 0;
-            p++;
-        } else if (*p == '"' || *p == '\\') {
-            bad = fprintf(f, "\\%c", *p++) < 0;
-        } else if (*p < 0x20) {
-            bad = fprintf(f, "\\u%04x", *p++) < 0;
-        } else {
-            bad = fwrite(p, 1, n, f) != n;
-            p += n;
-        }
-    }
-    if (!bad) bad = fputc('"', f) == EOF;
+    char *q = io_json_quote(s);
+    if (!q) return attn_error(ATTN_ERR_NOMEM, "cannot write JSON: out of memory");
+    int bad = fputs(q, f) < 0;
+    free(q);
     return bad ? attn_error(ATTN_ERR_IO, "cannot write JSON: %s", strerror(errno)) : ATTN_OK;
 }

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/error.h"
+#include "eval/json_out.h"
 
 /* A growing malloc'd string; `failed` is sticky, so callers check once at the end. */
 typedef struct {
@@ -161,13 +162,7 @@ attn_status attn_cls_report_format(const attn_cls_report *r, const char *const *
         if (!class_names[c])
             return attn_error(ATTN_ERR_INVALID, "report format: class_names[%d] is NULL", c);
     if (json) {
-        cJSON *root = report_json(r, class_names);
-        char *text = root ? cJSON_PrintUnformatted(root) : NULL;
-        cJSON_Delete(root);
-        /* Copied so that the caller frees with free() whatever cJSON's allocator is. */
-        char *copy = text ? malloc(strlen(text) + 1) : NULL;
-        if (copy) strcpy(copy, text);
-        cJSON_free(text);
+        char *copy = json_take_text(report_json(r, class_names));
         if (!copy) return attn_error(ATTN_ERR_NOMEM, "report format: out of memory");
         *out = copy;
         return ATTN_OK;

@@ -9,40 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/error.h"
-
-/* cJSON's text of root (deleted here) as a malloc'd copy, or NULL when out of memory. */
-static char *json_text(cJSON *root) {
-    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    char *copy = text ? malloc(strlen(text) + 1) : NULL;
-    if (copy) strcpy(copy, text);
-    cJSON_free(text); /* cJSON's allocator may not be malloc */
-    return copy;
-}
-
-static int add_longs(cJSON *o, const char *key, const long *v, int n) {
-    cJSON *a = cJSON_AddArrayToObject(o, key);
-    for (int i = 0; a && i < n; i++) {
-        cJSON *x = cJSON_CreateNumber((double)v[i]);
-        if (!x || !cJSON_AddItemToArray(a, x)) {
-            cJSON_Delete(x);
-            return 0;
-        }
-    }
-    return a != NULL;
-}
-
-static int add_doubles(cJSON *o, const char *key, const double *v, int n) {
-    cJSON *a = cJSON_AddArrayToObject(o, key);
-    for (int i = 0; a && i < n; i++) {
-        cJSON *x = cJSON_CreateNumber(v[i]);
-        if (!x || !cJSON_AddItemToArray(a, x)) {
-            cJSON_Delete(x);
-            return 0;
-        }
-    }
-    return a != NULL;
-}
+#include "eval/json_out.h"
 
 static cJSON *mt_json(const attn_bleu *b, const attn_chrf *c, int n_refs) {
     cJSON *root = cJSON_CreateObject(), *bl = NULL, *ch = NULL;
@@ -50,9 +17,9 @@ static cJSON *mt_json(const attn_bleu *b, const attn_chrf *c, int n_refs) {
              cJSON_AddNumberToObject(root, "references", n_refs) &&
              (bl = cJSON_AddObjectToObject(root, "bleu")) &&
              cJSON_AddNumberToObject(bl, "score", b->score) &&
-             add_longs(bl, "counts", b->counts, ATTN_BLEU_ORDER) &&
-             add_longs(bl, "totals", b->totals, ATTN_BLEU_ORDER) &&
-             add_doubles(bl, "precisions", b->precisions, ATTN_BLEU_ORDER) &&
+             json_add_numbers(bl, "counts", b->counts, NULL, ATTN_BLEU_ORDER) &&
+             json_add_numbers(bl, "totals", b->totals, NULL, ATTN_BLEU_ORDER) &&
+             json_add_numbers(bl, "precisions", NULL, b->precisions, ATTN_BLEU_ORDER) &&
              cJSON_AddNumberToObject(bl, "bp", b->bp) &&
              cJSON_AddNumberToObject(bl, "hyp_len", (double)b->sys_len) &&
              cJSON_AddNumberToObject(bl, "ref_len", (double)b->ref_len) &&
@@ -65,9 +32,9 @@ static cJSON *mt_json(const attn_bleu *b, const attn_chrf *c, int n_refs) {
              cJSON_AddNumberToObject(ch, "beta", 2) &&
              cJSON_AddNumberToObject(ch, "char_order", ATTN_CHRF_ORDER) &&
              cJSON_AddNumberToObject(ch, "effective_order", c->effective_order) &&
-             add_longs(ch, "hyp", c->hyp, ATTN_CHRF_ORDER) &&
-             add_longs(ch, "ref", c->ref, ATTN_CHRF_ORDER) &&
-             add_longs(ch, "match", c->match, ATTN_CHRF_ORDER);
+             json_add_numbers(ch, "hyp", c->hyp, NULL, ATTN_CHRF_ORDER) &&
+             json_add_numbers(ch, "ref", c->ref, NULL, ATTN_CHRF_ORDER) &&
+             json_add_numbers(ch, "match", c->match, NULL, ATTN_CHRF_ORDER);
     if (!ok) cJSON_Delete(root);
     return ok ? root : NULL;
 }
@@ -78,7 +45,7 @@ attn_status attn_mt_scores_format(const attn_bleu *b, const attn_chrf *c, int n_
     *out = NULL;
     if (!b || !c) return attn_error(ATTN_ERR_INVALID, "scores format: NULL scores");
     if (json) {
-        *out = json_text(mt_json(b, c, n_refs));
+        *out = json_take_text(mt_json(b, c, n_refs));
     } else {
         const char *f = "BLEU %.2f  chrF %.2f  (4-gram precisions %.1f/%.1f/%.1f/%.1f, BP %.3f, "
                         "hyp %ld ref %ld tokens)";
@@ -116,7 +83,7 @@ attn_status attn_error_rates_format(const attn_error_rate *wer, const attn_error
                  cJSON_AddNumberToObject(root, "seconds", seconds) &&
                  cJSON_AddNumberToObject(root, "rtf", rtf);
         if (!ok) cJSON_Delete(root);
-        *out = ok ? json_text(root) : NULL;
+        *out = ok ? json_take_text(root) : NULL;
         return *out ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "error rates format: out of memory");
     }
     char line[512];

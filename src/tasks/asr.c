@@ -14,6 +14,7 @@
 #include "attn/data.h"
 #include "attn/decode.h"
 #include "core/error.h"
+#include "eval/json_out.h"
 #include "kernels/ctc.h"
 #include "tasks/asr_internal.h"
 #include "text/text_internal.h"
@@ -201,12 +202,6 @@ static attn_status frontend_parse(const cJSON *o, attn_fbank_params *p) {
     return ATTN_OK;
 }
 
-static char *print_and_free(cJSON *o) {
-    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
-    cJSON_Delete(o);
-    return s;
-}
-
 attn_status asr_meta_json(const attn_recognizer *r, char **labels, char **frontend, char **cmvn) {
     *labels = *frontend = *cmvn = NULL;
     cJSON *l = cJSON_CreateArray();
@@ -216,8 +211,8 @@ attn_status asr_meta_json(const attn_recognizer *r, char **labels, char **fronte
         const char *name = r->labels[i] == -1 ? "<s>" : r->labels[i] == -2 ? "</s>" : (char *)u;
         cJSON_AddItemToArray(l, cJSON_CreateString(name));
     }
-    *labels = print_and_free(l);
-    *frontend = print_and_free(frontend_json(&r->frontend));
+    *labels = json_take_text(l);
+    *frontend = json_take_text(frontend_json(&r->frontend));
     cJSON *c = cJSON_CreateObject();
     if (c) {
         cJSON_AddNumberToObject(c, "count", r->cmvn.count);
@@ -228,7 +223,7 @@ attn_status asr_meta_json(const attn_recognizer *r, char **labels, char **fronte
             cJSON_AddItemToArray(sq, cJSON_CreateNumber(r->cmvn.sum_sq[i]));
         }
     }
-    *cmvn = print_and_free(c);
+    *cmvn = json_take_text(c);
     if (*labels && *frontend && *cmvn) return ATTN_OK;
     free(*labels), free(*frontend), free(*cmvn);
     *labels = *frontend = *cmvn = NULL;
@@ -719,10 +714,7 @@ attn_status attn_transcript_format_json(const attn_transcript *t, const char *fi
              cJSON_AddNumberToObject(root, "rtf", rounded(rtf, 10000)) &&
              cJSON_AddNumberToObject(root, "windows", t->n_windows) && add_words(root, t);
     free(name);
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
-    cJSON_Delete(root);
-    if (text && (*out = malloc(strlen(text) + 1))) strcpy(*out, text);
-    cJSON_free(text);
+    *out = ok ? json_take_text(root) : (cJSON_Delete(root), NULL);
     return *out ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "transcript format: out of memory");
 }
 

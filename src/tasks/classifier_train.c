@@ -17,6 +17,7 @@
 #include "attn/metrics.h"
 #include "attn/viz.h"
 #include "core/error.h"
+#include "eval/json_out.h"
 #include "tasks/classifier_internal.h"
 
 #define MAX_CURVE 600 /* points of the training-loss curve in the plot */
@@ -520,13 +521,13 @@ attn_status attn_folds_format(const attn_fold_result *f, int k, int json, char *
     ok = ok && add_mean_std(root, "accuracy", x, k, &acc[0], &acc[1]) &&
          add_mean_std(root, "macro_f1", x + k, k, &f1[0], &f1[1]);
     free(x);
-    char *text = ok && json ? cJSON_PrintUnformatted(root) : NULL, line[160];
-    cJSON_Delete(root);
-    if (ok && !json)
+    char line[160];
+    if (json) {
+        *out = ok ? json_take_text(root) : (cJSON_Delete(root), NULL);
+    } else if (ok) {
         snprintf(line, sizeof line, "accuracy mean %.4f  std %.4f\nmacro_f1 mean %.4f  std %.4f",
                  acc[0], acc[1], f1[0], f1[1]);
-    const char *src = json ? text : ok ? line : NULL;
-    if (src && (*out = malloc(strlen(src) + 1))) strcpy(*out, src);
-    cJSON_free(text);
+        if ((*out = malloc(strlen(line) + 1))) strcpy(*out, line);
+    }
     return *out ? ATTN_OK : attn_error(ATTN_ERR_NOMEM, "folds format: out of memory");
 }

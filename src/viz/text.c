@@ -1,6 +1,8 @@
 /* viz/text.c: UTF-8 repair for labels and JSON, and a small growable buffer. */
 #include "viz/text.h"
 
+#include "io/json_quote.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,22 +116,11 @@ int viz_buf_printf(viz_buf *b, const char *fmt, ...) {
 }
 
 int viz_buf_json_string(viz_buf *b, const char *s) {
-    char *clean = viz_text_sanitize(s, VIZ_TEXT_JSON, 0);
-    if (!clean) return b->failed = 1, -1;
-    viz_buf_append(b, "\"", 1);
-    for (const char *p = clean; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            viz_buf_append(b, esc, 2);
-        } else if (c < 0x20) {
-            viz_buf_printf(b, "\\u%04x", c);
-        } else {
-            viz_buf_append(b, p, 1);
-        }
-    }
-    free(clean);
-    return viz_buf_append(b, "\"", 1);
+    char *q = io_json_quote(s);
+    if (!q) return b->failed = 1, -1;
+    int r = viz_buf_append(b, q, strlen(q));
+    free(q);
+    return r;
 }
 
 void viz_buf_free(viz_buf *b) {
