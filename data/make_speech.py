@@ -15,6 +15,9 @@ folder), plus {split}.params.tsv with every synthesis setting of each utterance.
   training accent with variant +m8 or +f5).
 - test: flite's voices kal, awb, rms and slt, never used in train or dev, duration stretch
   0.85-1.2, no noise. kal speaks at 8 kHz: resampled to 16 kHz, it has nothing above 4 kHz.
+- train-ked (only with --train-ked N): N more training utterances by festival's ked diphone
+  voice, duration stretch 0.85-1.2, intonation targets drawn per utterance, noise as train;
+  train-all.tsv lists train and train-ked together.
 
 Deterministic: every setting of utterance i of a split comes from random.Random seeded with
 sha256("SEED:TASK:SPLIT:i"), so the same seed gives byte-identical files, and asking for more
@@ -23,9 +26,10 @@ utterances leaves the earlier ones unchanged. Resampling is sox's "rate -h" with
 
 Usage: /usr/bin/python3 data/make_speech.py [--out DIR] [--seed N] [--task digits|sentences|both]
            [--train-digits N] [--train-sentences N] [--dev N] [--test N] [--splits train,dev,test]
-           [--jobs 1]
+           [--jobs 1] [--train-ked N]
        /usr/bin/python3 data/make_speech.py --write-samples data/samples/speech  (after a build)
-Needs the Debian packages espeak-ng flite sox (installed with apt-get when missing and root).
+Needs the Debian packages espeak-ng flite sox, and for --train-ked festival festvox-kdlpc16k
+(installed with apt-get when missing and root).
 """
 import argparse
 import array
@@ -43,8 +47,10 @@ import unicodedata
 import wave
 
 PACKAGES = ("espeak-ng", "flite", "sox")
+KED_PACKAGES = ("festival", "festvox-kdlpc16k")  # only for --train-ked
 RATE = 16000
 SPLITS = ("train", "dev", "test")
+KED_SPLIT = "train-ked"  # the optional second training synthesiser: festival's ked diphone voice
 
 TRAIN_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
                  "en-gb-x-gbcwmd", "en-029")
@@ -54,6 +60,8 @@ DEV_VARIANTS = ("+m8", "+f5")  # ... or a training accent with one of these vari
 TEST_VOICES = ("kal", "awb", "rms", "slt")  # flite; kal speaks at 8 kHz, the others at 16 kHz
 WPM, PITCH, SNR_DB, STRETCH = (130, 200), (25, 75), (20.0, 40.0), (0.85, 1.2)
 NOISY_SHARE = 0.5
+KED_F0_MEAN, KED_F0_STD = (85, 150), (10, 30)  # Hz: ked's intonation targets, drawn per utterance
+KED_BATCH = 50  # utterances per festival process (its start-up is ~0.8 s)
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 DIGITS_LEN = (3, 7)
@@ -150,6 +158,13 @@ def sentence_texts(bible_dir):
 # --- how it is said -----------------------------------------------------------------------------
 def draw_voice(rng, split):
     """The synthesis settings of one utterance of `split` (a dict, all decided here)."""
+    if split == KED_SPLIT:
+        p = {"synth": "festival", "voice": "ked", "stretch": round(rng.uniform(*STRETCH), 3),
+             "f0": (rng.randint(*KED_F0_MEAN), rng.randint(*KED_F0_STD)), "snr": None}
+        if rng.random() < NOISY_SHARE:
+            p["snr"] = round(rng.uniform(*SNR_DB), 2)
+            p["noise_seed"] = rng.getrandbits(64)
+        return p
     if split == "test":
         return {"synth": "flite", "voice": rng.choice(TEST_VOICES),
                 "stretch": round(rng.uniform(*STRETCH), 3), "snr": None}
@@ -178,11 +193,36 @@ def synthesise(job):
             cmd = ["flite", "-voice", job["voice"], "--setf", "duration_stretch=%.3f" % job["stretch"],
                    "-t", job["text"], "-o", raw_wav]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        # -D: no dither, so the output is a function of the input; rate -h: sox's high-quality
-        # resampler (a no-op when the synthesiser already writes 16 kHz)
-        pcm = subprocess.run(["sox", "-D", "-V1", raw_wav, "-t", "raw", "-e", "signed-integer",
-                              "-b", "16", "-c", "1", "-L", "-", "rate", "-h", str(RATE)],
-                             check=True, stdout=subprocess.PIPE).stdout
+        return finish(job, raw_wav)
+
+
+def synthesise_ked(jobs):
+    """synthesise() for festival's ked: one festival process speaks a batch of jobs (its voice
+    loads once), each with its own duration stretch and intonation targets. Returns lengths."""
+    with tempfile.TemporaryDirectory(prefix="make_speech.") as tmp:
+        script = ["(voice_ked_diphone)"]
+        for k, job in enumerate(jobs):
+            text = job["text"].replace("\\", " ").replace('"', " ")
+            script += ["(Parameter.set 'Duration_Stretch %.3f)" % job["stretch"],
+                       "(set! int_lr_params '((target_f0_mean %d) (target_f0_std %d) "
+                       "(model_f0_mean 170) (model_f0_std 34)))" % job["f0"],
+                       '(utt.save.wave (utt.synth (Utterance Text "%s")) "%s" \'riff)'
+                       % (text, os.path.join(tmp, "%d.wav" % k))]
+        with open(os.path.join(tmp, "batch.scm"), "w", encoding="utf-8") as f:
+            f.write("\n".join(script) + "\n")
+        subprocess.run(["festival", "--batch", os.path.join(tmp, "batch.scm")], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return [finish(job, os.path.join(tmp, "%d.wav" % k)) for k, job in enumerate(jobs)]
+
+
+def finish(job, raw_wav):
+    """The synthesiser's raw_wav as 16 kHz mono 16-bit samples, noise added when the job says so,
+    written to job["wav"]. Returns its length in samples."""
+    # -D: no dither, so the output is a function of the input; rate -h: sox's high-quality
+    # resampler (a no-op when the synthesiser already writes 16 kHz)
+    pcm = subprocess.run(["sox", "-D", "-V1", raw_wav, "-t", "raw", "-e", "signed-integer",
+                          "-b", "16", "-c", "1", "-L", "-", "rate", "-h", str(RATE)],
+                         check=True, stdout=subprocess.PIPE).stdout
     samples = array.array("h")
     samples.frombytes(pcm)
     if sys.byteorder == "big":
@@ -222,7 +262,7 @@ def job_for(task, split, index, seed, text=None):
     settings and path. Depends on nothing but its arguments."""
     rng = utterance_rng(seed, task, split, index)
     if task == "digits":
-        text = draw_digits(rng, split)
+        text = draw_digits(rng, "train" if split == KED_SPLIT else split)
     job = draw_voice(rng, split)
     job.update(text=text, index=index, path="wav/%s/%06d.wav" % (split, index))
     return job
@@ -238,7 +278,8 @@ def speaker_of(job):
 
 
 def params_line(job):
-    fields = [job["path"], speaker_of(job), str(job.get("wpm", "-")), str(job.get("pitch", "-")),
+    pitch = job.get("pitch", "%d~%d" % job["f0"] if "f0" in job else "-")
+    fields = [job["path"], speaker_of(job), str(job.get("wpm", "-")), str(pitch),
               "%.3f" % job["stretch"] if "stretch" in job else "-",
               "%.2f" % job["snr"] if job["snr"] is not None else "-"]
     return "\t".join(fields)
@@ -249,12 +290,18 @@ def write_split(task_dir, split, jobs, n_jobs):
     os.makedirs(os.path.join(task_dir, "wav", split), exist_ok=True)
     for job in jobs:
         job["wav"] = os.path.join(task_dir, job["path"])
+    if split == KED_SPLIT:
+        work, batches = synthesise_ked, [jobs[i:i + KED_BATCH] for i in range(0, len(jobs), KED_BATCH)]
+    else:
+        work, batches = synthesise, jobs
     if n_jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            lengths = list(pool.map(synthesise, jobs, chunksize=8))
+            lengths = list(pool.map(work, batches, chunksize=1 if split == KED_SPLIT else 8))
     else:
-        lengths = [synthesise(job) for job in jobs]
+        lengths = [work(b) for b in batches]
+    if split == KED_SPLIT:
+        lengths = [n for batch in lengths for n in batch]
     for name, line in ((split + ".tsv", lambda j: "%s\t%s\t%s" % (j["path"], j["text"], speaker_of(j))),
                        (split + ".params.tsv", params_line)):
         path = os.path.join(task_dir, name)
@@ -299,12 +346,19 @@ def write_samples(corpus_dir, samples_dir, first=50):
             print("%s/%s" % (task, line.rstrip("\n")))
 
 
-def ensure_packages():
-    missing = [p for p in PACKAGES if shutil.which(p) is None]
+def installed(package):
+    if shutil.which(package):
+        return True
+    return subprocess.run(["dpkg-query", "-W", "-f", "${Status}", package], stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL).stdout.endswith(b" installed")
+
+
+def ensure_packages(packages):
+    missing = [p for p in packages if not installed(p)]
     if not missing:
         return
     if os.geteuid() != 0:
-        sys.exit("make_speech: missing %s (apt-get install %s)" % (" ".join(missing), " ".join(PACKAGES)))
+        sys.exit("make_speech: missing %s (apt-get install %s)" % (" ".join(missing), " ".join(packages)))
     print("make_speech: installing %s" % " ".join(missing), file=sys.stderr)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     if subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing,
@@ -322,6 +376,9 @@ def main():
     ap.add_argument("--task", choices=("digits", "sentences", "both"), default="both")
     ap.add_argument("--train-digits", type=int, default=DEFAULTS["train-digits"])
     ap.add_argument("--train-sentences", type=int, default=DEFAULTS["train-sentences"])
+    ap.add_argument("--train-ked", type=int, default=0, metavar="N",
+                    help="also write N training utterances in festival's ked voice (train-ked.tsv; "
+                         "sentences take training texts after train's own)")
     ap.add_argument("--dev", type=int, help="dev utterances per task (default 200 digits, 400 sentences)")
     ap.add_argument("--test", type=int, help="test utterances per task (default 200 digits, 400 sentences)")
     ap.add_argument("--bible", default=os.path.join(here, "corpora", "bible"),
@@ -335,32 +392,46 @@ def main():
     if args.write_samples:
         write_samples(args.out, args.write_samples)
         return
-    ensure_packages()
+    ensure_packages(PACKAGES + (KED_PACKAGES if args.train_ked else ()))
     tasks = ("digits", "sentences") if args.task == "both" else (args.task,)
     for task in tasks:
         start = time.time()
         texts = None
         counts = {"train": args.train_digits if task == "digits" else args.train_sentences,
                   "dev": args.dev if args.dev is not None else DEFAULTS["dev"][task],
-                  "test": args.test if args.test is not None else DEFAULTS["test"][task]}
+                  "test": args.test if args.test is not None else DEFAULTS["test"][task],
+                  KED_SPLIT: args.train_ked}
         if task == "sentences":
             if not os.path.exists(os.path.join(args.bible, "test.tsv")):
                 subprocess.run([sys.executable, os.path.join(here, "make_bible.py"), "--out", args.bible],
                                check=True, stdout=subprocess.DEVNULL)
             texts = sentence_texts(args.bible)
+            rest = texts["train"][counts["train"]:]
+            texts[KED_SPLIT] = [rest[i % len(rest)] if rest else texts["train"][i % len(texts["train"])]
+                                for i in range(args.train_ked)]
             for split in SPLITS:
                 if counts[split] > len(texts[split]):
                     sys.exit("make_speech: only %d %s sentences" % (len(texts[split]), split))
         task_dir = os.path.join(args.out, task)
-        print("%s: %s" % (task, "  ".join("%s %d" % (s, counts[s]) for s in SPLITS)))
-        print("split   utterances  speakers   hours   mean s    MB")
-        for split in [s for s in SPLITS if s in args.splits.split(",")]:
+        splits = [s for s in SPLITS if s in args.splits.split(",")]
+        if args.train_ked:
+            splits.append(KED_SPLIT)
+        print("%s: %s" % (task, "  ".join("%s %d" % (s, counts[s]) for s in splits)))
+        print("split      utterances  speakers   hours   mean s    MB")
+        for split in splits:
             jobs = plan(task, split, counts[split], args.seed, texts and texts[split])
             samples = write_split(task_dir, split, jobs, args.jobs)
             n = max(len(jobs), 1)
-            print("%-7s %10d %9d %7.2f %8.2f %5.0f" % (
+            print("%-10s %10d %9d %7.2f %8.2f %5.0f" % (
                 split, len(jobs), len({speaker_of(j) for j in jobs}), samples / RATE / 3600,
                 samples / RATE / n, (samples * 2 + 44 * len(jobs)) / 1e6))
+        if args.train_ked and os.path.exists(os.path.join(task_dir, "train.tsv")):
+            # the two training sets as one list, for attn train asr --train
+            with open(os.path.join(task_dir, "train-all.tsv.tmp"), "w", encoding="utf-8", newline="\n") as f:
+                for name in ("train.tsv", KED_SPLIT + ".tsv"):
+                    with open(os.path.join(task_dir, name), encoding="utf-8") as g:
+                        f.write(g.read())
+            os.replace(os.path.join(task_dir, "train-all.tsv.tmp"), os.path.join(task_dir, "train-all.tsv"))
         if texts:
             print("sentence pool (distinct 4-12-word texts): " +
                   "  ".join("%s %d" % (s, len(texts[s])) for s in SPLITS))

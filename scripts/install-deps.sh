@@ -19,6 +19,7 @@ packages=(
     python3-nltk             # reference BLEU (tests/eval/mt_reference.py)
     python3-torchaudio       # reference fbank / MFCC / mel features (tests/audio/audio_reference.py)
     espeak-ng flite sox      # speech synthesis (data/make_speech.py; tests/data/test_speech.sh regenerates its samples)
+    festival festvox-kdlpc16k  # a second training voice for the speech corpora (make_speech.py --train-ked)
 )
 
 missing=()
