@@ -48,7 +48,9 @@ static int version(void) {
     printf("attn %s\ncpu: %s\n", r.version, *r.cpu ? r.cpu : "unknown");
     printf("isa: %s (best supported: %s%s%s)\n", r.isa, r.isa_best, r.isa_env ? ", ATTN_ISA=" : "",
            r.isa_env ? r.isa_env : "");
-    printf("blas: %s\nthreads: %d\n", r.blas, r.num_threads);
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    printf("blas: %s%s%s\nthreads: %d\n", r.blas, coretype ? ", OPENBLAS_CORETYPE=" : "",
+           coretype ? coretype : "", r.num_threads);
     return CLI_OK;
 }
 
@@ -62,6 +64,8 @@ static int usage(void) {
            "  ATTN_NUM_THREADS   threads (default: all cores)\n"
            "  ATTN_ISA           cap the kernels' instruction set: generic, avx2 or avx512\n"
            "                     (default: the best the CPU supports)\n"
+           "  OPENBLAS_CORETYPE  OpenBLAS's GEMM kernels (Haswell, SkylakeX, ...; default: its\n"
+           "                     own choice for the CPU); --version shows it when set\n"
            "\nExample:\n"
            "  attn train lm --data corpus.txt --out lm.safetensors --steps 2000\n"
            "  attn generate --model lm.safetensors --prompt \"Once upon a time\"\n");
