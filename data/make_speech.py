@@ -16,7 +16,8 @@ folder), plus {split}.params.tsv with every synthesis setting of each utterance.
 - test: flite's voices kal, awb, rms and slt, never used in train or dev, duration stretch
   0.85-1.2, no noise. kal speaks at 8 kHz: resampled to 16 kHz, it has nothing above 4 kHz.
 - train-ked (only with --train-ked N): N more training utterances by festival's ked diphone
-  voice, duration stretch 0.85-1.2, intonation targets drawn per utterance, noise as train;
+  voice, duration stretch 0.85-1.2, intonation targets drawn per utterance, noise as train,
+  and with --ked-speed LO,HI a sox speed factor (pitch and formants scaled together);
   train-all.tsv lists train and train-ked together.
 
 Deterministic: every setting of utterance i of a split comes from random.Random seeded with
@@ -26,7 +27,7 @@ utterances leaves the earlier ones unchanged. Resampling is sox's "rate -h" with
 
 Usage: /usr/bin/python3 data/make_speech.py [--out DIR] [--seed N] [--task digits|sentences|both]
            [--train-digits N] [--train-sentences N] [--dev N] [--test N] [--splits train,dev,test]
-           [--jobs 1] [--train-ked N]
+           [--jobs 1] [--train-ked N] [--ked-speed 1,1]
        /usr/bin/python3 data/make_speech.py --write-samples data/samples/speech  (after a build)
 Needs the Debian packages espeak-ng flite sox, and for --train-ked festival festvox-kdlpc16k
 (installed with apt-get when missing and root).
@@ -62,6 +63,7 @@ WPM, PITCH, SNR_DB, STRETCH = (130, 200), (25, 75), (20.0, 40.0), (0.85, 1.2)
 NOISY_SHARE = 0.5
 KED_F0_MEAN, KED_F0_STD = (85, 150), (10, 30)  # Hz: ked's intonation targets, drawn per utterance
 KED_BATCH = 50  # utterances per festival process (its start-up is ~0.8 s)
+ked_speed = (1.0, 1.0)  # --ked-speed: sox "speed" range for ked (pitch and formants scaled alike)
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 DIGITS_LEN = (3, 7)
@@ -164,6 +166,8 @@ def draw_voice(rng, split):
         if rng.random() < NOISY_SHARE:
             p["snr"] = round(rng.uniform(*SNR_DB), 2)
             p["noise_seed"] = rng.getrandbits(64)
+        if ked_speed != (1.0, 1.0):  # drawn last: without it, every other setting is as before
+            p["speed"] = round(rng.uniform(*ked_speed), 3)
         return p
     if split == "test":
         return {"synth": "flite", "voice": rng.choice(TEST_VOICES),
@@ -203,7 +207,9 @@ def synthesise_ked(jobs):
         script = ["(voice_ked_diphone)"]
         for k, job in enumerate(jobs):
             text = job["text"].replace("\\", " ").replace('"', " ")
-            script += ["(Parameter.set 'Duration_Stretch %.3f)" % job["stretch"],
+            # sox's speed shortens by its factor: the stretch makes up for it
+            stretch = job["stretch"] * job.get("speed", 1.0)
+            script += ["(Parameter.set 'Duration_Stretch %.4f)" % stretch,
                        "(set! int_lr_params '((target_f0_mean %d) (target_f0_std %d) "
                        "(model_f0_mean 170) (model_f0_std 34)))" % job["f0"],
                        '(utt.save.wave (utt.synth (Utterance Text "%s")) "%s" \'riff)'
@@ -220,8 +226,11 @@ def finish(job, raw_wav):
     written to job["wav"]. Returns its length in samples."""
     # -D: no dither, so the output is a function of the input; rate -h: sox's high-quality
     # resampler (a no-op when the synthesiser already writes 16 kHz)
+    # "speed F" (--ked-speed) plays the audio F times faster: pitch and formants up by F, as a
+    # shorter vocal tract would have them
+    speed = ["speed", "%.3f" % job["speed"]] if "speed" in job else []
     pcm = subprocess.run(["sox", "-D", "-V1", raw_wav, "-t", "raw", "-e", "signed-integer",
-                          "-b", "16", "-c", "1", "-L", "-", "rate", "-h", str(RATE)],
+                          "-b", "16", "-c", "1", "-L", "-"] + speed + ["rate", "-h", str(RATE)],
                          check=True, stdout=subprocess.PIPE).stdout
     samples = array.array("h")
     samples.frombytes(pcm)
@@ -280,7 +289,8 @@ def speaker_of(job):
 def params_line(job):
     pitch = job.get("pitch", "%d~%d" % job["f0"] if "f0" in job else "-")
     fields = [job["path"], speaker_of(job), str(job.get("wpm", "-")), str(pitch),
-              "%.3f" % job["stretch"] if "stretch" in job else "-",
+              ("%.3f" % job["stretch"] if "stretch" in job else "-") +
+              ("*%.3f" % job["speed"] if "speed" in job else ""),
               "%.2f" % job["snr"] if job["snr"] is not None else "-"]
     return "\t".join(fields)
 
@@ -379,6 +389,8 @@ def main():
     ap.add_argument("--train-ked", type=int, default=0, metavar="N",
                     help="also write N training utterances in festival's ked voice (train-ked.tsv; "
                          "sentences take training texts after train's own)")
+    ap.add_argument("--ked-speed", default="1,1", metavar="LO,HI",
+                    help="sox speed factor range for train-ked (default 1,1: none)")
     ap.add_argument("--dev", type=int, help="dev utterances per task (default 200 digits, 400 sentences)")
     ap.add_argument("--test", type=int, help="test utterances per task (default 200 digits, 400 sentences)")
     ap.add_argument("--bible", default=os.path.join(here, "corpora", "bible"),
@@ -392,6 +404,10 @@ def main():
     if args.write_samples:
         write_samples(args.out, args.write_samples)
         return
+    global ked_speed
+    ked_speed = tuple(float(x) for x in args.ked_speed.split(","))
+    if len(ked_speed) != 2 or not 0.5 <= ked_speed[0] <= ked_speed[1] <= 2.0:
+        sys.exit("make_speech: --ked-speed wants LO,HI within 0.5-2")
     ensure_packages(PACKAGES + (KED_PACKAGES if args.train_ked else ()))
     tasks = ("digits", "sentences") if args.task == "both" else (args.task,)
     for task in tasks:

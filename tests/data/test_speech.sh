@@ -130,7 +130,21 @@ if ms.installed("festival") and ms.installed("festvox-kdlpc16k"):
                     assert ms.digits_split(digits) == "train", job
         assert runs[0] == runs[1], "%s: ked's WAVs differ between two runs" % task
         assert runs[0][0] != runs[0][1], "%s: two ked utterances are the same file" % task
-    print("ked: 2 digits and 2 sentences utterances identical over two runs")
+    # --ked-speed: drawn last, so the other settings stay; the audio changes, deterministically
+    plain = ms.plan("digits", ms.KED_SPLIT, 1, 1)[0]
+    ms.ked_speed = (1.1, 1.2)
+    fast = [ms.plan("digits", ms.KED_SPLIT, 1, 1)[0] for run in (1, 2)]
+    ms.ked_speed = (1.0, 1.0)
+    assert 1.1 <= fast[0]["speed"] <= 1.2 and "speed" not in plain, (plain, fast[0])
+    assert {k: v for k, v in fast[0].items() if k != "speed"} == plain, (plain, fast[0])
+    assert ms.params_line(fast[0]).split("\t")[4] == "%.3f*%.3f" % (plain["stretch"], fast[0]["speed"])
+    for run, job in enumerate(fast + [plain]):
+        job["wav"] = os.path.join(tmp, "ked-speed-%d.wav" % run)
+        ms.synthesise_ked([job])
+    a, b, c = (open(j["wav"], "rb").read() for j in fast + [plain])
+    assert a == b, "ked --ked-speed: two runs differ"
+    assert a != c, "ked --ked-speed: the same audio as without it"
+    print("ked: 2 digits and 2 sentences utterances identical over two runs; --ked-speed too")
 else:
     print("ked: festival or festvox-kdlpc16k not installed, its check skipped")
 PYEOF
