@@ -76,4 +76,24 @@ attn_status attn_ctc_prefix_beam_search_dfa(int *out, int *out_lengths, float *s
                                             int blank, int beam, int n_best,
                                             const attn_ctc_dfa *dfa);
 
+/* A language model fused into the search (Hannun et al. 2014, eq. 3, per label): a labelling l
+ * ranks by log p_ctc(l | x) + weight log p_lm(l) + bonus |l|, where p_lm(l) is the product of
+ * p_lm(l_i | l_1..l_i-1) and of p_lm(end | l). next(user, labels, n, out) fills out[c] with
+ * log p_lm(c | labels[0..n)) for the labels c != blank of [0, V) and out[V] with log p_lm(end |
+ * labels); it is called once per prefix of the beam per frame. */
+typedef struct {
+    void (*next)(void *user, const int *labels, int n, float *out);
+    void *user;
+    float weight, bonus;
+} attn_ctc_lm;
+
+/* attn_ctc_prefix_beam_search_dfa with a language model (NULL: none, as _dfa): the beam keeps the
+ * best prefixes by the fused score, the n best are ranked by it (the end's probability
+ * included), and scores holds it. Errors: as _dfa; ATTN_ERR_INVALID for an lm without next or
+ * with a non-finite weight or bonus; ATTN_ERR_NOMEM. */
+attn_status attn_ctc_prefix_beam_search_lm(int *out, int *out_lengths, float *scores,
+                                           const float *log_probs, long stride, int T, int V,
+                                           int blank, int beam, int n_best,
+                                           const attn_ctc_dfa *dfa, const attn_ctc_lm *lm);
+
 #endif

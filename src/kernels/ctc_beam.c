@@ -15,7 +15,12 @@
  * l + c is a candidate only where the state has a move on c; l itself (a blank, or its last label
  * repeated) keeps its state. The beam then also keeps the best candidate whose state accepts when
  * none of its `beam` best does (one more entry), so that a labelling the automaton accepts is
- * always at hand; the n best are taken among the prefixes whose state accepts. */
+ * always at hand; the n best are taken among the prefixes whose state accepts.
+ *
+ * With a language model (attn_ctc_lm), each prefix also carries lm = weight log p_lm(l) + bonus
+ * |l|, a function of its labels alone (so prefixes merged by the hash agree on it): l keeps its
+ * parent's, l + c adds weight log p_lm(c | l) + bonus. The beam is chosen by log(pb + pnb) + lm,
+ * and the n best by that plus weight log p_lm(end | l). */
 #include "kernels/ctc.h"
 
 #include <math.h>
@@ -36,6 +41,7 @@ typedef struct {
     int len, state;     /* labels, and the automaton's state after them (0 without one) */
     uint64_t hash;
     double pb, pnb; /* logs */
+    double lm;      /* the language model's share of the score (0 without one) */
 } cand;
 
 typedef struct {
@@ -43,16 +49,18 @@ typedef struct {
     int *seq, *next_seq; /* (beam, T) labels of the beam's prefixes, and of the next beam */
     int *len, *state;
     uint64_t *hash;
-    double *pb, *pnb;
+    double *pb, *pnb, *lm;
     int n; /* prefixes in the beam */
     const attn_ctc_dfa *dfa; /* NULL: every labelling */
+    const attn_ctc_lm *model; /* NULL: none */
+    float *lm_row;            /* (V + 1) the model's log-probabilities after one prefix */
     cand *c;
     int n_cand, cap;
     int *table; /* open addressing, candidate index + 1, 0 = empty */
     int table_size;
     int *chosen; /* (beam) the candidates kept */
     char *taken; /* (cap) */
-    double *new_pb, *new_pnb;
+    double *new_pb, *new_pnb, *new_lm;
     uint64_t *new_hash;
     int *new_len, *new_state;
 } search;
@@ -78,14 +86,15 @@ static int cand_equal(const search *s, const cand *a, const cand *b) {
 }
 
 /* The candidate "beam entry parent + symbol", made if new; `state` is the automaton's after it. */
-static cand *find(search *s, int parent, int symbol, int state) {
+static cand *find(search *s, int parent, int symbol, int state, double lm) {
     cand key = {parent,
                 symbol,
                 s->len[parent] + (symbol >= 0),
                 state,
                 symbol >= 0 ? hash_append(s->hash[parent], symbol) : s->hash[parent],
                 -INFINITY,
-                -INFINITY};
+                -INFINITY,
+                lm};
     unsigned mask = (unsigned)s->table_size - 1;
     for (unsigned h = (unsigned)key.hash & mask;; h = (h + 1) & mask) {
         int at = s->table[h];
@@ -103,6 +112,7 @@ static void search_free(search *s) {
     free(s->c), free(s->table), free(s->chosen), free(s->taken);
     free(s->new_pb), free(s->new_pnb), free(s->new_hash), free(s->new_len);
     free(s->state), free(s->new_state);
+    free(s->lm), free(s->new_lm), free(s->lm_row);
 }
 
 static attn_status search_init(search *s, int T, int V, int beam) {
@@ -129,7 +139,10 @@ static attn_status search_init(search *s, int T, int V, int beam) {
     s->new_len = malloc((size_t)beam * sizeof(int));
     s->state = malloc((size_t)beam * sizeof(int));
     s->new_state = malloc((size_t)beam * sizeof(int));
-    if (!s->seq || !s->next_seq || !s->len || !s->hash || !s->pb || !s->pnb || !s->c || !s->table ||
+    s->lm = malloc((size_t)beam * sizeof(double));
+    s->new_lm = malloc((size_t)beam * sizeof(double));
+    s->lm_row = malloc(((size_t)V + 1) * sizeof(float));
+    if (!s->lm || !s->new_lm || !s->lm_row ||!s->seq || !s->next_seq || !s->len || !s->hash || !s->pb || !s->pnb || !s->c || !s->table ||
         !s->chosen || !s->taken || !s->new_pb || !s->new_pnb || !s->new_hash || !s->new_len ||
         !s->state || !s->new_state) {
         search_free(s);
@@ -141,6 +154,7 @@ static attn_status search_init(search *s, int T, int V, int beam) {
     s->hash[0] = 0xcbf29ce484222325ULL;
     s->pb[0] = 0;
     s->pnb[0] = -INFINITY;
+    s->lm[0] = 0;
     return ATTN_OK;
 }
 
@@ -151,7 +165,9 @@ static void step(search *s, const float *y, int V, int blank) {
         double pb = s->pb[i], pnb = s->pnb[i], both = lse(pb, pnb);
         int last = s->len[i] ? s->seq[(long)i * s->T + s->len[i] - 1] : -1;
         const int *moves = s->dfa ? s->dfa->next + (long)s->state[i] * V : NULL;
-        cand *same = find(s, i, -1, s->state[i]);
+        const attn_ctc_lm *m = s->model;
+        if (m) m->next(m->user, s->seq + (long)i * s->T, s->len[i], s->lm_row);
+        cand *same = find(s, i, -1, s->state[i], s->lm[i]);
         same->pb = lse(same->pb, both + y[blank]);
         for (int k = 0; k < V; k++) {
             if (k == blank) continue;
@@ -159,7 +175,8 @@ static void step(search *s, const float *y, int V, int blank) {
                 if (k == last) same->pnb = lse(same->pnb, pnb + y[k]);
                 continue;
             }
-            cand *ext = find(s, i, k, moves ? moves[k] : 0);
+            double lm = m ? s->lm[i] + m->weight * (double)s->lm_row[k] + m->bonus : 0;
+            cand *ext = find(s, i, k, moves ? moves[k] : 0, lm);
             if (k == last) {
                 ext->pnb = lse(ext->pnb, pb + y[k]);
                 same->pnb = lse(same->pnb, pnb + y[k]);
@@ -175,7 +192,7 @@ static void step(search *s, const float *y, int V, int blank) {
         int best = -1;
         double best_score = -INFINITY;
         for (int c = 0; c < s->n_cand; c++) {
-            double score = lse(s->c[c].pb, s->c[c].pnb);
+            double score = lse(s->c[c].pb, s->c[c].pnb) + s->c[c].lm;
             if (!s->taken[c] && (best < 0 || score > best_score)) best = c, best_score = score;
         }
         s->taken[best] = 1;
@@ -186,7 +203,8 @@ static void step(search *s, const float *y, int V, int blank) {
         accepted |= s->dfa->accept[s->c[s->chosen[j]].state] != 0;
     for (int c = 0; s->dfa && !accepted && c < s->n_cand; c++)
         if (!s->taken[c] && s->dfa->accept[s->c[c].state] &&
-            (keep < 0 || lse(s->c[c].pb, s->c[c].pnb) > lse(s->c[keep].pb, s->c[keep].pnb)))
+            (keep < 0 || lse(s->c[c].pb, s->c[c].pnb) + s->c[c].lm >
+                             lse(s->c[keep].pb, s->c[keep].pnb) + s->c[keep].lm))
             keep = c;
     if (keep >= 0) s->chosen[n++] = keep;
     /* The new beam: labels into next_seq (then swapped in), scores beside. */
@@ -196,8 +214,9 @@ static void step(search *s, const float *y, int V, int blank) {
         memcpy(row, s->seq + (long)c->parent * s->T, (size_t)s->len[c->parent] * sizeof(int));
         if (c->symbol >= 0) row[c->len - 1] = c->symbol;
         s->new_pb[j] = c->pb, s->new_pnb[j] = c->pnb, s->new_hash[j] = c->hash;
-        s->new_len[j] = c->len, s->new_state[j] = c->state;
+        s->new_len[j] = c->len, s->new_state[j] = c->state, s->new_lm[j] = c->lm;
     }
+    memcpy(s->lm, s->new_lm, (size_t)n * sizeof(double));
     memcpy(s->pb, s->new_pb, (size_t)n * sizeof(double));
     memcpy(s->pnb, s->new_pnb, (size_t)n * sizeof(double));
     memcpy(s->hash, s->new_hash, (size_t)n * sizeof(uint64_t));
@@ -220,10 +239,10 @@ static attn_status check_dfa(const attn_ctc_dfa *d, int V, int blank) {
     return ATTN_OK;
 }
 
-attn_status attn_ctc_prefix_beam_search_dfa(int *out, int *out_lengths, float *scores,
-                                            const float *log_probs, long stride, int T, int V,
-                                            int blank, int beam, int n_best,
-                                            const attn_ctc_dfa *dfa) {
+attn_status attn_ctc_prefix_beam_search_lm(int *out, int *out_lengths, float *scores,
+                                           const float *log_probs, long stride, int T, int V,
+                                           int blank, int beam, int n_best,
+                                           const attn_ctc_dfa *dfa, const attn_ctc_lm *lm) {
     if (!out || !out_lengths || !scores || !log_probs || T < 1 || V < 1 || beam < 1 || n_best < 1 ||
         n_best > beam || stride < V || beam > (1 << 16) || V > (1 << 20))
         return attn_error(ATTN_ERR_INVALID,
@@ -231,31 +250,57 @@ attn_status attn_ctc_prefix_beam_search_dfa(int *out, int *out_lengths, float *s
                           beam, n_best);
     if (blank < 0 || blank >= V)
         return attn_error(ATTN_ERR_INVALID, "ctc beam search: blank %d outside [0, %d)", blank, V);
+    if (lm && (!lm->next || !isfinite(lm->weight) || !isfinite(lm->bonus)))
+        return attn_error(ATTN_ERR_INVALID, "ctc beam search: a language model without a "
+                                            "function, or with a weight or bonus not finite");
     if (dfa) ATTN_TRY(check_dfa(dfa, V, blank));
     search s;
     ATTN_TRY(search_init(&s, T, V, beam));
     s.dfa = dfa;
+    s.model = lm;
     for (int t = 0; t < T; t++)
         step(&s, log_probs + (long)t * stride, V, blank);
-    /* The beam is in descending order of the last frame's scores: the first n_best that the
-     * automaton accepts, or with none accepted, the first n_best. */
+    /* The final score of each prefix of the beam (the end's probability added), then the first
+     * n_best by it that the automaton accepts, or with none accepted, the first n_best; the beam
+     * is in descending order of the last frame's scores, so without a model this keeps it. */
+    double *final = s.new_pb; /* scratch of the beam's size */
+    for (int j = 0; j < s.n; j++) {
+        final[j] = lse(s.pb[j], s.pnb[j]) + s.lm[j];
+        if (lm) {
+            lm->next(lm->user, s.seq + (long)j * T, s.len[j], s.lm_row);
+            final[j] += lm->weight * (double)s.lm_row[V];
+        }
+    }
     int any = 0;
     for (int j = 0; dfa && j < s.n; j++)
         any |= dfa->accept[s.state[j]] != 0;
-    for (int j = 0, k = 0; k < n_best; j++) {
-        if (j < s.n && dfa && any && !dfa->accept[s.state[j]]) continue;
-        if (j < s.n) {
-            memcpy(out + (long)k * T, s.seq + (long)j * T, (size_t)s.len[j] * sizeof(int));
-            out_lengths[k] = s.len[j];
-            scores[k] = (float)lse(s.pb[j], s.pnb[j]);
+    memset(s.taken, 0, (size_t)s.n);
+    for (int k = 0; k < n_best; k++) {
+        int best = -1;
+        for (int j = 0; j < s.n; j++)
+            if (!s.taken[j] && !(dfa && any && !dfa->accept[s.state[j]]) &&
+                (best < 0 || final[j] > final[best]))
+                best = j;
+        if (best >= 0) {
+            s.taken[best] = 1;
+            memcpy(out + (long)k * T, s.seq + (long)best * T, (size_t)s.len[best] * sizeof(int));
+            out_lengths[k] = s.len[best];
+            scores[k] = (float)final[best];
         } else {
             out_lengths[k] = 0;
             scores[k] = -INFINITY;
         }
-        k++;
     }
     search_free(&s);
     return ATTN_OK;
+}
+
+attn_status attn_ctc_prefix_beam_search_dfa(int *out, int *out_lengths, float *scores,
+                                            const float *log_probs, long stride, int T, int V,
+                                            int blank, int beam, int n_best,
+                                            const attn_ctc_dfa *dfa) {
+    return attn_ctc_prefix_beam_search_lm(out, out_lengths, scores, log_probs, stride, T, V, blank,
+                                          beam, n_best, dfa, NULL);
 }
 
 attn_status attn_ctc_prefix_beam_search(int *out, int *out_lengths, float *scores,

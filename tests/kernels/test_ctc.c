@@ -422,6 +422,75 @@ static void test_prefix_beam_search_dfa(void **state) {
                      ATTN_ERR_INVALID);
 }
 
+/* With a language model the search returns the labellings by the fused score: log p_ctc + w log
+ * p_lm + bonus * length, p_lm a bigram over the labels 0 and 2 (and the end) given here; the
+ * brute-force list re-ranked by that score, in order, scores to 1e-5 (a beam as large as the
+ * list is exact). Weight and bonus 0 give the plain search. */
+static const double bigram[3][3] = {{0.2, 0.5, 0.3}, {0.1, 0.6, 0.3}, {0.5, 0.2, 0.3}};
+
+static int bigram_row(const int *labels, int n) { /* 0: the start, 1: after a 0, 2: after a 2 */
+    return n == 0 ? 0 : labels[n - 1] == 0 ? 1 : 2;
+}
+
+static void bigram_next(void *user, const int *labels, int n, float *out) {
+    (void)user;
+    const double *p = bigram[bigram_row(labels, n)];
+    out[0] = (float)log(p[0]), out[1] = NAN, out[2] = (float)log(p[1]), out[BV] = (float)log(p[2]);
+}
+
+static double fused(const labelling *l, double w, double bonus) {
+    double lm = 0;
+    for (int k = 0; k <= l->len; k++) /* each label, then the end */
+        lm += log(bigram[bigram_row(l->lab, k)][k < l->len ? (l->lab[k] == 0 ? 0 : 1) : 2]);
+    return log(l->p) + w * lm + bonus * l->len;
+}
+
+static double rank_w, rank_bonus;
+static int by_fused(const void *a, const void *b) {
+    double x = fused(a, rank_w, rank_bonus), y = fused(b, rank_w, rank_bonus);
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void test_prefix_beam_search_lm(void **state) {
+    (void)state;
+    int blank = 1, n_all = enumerate(blank);
+    int out[MAXL * BT], lens[MAXL], n_best = 10;
+    float scores[MAXL];
+    attn_ctc_lm lm = {bigram_next, NULL, 0.8f, 0.3f};
+    labelling ranked[MAXL];
+    memcpy(ranked, all, sizeof all);
+    rank_w = lm.weight, rank_bonus = lm.bonus;
+    qsort(ranked, (size_t)n_all, sizeof *ranked, by_fused);
+    assert_int_equal(attn_ctc_prefix_beam_search_lm(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                    BV, blank, n_all, n_best, NULL, &lm),
+                     ATTN_OK);
+    int moved = 0;
+    for (int j = 0; j < n_best; j++) {
+        assert_int_equal(lens[j], ranked[j].len);
+        assert_memory_equal(out + j * BT, ranked[j].lab, (size_t)lens[j] * sizeof(int));
+        assert_true(fabs(scores[j] - fused(&ranked[j], lm.weight, lm.bonus)) < 1e-5);
+        moved |= ranked[j].len != all[j].len || memcmp(ranked[j].lab, all[j].lab, sizeof all[j].lab);
+    }
+    assert_true(moved); /* the model changed the order: the test sees it */
+    /* weight and bonus 0: the plain search's list and scores */
+    attn_ctc_lm none = {bigram_next, NULL, 0, 0};
+    assert_int_equal(attn_ctc_prefix_beam_search_lm(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                    BV, blank, n_all, n_best, NULL, &none),
+                     ATTN_OK);
+    for (int j = 0; j < n_best; j++) {
+        assert_int_equal(lens[j], all[j].len);
+        assert_true(fabs(scores[j] - log(all[j].p)) < 1e-5);
+    }
+    none.weight = INFINITY;
+    assert_int_equal(attn_ctc_prefix_beam_search_lm(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                    BV, blank, 4, 1, NULL, &none),
+                     ATTN_ERR_INVALID);
+    none = (attn_ctc_lm){NULL, NULL, 1, 0};
+    assert_int_equal(attn_ctc_prefix_beam_search_lm(out, lens, scores, &lp[0][1][0], BB * BV, BT,
+                                                    BV, blank, 4, 1, NULL, &none),
+                     ATTN_ERR_INVALID);
+}
+
 int main(void) {
     int rc = load_reference();
     if (rc == 1) return 1;
@@ -433,6 +502,7 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_prefix_beam_search),
         cmocka_unit_test(test_prefix_beam_search_dfa),
+        cmocka_unit_test(test_prefix_beam_search_lm),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     cJSON_Delete(reference);
